@@ -1,0 +1,206 @@
+// Runtime objects and the embedding API: Store, instances, host functions, the linker
+// and calling into wasm.
+//
+// Ownership: a Store owns every runtime object created in it (functions, memories,
+// tables, globals, instances); pointers stay valid until the Store is destroyed.
+// Threads: a Store and everything in it is used by one thread at a time. The one
+// exception is Store::Interrupt(), which any thread may call at any time.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "base/result.h"
+#include "weft/wasm/module.h"
+#include "weft/wasm/types.h"
+
+namespace weft::wasm {
+
+class Store;
+struct Instance;
+struct FuncInst;
+struct MemInst;
+struct TableInst;
+struct GlobalInst;
+
+// What a host function sees of its caller.
+struct Caller {
+  Store& store;
+  Instance* instance;  // the calling instance; nullptr when the host invoked the function itself
+  void* user_data;     // as given to Linker::DefineHostFunc / Store::CreateHostFunc
+  // The memory exported as "memory", else the instance's memory 0, else nullptr.
+  MemInst* memory() const;
+};
+
+// A host function reads args[0..params) and writes results[0..results). Returning a Trap
+// stops the guest (e.g. proc_exit returns Trap::Exit(code)); returning nullopt continues.
+using HostFunc =
+    std::function<std::optional<Trap>(Caller& caller, const Value* args, Value* results)>;
+
+struct StoreLimits {
+  uint32_t max_call_depth = 20000;        // wasm frames; deeper -> "call stack exhausted"
+  uint64_t max_memory_pages = 65536;      // memory.grow beyond this returns -1
+  uint64_t max_table_elements = 10000000; // table.grow beyond this returns -1
+};
+
+// Linear memory. `data` is stable for the memory's lifetime (the address space is
+// reserved up front), so growing never moves it.
+struct MemInst {
+  MemoryType type;
+  uint8_t* data = nullptr;
+  uint64_t size = 0;  // in bytes; a multiple of 65536
+  uint64_t pages() const { return size >> 16; }
+  // Returns the old size in pages, or -1 if the module's max or the store limit refuses.
+  int64_t Grow(uint64_t delta_pages);
+  // Bounds-checked view for host functions; empty optional when [offset, offset+len) is out of range.
+  bool InBounds(uint64_t offset, uint64_t len) const { return offset <= size && len <= size - offset; }
+};
+
+struct TableInst {
+  TableType type;
+  std::vector<Value> elements;  // funcref: FuncInst* bits; externref: host value; 0 = null
+  uint64_t max_elements = 0;    // effective maximum (type max or store limit)
+  int64_t Grow(uint64_t delta, Value init);  // old size or -1
+};
+
+struct GlobalInst {
+  GlobalType type;
+  Value value;
+};
+
+struct FuncInst {
+  const FuncType* type = nullptr;  // owned by the module or the store
+  uint32_t type_id = 0;            // canonical id in the store: equal ids <=> equal types
+  // Wasm function:
+  Instance* instance = nullptr;
+  uint32_t func_index = 0;         // index in instance->module's function space
+  void* compiled = nullptr;        // the interpreter's code, created on first call (lazy)
+  // Host function (instance == nullptr):
+  HostFunc host;
+  void* user_data = nullptr;
+  std::string debug_name;          // "module.name" for host functions
+  bool is_host() const { return instance == nullptr; }
+};
+
+// An external value: what an import needs and an export gives.
+struct Extern {
+  ExternKind kind = ExternKind::kFunc;
+  void* ptr = nullptr;
+  static Extern Func(FuncInst* f) { return {ExternKind::kFunc, f}; }
+  static Extern Table(TableInst* t) { return {ExternKind::kTable, t}; }
+  static Extern Memory(MemInst* m) { return {ExternKind::kMemory, m}; }
+  static Extern Global(GlobalInst* g) { return {ExternKind::kGlobal, g}; }
+  FuncInst* func() const { return kind == ExternKind::kFunc ? static_cast<FuncInst*>(ptr) : nullptr; }
+  TableInst* table() const { return kind == ExternKind::kTable ? static_cast<TableInst*>(ptr) : nullptr; }
+  MemInst* memory() const { return kind == ExternKind::kMemory ? static_cast<MemInst*>(ptr) : nullptr; }
+  GlobalInst* global() const { return kind == ExternKind::kGlobal ? static_cast<GlobalInst*>(ptr) : nullptr; }
+};
+
+struct ElemInst {
+  ValType type = ValType::kFuncRef;
+  std::vector<Value> elements;  // emptied by elem.drop
+};
+
+struct DataInst {
+  std::span<const uint8_t> bytes;  // into module->bytes; emptied by data.drop
+};
+
+struct Instance {
+  std::shared_ptr<const Module> module;
+  std::string name;  // registered name (for backtraces), may be empty
+  std::vector<FuncInst*> funcs;
+  std::vector<TableInst*> tables;
+  std::vector<MemInst*> memories;
+  std::vector<GlobalInst*> globals;
+  std::vector<ElemInst> elems;
+  std::vector<DataInst> datas;
+  std::unordered_map<std::string, Extern> exports;
+
+  std::optional<Extern> GetExport(std::string_view export_name) const;
+  FuncInst* GetFunc(std::string_view export_name) const;
+  MemInst* GetMemory(std::string_view export_name) const;
+};
+
+class Store {
+ public:
+  explicit Store(StoreLimits limits = {});
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  const StoreLimits& limits() const { return limits_; }
+
+  // Thread-safe. The running guest stops with TrapKind::kInterrupted at its next call or
+  // loop back-edge (and a host function blocked on the embedder's behalf should check
+  // interrupted()). Stays set until ClearInterrupt().
+  void Interrupt() { interrupt_.store(true, std::memory_order_relaxed); }
+  void ClearInterrupt() { interrupt_.store(false, std::memory_order_relaxed); }
+  bool interrupted() const { return interrupt_.load(std::memory_order_relaxed); }
+  std::atomic<bool>* interrupt_flag() { return &interrupt_; }
+
+  FuncInst* CreateHostFunc(FuncType type, HostFunc fn, void* user_data = nullptr,
+                           std::string debug_name = {});
+  MemInst* CreateMemory(MemoryType type);  // nullptr if the address space cannot be reserved
+  TableInst* CreateTable(TableType type, Value init = {});
+  GlobalInst* CreateGlobal(GlobalType type, Value value);
+
+  // Canonical id of a function type within this store (for call_indirect checks).
+  uint32_t InternType(const FuncType& type);
+
+  // Store-owned objects; implementation detail of the runtime.
+  struct Objects;
+  Objects& objects() { return *objects_; }
+
+ private:
+  StoreLimits limits_;
+  std::atomic<bool> interrupt_{false};
+  std::unique_ptr<Objects> objects_;
+};
+
+// Why instantiation failed: a link error (unknown import / incompatible import type),
+// or a trap while initialising (segment out of bounds) or in the start function.
+struct InstantiateError {
+  enum class Kind : uint8_t { kLink, kTrap } kind = Kind::kLink;
+  Diag link;  // kLink: "unknown import: env.foo", "incompatible import type: env.foo"
+  Trap trap;  // kTrap
+  std::string Message() const;
+};
+
+class Linker {
+ public:
+  void Define(std::string module, std::string name, Extern value);
+  // Creates the function in `store` and defines it.
+  void DefineHostFunc(Store& store, std::string module, std::string name, FuncType type,
+                      HostFunc fn, void* user_data = nullptr);
+  // Defines every export of `instance` under `module` (the spec tests' `register`).
+  void DefineInstance(std::string module, const Instance& instance);
+  std::optional<Extern> Get(std::string_view module, std::string_view name) const;
+
+  // Resolves imports, allocates, runs active segments, then the start function.
+  // On a trap in a segment or the start function the instance is not returned
+  // (but objects it already wrote to, like an imported table, keep the writes, per spec).
+  Result<Instance*, InstantiateError> Instantiate(Store& store, std::shared_ptr<const Module> module,
+                                                  std::string instance_name = {});
+
+ private:
+  std::map<std::pair<std::string, std::string>, Extern, std::less<>> defs_;
+};
+
+// Calls `func` with args (count and types as func->type->params) and writes the results
+// into `results` (func->type->results.size() slots). A trap comes back as a value with
+// its backtrace; nothing is thrown. Re-entrant: host functions may call Call().
+std::optional<Trap> Call(Store& store, FuncInst* func, std::span<const Value> args,
+                         std::span<Value> results);
+
+// Convenience: allocates the results vector.
+Result<std::vector<Value>, Trap> Invoke(Store& store, FuncInst* func, std::span<const Value> args);
+
+}  // namespace weft::wasm

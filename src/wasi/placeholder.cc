@@ -1,0 +1,1 @@
+// Placeholder: keeps weft_wasi non-empty until sources land.

@@ -1,0 +1,1 @@
+// Placeholder: keeps weft_wasm non-empty until sources land.
