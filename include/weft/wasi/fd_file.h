@@ -1,0 +1,48 @@
+// FdFile: a File backed by an open host file descriptor (a regular file, a tty, a pipe,
+// a socket). Used for inherited stdio, for files HostDir opens, and by embedders who
+// hand a host fd to a guest. It never resolves a path, so it is built even with
+// WEFT_HOST_FS=OFF. Thread-safe: the kernel's open file description holds offset and
+// flags, so concurrent users share them exactly as dup(2) does.
+#pragma once
+
+#include <memory>
+
+#include "weft/wasi/handle.h"
+
+namespace weft::wasi {
+
+class FdFile : public File {
+ public:
+  // Takes ownership of `fd` (closed in the destructor) when `owns_fd` is true.
+  FdFile(int fd, bool owns_fd);
+  ~FdFile() override;
+
+  int fd() const { return fd_; }
+
+  Filetype filetype() const override;
+  ErrnoOr<Filestat> Stat() override;
+  ErrnoOr<Fdflags> GetFdflags() override;
+  ErrnoOr<void> SetFdflags(Fdflags flags) override;
+  ErrnoOr<void> SetTimes(Timestamp atim, Timestamp mtim, Fstflags flags) override;
+  ErrnoOr<void> Sync() override;
+  ErrnoOr<void> Datasync() override;
+  PollSource GetPollSource(Interest interest) override;
+  Readiness CheckReadiness(Interest interest) override;
+
+  ErrnoOr<size_t> Read(std::span<const IoVec> iovs) override;
+  ErrnoOr<size_t> Write(std::span<const ConstIoVec> iovs) override;
+  ErrnoOr<size_t> Pread(std::span<const IoVec> iovs, Filesize offset) override;
+  ErrnoOr<size_t> Pwrite(std::span<const ConstIoVec> iovs, Filesize offset) override;
+  ErrnoOr<Filesize> Seek(int64_t offset, Whence whence) override;
+  ErrnoOr<Filesize> Tell() override;
+  ErrnoOr<void> Advise(Filesize offset, Filesize len, Advice advice) override;
+  ErrnoOr<void> Allocate(Filesize offset, Filesize len) override;
+  ErrnoOr<void> SetSize(Filesize size) override;
+
+ protected:
+  int fd_;
+  bool owns_fd_;
+  Filetype filetype_;  // determined once at construction (fstat)
+};
+
+}  // namespace weft::wasi
