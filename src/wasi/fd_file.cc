@@ -1,0 +1,235 @@
+// FdFile: a File over an open host fd. See include/weft/wasi/fd_file.h.
+#include "weft/wasi/fd_file.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "wasi/host/host_util.h"
+
+namespace weft::wasi {
+namespace {
+
+using host::LastErr;
+using host::RetryEintr;
+
+// IoVec/ConstIoVec have struct iovec's layout, so guest buffers go to readv/writev
+// without a copy.
+static_assert(sizeof(IoVec) == sizeof(struct iovec));
+static_assert(offsetof(IoVec, data) == offsetof(struct iovec, iov_base));
+static_assert(offsetof(IoVec, len) == offsetof(struct iovec, iov_len));
+static_assert(sizeof(ConstIoVec) == sizeof(struct iovec));
+static_assert(offsetof(ConstIoVec, data) == offsetof(struct iovec, iov_base));
+static_assert(offsetof(ConstIoVec, len) == offsetof(struct iovec, iov_len));
+
+// The kernel refuses more than IOV_MAX buffers; a short transfer over the first
+// IOV_MAX is what a POSIX caller must handle anyway.
+template <class V>
+const struct iovec* AsIovecs(std::span<V> iovs, int* count) {
+  *count = iovs.size() > IOV_MAX ? IOV_MAX : static_cast<int>(iovs.size());
+  return reinterpret_cast<const struct iovec*>(iovs.data());
+}
+
+constexpr Filesize kMaxOffset = static_cast<Filesize>(INT64_MAX);
+
+}  // namespace
+
+FdFile::FdFile(int fd, bool owns_fd) : fd_(fd), owns_fd_(owns_fd), filetype_(Filetype::kUnknown) {
+  struct stat st;
+  if (fd_ >= 0 && fstat(fd_, &st) == 0) filetype_ = host::FiletypeFromMode(st.st_mode, fd_);
+}
+
+FdFile::~FdFile() {
+  // close(2) must not be retried on EINTR on Linux: the fd is released either way.
+  if (owns_fd_ && fd_ >= 0) close(fd_);
+}
+
+Filetype FdFile::filetype() const { return filetype_; }
+
+ErrnoOr<Filestat> FdFile::Stat() {
+  struct stat st;
+  if (fstat(fd_, &st) != 0) return LastErr();
+  Filestat out = host::FilestatFromStat(st, fd_);
+  return out;
+}
+
+ErrnoOr<Fdflags> FdFile::GetFdflags() {
+  int fl = fcntl(fd_, F_GETFL);
+  if (fl < 0) return LastErr();
+  Fdflags out = 0;
+  if (fl & O_APPEND) out |= kFdflagAppend;
+  if (fl & O_NONBLOCK) out |= kFdflagNonblock;
+  // Reported as the host has them. On Linux O_SYNC includes the O_DSYNC bit and
+  // O_RSYNC is O_SYNC, so an O_SYNC file reports DSYNC|SYNC (and RSYNC only where
+  // the host has a distinct O_RSYNC).
+  if (fl & O_DSYNC) out |= kFdflagDsync;
+  if ((fl & O_SYNC) == O_SYNC) out |= kFdflagSync;
+#if defined(O_RSYNC)
+  if (O_RSYNC != O_SYNC && (fl & O_RSYNC) == O_RSYNC) out |= kFdflagRsync;
+#endif
+  return out;
+}
+
+ErrnoOr<void> FdFile::SetFdflags(Fdflags flags) {
+  // As wasmtime: only APPEND and NONBLOCK can change after open; asking for a sync
+  // flag is EINVAL.
+  if (flags & (kFdflagDsync | kFdflagRsync | kFdflagSync)) return Err(Errno::kInval);
+  if (flags & ~(kFdflagAppend | kFdflagNonblock)) return Err(Errno::kInval);
+  int fl = fcntl(fd_, F_GETFL);
+  if (fl < 0) return LastErr();
+  int want = fl & ~(O_APPEND | O_NONBLOCK);
+  if (flags & kFdflagAppend) want |= O_APPEND;
+  if (flags & kFdflagNonblock) want |= O_NONBLOCK;
+  if (want != fl && fcntl(fd_, F_SETFL, want) != 0) return LastErr();
+  return {};
+}
+
+ErrnoOr<void> FdFile::SetTimes(Timestamp atim, Timestamp mtim, Fstflags flags) {
+  struct timespec ts[2];
+  WEFT_TRY(host::TimespecsFromFstflags(atim, mtim, flags, ts));
+  if (futimens(fd_, ts) != 0) return LastErr();
+  return {};
+}
+
+ErrnoOr<void> FdFile::Sync() {
+  if (RetryEintr([&] { return fsync(fd_); }) != 0) return LastErr();
+  return {};
+}
+
+ErrnoOr<void> FdFile::Datasync() {
+  if (RetryEintr([&] { return fdatasync(fd_); }) != 0) return LastErr();
+  return {};
+}
+
+PollSource FdFile::GetPollSource(Interest interest) {
+  return PollSource{fd_, static_cast<short>(interest == Interest::kRead ? POLLIN : POLLOUT)};
+}
+
+Readiness FdFile::CheckReadiness(Interest interest) {
+  Readiness r;
+  if (filetype_ == Filetype::kRegularFile) {
+    // Regular files are always ready; a read reports what is left past the offset.
+    if (interest == Interest::kRead) {
+      struct stat st;
+      off_t pos = lseek(fd_, 0, SEEK_CUR);
+      if (fstat(fd_, &st) != 0 || pos < 0) {
+        r.error = ErrnoFromHost(errno);
+        return r;
+      }
+      r.nbytes = st.st_size > pos ? static_cast<uint64_t>(st.st_size - pos) : 0;
+    }
+    return r;
+  }
+  struct pollfd p = {fd_, static_cast<short>(interest == Interest::kRead ? POLLIN : POLLOUT), 0};
+  int n = RetryEintr([&] { return poll(&p, 1, 0); });
+  if (n < 0) {
+    r.error = ErrnoFromHost(errno);
+    return r;
+  }
+  if (p.revents & POLLNVAL) {
+    r.error = Errno::kBadf;
+    return r;
+  }
+  r.hangup = (p.revents & POLLHUP) != 0;
+  r.ready = (p.revents & (p.events | POLLHUP | POLLERR)) != 0;
+  if (r.ready && interest == Interest::kRead) {
+    int avail = 0;
+    if (ioctl(fd_, FIONREAD, &avail) == 0 && avail > 0) r.nbytes = static_cast<uint64_t>(avail);
+  }
+  return r;
+}
+
+ErrnoOr<size_t> FdFile::Read(std::span<const IoVec> iovs) {
+  int count;
+  const struct iovec* v = AsIovecs(iovs, &count);
+  ssize_t n = RetryEintr([&] { return readv(fd_, v, count); });
+  if (n < 0) return LastErr();
+  return static_cast<size_t>(n);
+}
+
+ErrnoOr<size_t> FdFile::Write(std::span<const ConstIoVec> iovs) {
+  int count;
+  const struct iovec* v = AsIovecs(iovs, &count);
+  ssize_t n = RetryEintr([&] { return writev(fd_, v, count); });
+  if (n < 0) return LastErr();
+  return static_cast<size_t>(n);
+}
+
+ErrnoOr<size_t> FdFile::Pread(std::span<const IoVec> iovs, Filesize offset) {
+  if (offset > kMaxOffset) return Err(Errno::kInval);
+  int count;
+  const struct iovec* v = AsIovecs(iovs, &count);
+  ssize_t n = RetryEintr([&] { return preadv(fd_, v, count, static_cast<off_t>(offset)); });
+  if (n < 0) return LastErr();
+  return static_cast<size_t>(n);
+}
+
+ErrnoOr<size_t> FdFile::Pwrite(std::span<const ConstIoVec> iovs, Filesize offset) {
+  if (offset > kMaxOffset) return Err(Errno::kInval);
+  int count;
+  const struct iovec* v = AsIovecs(iovs, &count);
+  ssize_t n = RetryEintr([&] { return pwritev(fd_, v, count, static_cast<off_t>(offset)); });
+  if (n < 0) return LastErr();
+  return static_cast<size_t>(n);
+}
+
+ErrnoOr<Filesize> FdFile::Seek(int64_t offset, Whence whence) {
+  int w;
+  switch (whence) {
+    case Whence::kSet: w = SEEK_SET; break;
+    case Whence::kCur: w = SEEK_CUR; break;
+    case Whence::kEnd: w = SEEK_END; break;
+    default: return Err(Errno::kInval);
+  }
+  off_t r = lseek(fd_, static_cast<off_t>(offset), w);
+  if (r < 0) return LastErr();
+  return static_cast<Filesize>(r);
+}
+
+ErrnoOr<Filesize> FdFile::Tell() {
+  off_t r = lseek(fd_, 0, SEEK_CUR);
+  if (r < 0) return LastErr();
+  return static_cast<Filesize>(r);
+}
+
+ErrnoOr<void> FdFile::Advise(Filesize offset, Filesize len, Advice advice) {
+  int a;
+  switch (advice) {
+    case Advice::kNormal: a = POSIX_FADV_NORMAL; break;
+    case Advice::kSequential: a = POSIX_FADV_SEQUENTIAL; break;
+    case Advice::kRandom: a = POSIX_FADV_RANDOM; break;
+    case Advice::kWillneed: a = POSIX_FADV_WILLNEED; break;
+    case Advice::kDontneed: a = POSIX_FADV_DONTNEED; break;
+    case Advice::kNoreuse: a = POSIX_FADV_NOREUSE; break;
+    default: return Err(Errno::kInval);
+  }
+  if (offset > kMaxOffset || len > kMaxOffset) return Err(Errno::kInval);
+  // posix_fadvise returns the error number instead of setting errno.
+  int rc = posix_fadvise(fd_, static_cast<off_t>(offset), static_cast<off_t>(len), a);
+  if (rc != 0) return Err(ErrnoFromHost(rc));
+  return {};
+}
+
+ErrnoOr<void> FdFile::Allocate(Filesize offset, Filesize len) {
+  // wasmtime (preview1 over preview2, which has no allocate) answers ENOTSUP for every
+  // fd_allocate once the fd is known to be a file; weft does the same so guests see
+  // one behaviour. A closed/bad host fd still answers its own errno first.
+  struct stat st;
+  if (fstat(fd_, &st) != 0) return LastErr();
+  return Err(Errno::kNotsup);
+}
+
+ErrnoOr<void> FdFile::SetSize(Filesize size) {
+  if (size > kMaxOffset) return Err(Errno::kInval);
+  if (RetryEintr([&] { return ftruncate(fd_, static_cast<off_t>(size)); }) != 0) return LastErr();
+  return {};
+}
+
+}  // namespace weft::wasi

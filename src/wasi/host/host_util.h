@@ -1,0 +1,96 @@
+// Small POSIX <-> WASI conversions shared by FdFile and HostDir. Header-only so that
+// FdFile (built even with WEFT_HOST_FS=OFF) can use it without linking src/wasi/host/.
+// Nothing here resolves a path. Stateless and thread-safe.
+#pragma once
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <cstdint>
+
+#include "weft/wasi/types.h"
+
+namespace weft::wasi::host {
+
+// Retries `fn` while it fails with EINTR (a signal must not surface as a guest errno).
+template <class F>
+auto RetryEintr(F&& fn) {
+  decltype(fn()) r;
+  do {
+    r = fn();
+  } while (r == -1 && errno == EINTR);
+  return r;
+}
+
+// The WASI filetype of a host st_mode. `fd` (>= 0) lets sockets be told apart by
+// SO_TYPE; FIFOs are reported as kUnknown, as wasmtime does (WASI has no pipe type).
+inline Filetype FiletypeFromMode(mode_t mode, int fd = -1) {
+  switch (mode & S_IFMT) {
+    case S_IFREG: return Filetype::kRegularFile;
+    case S_IFDIR: return Filetype::kDirectory;
+    case S_IFCHR: return Filetype::kCharacterDevice;
+    case S_IFBLK: return Filetype::kBlockDevice;
+    case S_IFLNK: return Filetype::kSymbolicLink;
+    case S_IFSOCK: {
+      if (fd < 0) return Filetype::kSocketStream;
+      int type = 0;
+      socklen_t len = sizeof(type);
+      if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_DGRAM) {
+        return Filetype::kSocketDgram;
+      }
+      return Filetype::kSocketStream;
+    }
+    default: return Filetype::kUnknown;
+  }
+}
+
+inline Timestamp TimestampFromTimespec(const struct timespec& ts) {
+  if (ts.tv_sec < 0) return 0;  // WASI timestamps are unsigned; clamp pre-1970 times
+  return static_cast<Timestamp>(ts.tv_sec) * 1000000000ull + static_cast<Timestamp>(ts.tv_nsec);
+}
+
+inline Filestat FilestatFromStat(const struct stat& st, int fd = -1) {
+  Filestat out;
+  out.dev = static_cast<Device>(st.st_dev);
+  out.ino = static_cast<Inode>(st.st_ino);
+  out.filetype = FiletypeFromMode(st.st_mode, fd);
+  out.nlink = static_cast<uint64_t>(st.st_nlink);
+  out.size = st.st_size < 0 ? 0 : static_cast<Filesize>(st.st_size);
+  out.atim = TimestampFromTimespec(st.st_atim);
+  out.mtim = TimestampFromTimespec(st.st_mtim);
+  out.ctim = TimestampFromTimespec(st.st_ctim);
+  return out;
+}
+
+// Builds the utimensat/futimens argument from fd_filestat_set_times arguments.
+// A time given both explicitly and as *_NOW is EINVAL (as in wasmtime); a time given
+// neither way is left alone (UTIME_OMIT).
+inline ErrnoOr<void> TimespecsFromFstflags(Timestamp atim, Timestamp mtim, Fstflags flags,
+                                           struct timespec out[2]) {
+  if (flags & ~(kFstAtim | kFstAtimNow | kFstMtim | kFstMtimNow)) return Err(Errno::kInval);
+  if ((flags & kFstAtim) && (flags & kFstAtimNow)) return Err(Errno::kInval);
+  if ((flags & kFstMtim) && (flags & kFstMtimNow)) return Err(Errno::kInval);
+  auto one = [](bool set, bool now, Timestamp t, struct timespec* ts) {
+    if (now) {
+      ts->tv_sec = 0;
+      ts->tv_nsec = UTIME_NOW;
+    } else if (set) {
+      ts->tv_sec = static_cast<time_t>(t / 1000000000ull);
+      ts->tv_nsec = static_cast<long>(t % 1000000000ull);
+    } else {
+      ts->tv_sec = 0;
+      ts->tv_nsec = UTIME_OMIT;
+    }
+  };
+  one(flags & kFstAtim, flags & kFstAtimNow, atim, &out[0]);
+  one(flags & kFstMtim, flags & kFstMtimNow, mtim, &out[1]);
+  return {};
+}
+
+// The errno of the last failed host call, mapped to WASI.
+inline Unexpected<Errno> LastErr() { return Err(ErrnoFromHost(errno)); }
+
+}  // namespace weft::wasi::host
