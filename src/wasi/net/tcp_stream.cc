@@ -1,0 +1,187 @@
+// TcpStream: a connected stream socket as a guest handle. See include/weft/wasi/net.h.
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/sockios.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cstddef>
+
+#include "wasi/host/host_util.h"
+#include "wasi/net/address.h"
+#include "wasi/net/socket_util.h"
+#include "weft/wasi/net.h"
+
+namespace weft::wasi {
+namespace {
+
+using host::LastErr;
+using host::RetryEintr;
+
+// IoVec/ConstIoVec have struct iovec's layout (FdFile relies on it too), so guest
+// buffers go to sendmsg/recvmsg without a copy.
+static_assert(sizeof(IoVec) == sizeof(struct iovec));
+static_assert(offsetof(IoVec, data) == offsetof(struct iovec, iov_base));
+static_assert(offsetof(IoVec, len) == offsetof(struct iovec, iov_len));
+static_assert(sizeof(ConstIoVec) == sizeof(struct iovec));
+static_assert(offsetof(ConstIoVec, data) == offsetof(struct iovec, iov_base));
+static_assert(offsetof(ConstIoVec, len) == offsetof(struct iovec, iov_len));
+
+// A msghdr over the caller's buffers; more than IOV_MAX gives a short transfer, which a
+// socket caller must handle anyway.
+template <class V>
+struct msghdr MsgOver(std::span<V> iovs) {
+  struct msghdr msg = {};
+  // msg_iov is not const-qualified; sendmsg only reads through it.
+  msg.msg_iov = const_cast<struct iovec*>(reinterpret_cast<const struct iovec*>(iovs.data()));
+  msg.msg_iovlen = iovs.size() > IOV_MAX ? IOV_MAX : iovs.size();
+  return msg;
+}
+
+ErrnoOr<size_t> SendAll(int fd, std::span<const ConstIoVec> iovs) {
+  struct msghdr msg = MsgOver(iovs);
+  ssize_t n = RetryEintr([&] { return sendmsg(fd, &msg, MSG_NOSIGNAL); });
+  if (n < 0) return LastErr();
+  return static_cast<size_t>(n);
+}
+
+// Waits for a connect that EINTR interrupted: the kernel goes on connecting, and the
+// outcome is in SO_ERROR once the socket is writable.
+ErrnoOr<void> FinishInterruptedConnect(int fd) {
+  struct pollfd p = {fd, POLLOUT, 0};
+  if (RetryEintr([&] { return poll(&p, 1, -1); }) < 0) return LastErr();
+  Errno e = net::PendingSocketError(fd);
+  if (e != Errno::kSuccess) return Err(e);
+  return {};
+}
+
+std::string AddressOf(int fd, bool peer) {
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof(ss);
+  auto* sa = reinterpret_cast<struct sockaddr*>(&ss);
+  int rc = peer ? getpeername(fd, sa, &len) : getsockname(fd, sa, &len);
+  if (rc != 0) return "";
+  return net::FormatSockAddr(sa, len);
+}
+
+}  // namespace
+
+ErrnoOr<std::shared_ptr<TcpStream>> TcpStream::Connect(std::string_view host_port) {
+  WEFT_TRY_ASSIGN(std::vector<net::SockAddr> addrs, net::ResolveHostPort(host_port));
+  Errno last = Errno::kAddrnotavail;
+  for (const net::SockAddr& a : addrs) {
+    int fd = socket(a.storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      last = ErrnoFromHost(errno);
+      continue;
+    }
+    ErrnoOr<void> done;
+    if (connect(fd, a.get(), a.len) != 0) {
+      done = errno == EINTR ? FinishInterruptedConnect(fd) : LastErr();
+    }
+    if (!done.ok()) {
+      last = done.error();
+      close(fd);
+      continue;
+    }
+    return std::make_shared<TcpStream>(PrivateTag{}, fd, /*owns_fd=*/true);
+  }
+  return Err(last);
+}
+
+ErrnoOr<std::shared_ptr<TcpStream>> TcpStream::FromFd(int fd, bool owns_fd) {
+  WEFT_TRY_ASSIGN(net::SocketKind kind, net::ClassifySocket(fd));
+  switch (kind) {
+    case net::SocketKind::kStream: break;
+    case net::SocketKind::kStreamListening: return Err(Errno::kInval);
+    default: return Err(Errno::kPrototype);
+  }
+  return std::make_shared<TcpStream>(PrivateTag{}, fd, owns_fd);
+}
+
+TcpStream::TcpStream(PrivateTag, int fd, bool owns_fd) : FdFile(fd, owns_fd) {}
+
+std::string TcpStream::local_address() const { return AddressOf(fd_, /*peer=*/false); }
+std::string TcpStream::peer_address() const { return AddressOf(fd_, /*peer=*/true); }
+
+ErrnoOr<Fdflags> TcpStream::GetFdflags() { return net::GetSocketFdflags(fd_); }
+
+ErrnoOr<void> TcpStream::SetFdflags(Fdflags flags) { return net::SetSocketFdflags(fd_, flags); }
+
+Readiness TcpStream::CheckReadiness(Interest interest) {
+  Readiness r;
+  const bool read = interest == Interest::kRead;
+  struct pollfd p = {fd_, static_cast<short>(read ? (POLLIN | POLLRDHUP) : POLLOUT), 0};
+  int n = RetryEintr([&] { return poll(&p, 1, 0); });
+  if (n < 0) {
+    r.error = ErrnoFromHost(errno);
+    return r;
+  }
+  if (p.revents & POLLNVAL) {
+    r.error = Errno::kBadf;
+    return r;
+  }
+  // POLLERR makes the fd ready; the error itself is left for the next read/write to
+  // report (reading SO_ERROR here would consume it).
+  r.ready = (p.revents & (p.events | POLLERR | POLLHUP)) != 0;
+  r.hangup = (p.revents & (POLLHUP | (read ? POLLRDHUP : 0))) != 0;
+  if (!r.ready) return r;
+  if (read) {
+    int avail = 0;
+    if (ioctl(fd_, FIONREAD, &avail) == 0 && avail > 0) r.nbytes = static_cast<uint64_t>(avail);
+  } else {
+    int sndbuf = 0, queued = 0;
+    socklen_t len = sizeof(sndbuf);
+    if (getsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len) == 0 &&
+        ioctl(fd_, SIOCOUTQ, &queued) == 0 && sndbuf > queued) {
+      r.nbytes = static_cast<uint64_t>(sndbuf - queued);
+    }
+  }
+  return r;
+}
+
+ErrnoOr<size_t> TcpStream::Write(std::span<const ConstIoVec> iovs) { return SendAll(fd_, iovs); }
+
+ErrnoOr<File::RecvResult> TcpStream::SockRecv(std::span<const IoVec> iovs, Riflags flags) {
+  if (flags & ~(kRiRecvPeek | kRiRecvWaitall)) return Err(Errno::kInval);
+  int host_flags = 0;
+  if (flags & kRiRecvPeek) host_flags |= MSG_PEEK;
+  if (flags & kRiRecvWaitall) host_flags |= MSG_WAITALL;
+  struct msghdr msg = MsgOver(iovs);
+  ssize_t n = RetryEintr([&] { return recvmsg(fd_, &msg, host_flags); });
+  if (n < 0) return LastErr();
+  RecvResult out{static_cast<size_t>(n), 0};
+  if (msg.msg_flags & MSG_TRUNC) out.flags |= kRoRecvDataTruncated;
+  return out;
+}
+
+ErrnoOr<size_t> TcpStream::SockSend(std::span<const ConstIoVec> iovs, Siflags flags) {
+  if (flags != 0) return Err(Errno::kInval);
+  return SendAll(fd_, iovs);
+}
+
+ErrnoOr<void> TcpStream::SockShutdown(Sdflags how) {
+  int host_how;
+  if (how == (kSdRd | kSdWr)) {
+    host_how = SHUT_RDWR;
+  } else if (how == kSdRd) {
+    host_how = SHUT_RD;
+  } else if (how == kSdWr) {
+    host_how = SHUT_WR;
+  } else {
+    return Err(Errno::kInval);
+  }
+  if (shutdown(fd_, host_how) != 0) return LastErr();
+  return {};
+}
+
+std::shared_ptr<File> FileFromHostFd(int fd, bool owns_fd) {
+  if (auto listener = TcpListener::FromFd(fd, owns_fd); listener.ok()) return *listener;
+  if (auto stream = TcpStream::FromFd(fd, owns_fd); stream.ok()) return *stream;
+  return std::make_shared<FdFile>(fd, owns_fd);
+}
+
+}  // namespace weft::wasi
