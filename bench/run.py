@@ -1,0 +1,573 @@
+#!/usr/bin/env python3
+"""weft's benchmark runner: builds the suite, runs it side by side, prints ratios.
+
+One command builds every program in bench/src natively (gcc -O2) and for
+wasm32-wasi (clang-19 -O2), then runs each benchmark natively, under weft
+(`weft run --dir . PROG.wasm SIZE`) and under node's node:wasi
+(bench/node_wasi.mjs), interleaved, N runs each. It reports the median wall
+time, the ratio to native, and checks that every runtime prints the same
+checksum as native (a mismatch is a loud error and a non-zero exit status).
+It also measures start-up (wall time and peak RSS of hello.wasm).
+
+Ratios are the product, not absolute times: run everything in one go on a
+quiet machine. Python standard library only.
+
+  bench/run.py                 full run (sizes take about 1 s natively each)
+  bench/run.py --quick         smoke: tiny sizes, 1 run; fails on mismatch/crash
+  bench/run.py --update        full run, then rewrite BENCHMARKS.md
+  bench/run.py --only fib,stat --runs 3
+
+Exit status: 0 when every run that was attempted succeeded with the native
+checksum; 1 on any checksum mismatch, crash, non-zero exit or timeout (under
+weft only once weft can run hello.wasm: until then weft is skipped with a
+note); 2 on a usage or build error.
+"""
+
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_DIR = BENCH_DIR.parent
+SRC_DIR = BENCH_DIR / "src"
+
+# name, group, full size (about 1 s natively on the reference machine),
+# quick size (milliseconds), what it stresses.
+BENCHMARKS = [
+    ("fib", "compute", 43, 20, "recursive calls, fib(n)"),
+    ("sieve", "compute", 175, 1, "byte loads/stores, sieve of 2M, n repetitions"),
+    ("matmul", "compute", 1100, 40, "i32 multiply-add, n x n matrices"),
+    ("nbody", "compute", 5500000, 1000, "f64 arithmetic and sqrt, n steps"),
+    ("sha256", "compute", 165, 1, "32-bit rotates/adds, n MiB hashed"),
+    ("qsort", "compute", 90, 1, "indirect calls, own quicksort of 64K, n reps"),
+    ("memops", "compute", 10000, 10, "libc memcpy/memset, n x 256 operations"),
+    ("interp", "compute", 23000000, 10000, "switch dispatch, n bytecode loop iterations"),
+    ("write1", "host calls", 1900000, 1000, "fd_write of 1 byte, n calls"),
+    ("read64k", "host calls", 160000, 40, "fd_read of 64 KiB, n calls"),
+    ("clock", "host calls", 27000000, 10000, "clock_time_get, n calls"),
+    ("fstat", "host calls", 2500000, 1000, "fd_filestat_get, n calls"),
+    ("stat", "host calls", 1300000, 1000, "path_filestat_get, n calls"),
+    ("openclose", "host calls", 700000, 500, "path_open + fd_close, n pairs"),
+    ("cwcu", "host calls", 41000, 100, "create/write/close/unlink, n cycles"),
+]
+GROUPS = ["compute", "host calls"]
+HELLO = "hello"
+HELLO_OUTPUT = "hello, weft\n"
+
+NATIVE_CC = ["gcc", "-O2", "-ffp-contract=off", "-Wall", "-Wextra"]
+WASM_CC = ["clang-19", "--target=wasm32-wasi", "--sysroot=/usr", "-O2",
+           "-Wall", "-Wextra", "-Wl,--strip-debug"]
+
+
+class Failure(Exception):
+    """A build or environment problem that stops the whole run."""
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- building
+
+def build_one(cc, src, out):
+    deps = [src, SRC_DIR / "common.h", Path(__file__)]
+    if out.exists() and out.stat().st_mtime >= max(d.stat().st_mtime for d in deps):
+        return None
+    cmd = cc + ["-o", str(out), str(src), "-lm"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        return f"{' '.join(cmd)}\n{proc.stderr}"
+    return None
+
+
+def build_all(names, out_dir):
+    """Compiles each program natively and to wasm; returns (native, wasm) dirs."""
+    for tool in ("gcc", "clang-19"):
+        if shutil.which(tool) is None:
+            raise Failure(f"{tool} not found (install gcc and clang-19, lld-19, "
+                          "wasi-libc, libclang-rt-19-dev-wasm32)")
+    native_dir = out_dir / "native"
+    wasm_dir = out_dir / "wasm"
+    native_dir.mkdir(parents=True, exist_ok=True)
+    wasm_dir.mkdir(parents=True, exist_ok=True)
+    jobs = []
+    for name in names:
+        src = SRC_DIR / f"{name}.c"
+        jobs.append((NATIVE_CC, src, native_dir / name))
+        jobs.append((WASM_CC, src, wasm_dir / f"{name}.wasm"))
+    jobs.append((NATIVE_CC, BENCH_DIR / "rss_exec.c", out_dir / "rss_exec"))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        errors = [e for e in pool.map(lambda j: build_one(*j), jobs) if e]
+    if errors:
+        raise Failure("build failed:\n" + "\n".join(errors))
+    return native_dir, wasm_dir
+
+
+# ---------------------------------------------------------------- running
+
+class RunResult:
+    def __init__(self, ok, seconds, maxrss_kib, stdout, detail):
+        self.ok = ok              # exited 0 within the timeout
+        self.seconds = seconds    # wall time of the whole process
+        self.maxrss_kib = maxrss_kib
+        self.stdout = stdout
+        self.detail = detail      # why it failed (exit status, stderr)
+
+
+RSS_EXEC = None  # path of the built rss_exec wrapper, set by main()
+
+
+def run_once(cmd, cwd, timeout):
+    """Runs cmd in cwd through rss_exec: its wall time and its own peak RSS."""
+    # Beside the guest's directory, not in it: the guest sees only its own files.
+    report = Path(cwd).parent / (Path(cwd).name + ".rss")
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        try:
+            proc = subprocess.Popen([str(RSS_EXEC), str(report)] + cmd, cwd=cwd,
+                                    stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                    start_new_session=True)
+        except OSError as e:
+            return RunResult(False, 0.0, 0, "", f"cannot start: {e}")
+        timed_out = False
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)  # the wrapper and the runtime
+            except ProcessLookupError:
+                pass
+            proc.wait()
+        outer = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        stdout = out.read().decode(errors="replace")
+        stderr = err.read().decode(errors="replace").strip()
+    try:
+        fields = report.read_text().split()
+        report.unlink()
+        seconds, maxrss = int(fields[0]) / 1e9, int(fields[1])
+        kind, value = fields[2], int(fields[3])
+    except (OSError, ValueError, IndexError):
+        report.unlink(missing_ok=True)
+        seconds, maxrss, kind, value = outer, 0, "exit", proc.returncode
+    if timed_out:
+        return RunResult(False, outer, maxrss, stdout, f"timed out after {timeout:g} s")
+    if kind == "signal":
+        return RunResult(False, seconds, maxrss, stdout,
+                         f"killed by signal {value} ({signal.Signals(value).name}); "
+                         f"stderr: {stderr[-400:]}")
+    if value != 0:
+        return RunResult(False, seconds, maxrss, stdout,
+                         f"exit status {value}; stderr: {stderr[-400:]}")
+    return RunResult(True, seconds, maxrss, stdout, "")
+
+
+def checksum_of(stdout):
+    for line in stdout.splitlines():
+        if line.startswith("checksum: "):
+            return line[len("checksum: "):].strip()
+    return None
+
+
+class Runtime:
+    def __init__(self, name, make_cmd):
+        self.name = name
+        self.make_cmd = make_cmd  # (native_path, wasm_path, args) -> argv
+
+
+def make_runtimes(args):
+    """Returns (runtimes, notes, weft_required)."""
+    notes = []
+    runtimes = [Runtime("native", lambda n, w, a: [str(n)] + a)]
+    weft = Path(args.weft).resolve() if args.weft else None
+    weft_ok = False
+    if weft is None or not weft.exists():
+        notes.append(f"weft: not found at {args.weft}; weft column skipped")
+    else:
+        runtimes.append(Runtime(
+            "weft", lambda n, w, a: [str(weft), "run", "--dir", ".", str(w)] + a))
+        weft_ok = True
+    node = shutil.which(args.node)
+    if node is None:
+        notes.append(f"node: '{args.node}' not found; node column skipped")
+    else:
+        script = str(BENCH_DIR / "node_wasi.mjs")
+        runtimes.append(Runtime(
+            "node", lambda n, w, a: [node, "--no-warnings", script, str(w)] + a))
+    return runtimes, notes, weft_ok
+
+
+def probe_weft(runtime, native_dir, wasm_dir, work_root, timeout):
+    """weft results are mandatory once `weft run hello.wasm` works."""
+    with tempfile.TemporaryDirectory(dir=work_root) as cwd:
+        res = run_once(runtime.make_cmd(native_dir / HELLO, wasm_dir / f"{HELLO}.wasm", []),
+                       cwd, timeout)
+    if res.ok and res.stdout == HELLO_OUTPUT:
+        return None
+    why = res.detail if not res.ok else f"printed {res.stdout!r}"
+    return f"weft cannot run hello.wasm yet ({why.splitlines()[0][:200]}); weft column skipped"
+
+
+def run_bench(bench, size, runtimes, native_dir, wasm_dir, work_root, args, errors):
+    """Runs one benchmark on every runtime, interleaved; returns per-runtime stats."""
+    name = bench[0]
+    argv = [str(size)]
+    times = {rt.name: [] for rt in runtimes}
+    spent = {rt.name: 0.0 for rt in runtimes}
+    failed = {}
+    sums = {}
+    for i in range(args.runs):
+        for rt in runtimes:
+            if rt.name in failed:
+                continue
+            # A slow runtime stops repeating once it has used its time budget.
+            if i > 0 and spent[rt.name] > args.budget:
+                continue
+            with tempfile.TemporaryDirectory(dir=work_root) as cwd:
+                res = run_once(rt.make_cmd(native_dir / name, wasm_dir / f"{name}.wasm", argv),
+                               cwd, args.timeout)
+            spent[rt.name] += res.seconds
+            if not res.ok:
+                failed[rt.name] = res.detail
+                errors.append(f"{name} under {rt.name}: {res.detail}")
+                continue
+            cs = checksum_of(res.stdout)
+            if cs is None:
+                failed[rt.name] = "no checksum line"
+                errors.append(f"{name} under {rt.name}: printed no checksum line: "
+                              f"{res.stdout[:200]!r}")
+                continue
+            times[rt.name].append(res.seconds)
+            sums.setdefault(rt.name, cs)
+            if cs != sums[rt.name]:
+                failed[rt.name] = "checksum changed between runs"
+                errors.append(f"{name} under {rt.name}: checksum changed between runs "
+                              f"({sums[rt.name]} then {cs})")
+    native_sum = sums.get("native")
+    result = {"name": name, "group": bench[1], "size": size, "what": bench[4],
+              "runtimes": {}}
+    for rt in runtimes:
+        entry = {"runs": len(times[rt.name]), "checksum": sums.get(rt.name)}
+        if rt.name in failed:
+            entry["error"] = failed[rt.name]
+        elif times[rt.name]:
+            entry["median_s"] = statistics.median(times[rt.name])
+            entry["min_s"] = min(times[rt.name])
+        if rt.name != "native" and native_sum is not None and rt.name in sums \
+                and sums[rt.name] != native_sum:
+            entry["error"] = "CHECKSUM MISMATCH"
+            errors.append(f"CHECKSUM MISMATCH: {name} under {rt.name} printed "
+                          f"{sums[rt.name]!r}, native printed {native_sum!r}")
+        result["runtimes"][rt.name] = entry
+    return result
+
+
+def measure_startup(runtimes, native_dir, wasm_dir, work_root, args, errors):
+    """Median wall time and peak RSS of hello under each runtime."""
+    out = {}
+    runs = max(args.runs, 3) if not args.quick else 1
+    for rt in runtimes:
+        secs, rss = [], []
+        for _ in range(runs):
+            with tempfile.TemporaryDirectory(dir=work_root) as cwd:
+                res = run_once(rt.make_cmd(native_dir / HELLO, wasm_dir / f"{HELLO}.wasm", []),
+                               cwd, args.timeout)
+            if not res.ok or res.stdout != HELLO_OUTPUT:
+                why = res.detail or f"printed {res.stdout!r}"
+                errors.append(f"hello under {rt.name}: {why}")
+                break
+            secs.append(res.seconds)
+            rss.append(res.maxrss_kib)
+        if secs:
+            out[rt.name] = {"median_s": statistics.median(secs),
+                            "maxrss_kib": statistics.median(rss), "runs": len(secs)}
+    return out
+
+
+# ---------------------------------------------------------------- reporting
+
+def geomean(xs):
+    return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else None
+
+
+def fmt_ms(entry):
+    if entry is None:
+        return "—"
+    if "error" in entry:
+        return "FAIL"
+    if "median_s" not in entry:
+        return "—"
+    return f"{entry['median_s'] * 1000:.1f}"
+
+
+def ratio(entry, native):
+    if not entry or not native or "median_s" not in entry or "median_s" not in native \
+            or "error" in entry:
+        return None
+    return entry["median_s"] / native["median_s"]
+
+
+def fmt_ratio(r):
+    return "—" if r is None else f"{r:.2f}x"
+
+
+def results_table(results, runtime_names):
+    others = [n for n in ("weft", "node") if n in runtime_names]
+    head = ["benchmark", "size", "native ms"]
+    for n in others:
+        head += [f"{n} ms", f"{n}/native"]
+    head += ["runs", "checksum"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for group in GROUPS:
+        rows = [r for r in results if r["group"] == group]
+        if not rows:
+            continue
+        ratios = {n: [] for n in others}
+        for r in rows:
+            rt = r["runtimes"]
+            native = rt.get("native")
+            cells = [r["name"], str(r["size"]), fmt_ms(native)]
+            for n in others:
+                x = ratio(rt.get(n), native)
+                if x is not None:
+                    ratios[n].append(x)
+                cells += [fmt_ms(rt.get(n)), fmt_ratio(x)]
+            cells.append("/".join(str(rt[n]["runs"]) for n in ["native"] + others if n in rt))
+            bad = [n for n in rt if rt[n].get("error") == "CHECKSUM MISMATCH"]
+            failed = [n for n in rt if "error" in rt[n] and n not in bad]
+            if bad:
+                cells.append("MISMATCH: " + ", ".join(bad))
+            elif failed:
+                cells.append("failed: " + ", ".join(failed))
+            else:
+                cells.append("ok")
+            lines.append("| " + " | ".join(cells) + " |")
+        cells = [f"**geomean {group}**", "", ""]
+        for n in others:
+            g = geomean(ratios[n])
+            complete = len(ratios[n]) == len(rows)
+            txt = "—" if g is None else f"**{g:.2f}x**" + ("" if complete else
+                                                         f" ({len(ratios[n])}/{len(rows)})")
+            cells += ["", txt]
+        cells += ["", ""]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def startup_table(startup):
+    lines = ["| runtime | hello wall ms | peak RSS MiB | runs |", "|---|---|---|---|"]
+    for name in ("native", "weft", "node"):
+        s = startup.get(name)
+        if s:
+            lines.append(f"| {name} | {s['median_s'] * 1000:.1f} | "
+                         f"{s['maxrss_kib'] / 1024:.1f} | {s['runs']} |")
+    return "\n".join(lines)
+
+
+def first_line(cmd):
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=10).stdout
+        return out.strip().splitlines()[0] if out.strip() else "?"
+    except (OSError, subprocess.SubprocessError):
+        return "not found"
+
+
+def machine_description(args):
+    model = "?"
+    try:
+        for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
+            if line.startswith("Model name:"):
+                model = line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    commit = first_line(["git", "-C", str(REPO_DIR), "rev-parse", "--short", "HEAD"])
+    return [
+        ("date (UTC)", datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")),
+        ("weft commit", commit),
+        ("CPU", f"{model}, {os.cpu_count()} logical CPUs"),
+        ("kernel", f"{platform.system()} {platform.release()}"),
+        ("gcc", first_line(["gcc", "--version"])),
+        ("clang", first_line(["clang-19", "--version"])),
+        ("node", first_line([args.node, "--version"])),
+        ("python", platform.python_version()),
+    ]
+
+
+def write_benchmarks_md(path, results, startup, runtime_names, notes, machine, args):
+    weft_state = ("weft was measured" if "weft" in runtime_names else
+                  "weft could not run WASI programs at the time of this run, so its "
+                  "columns are empty")
+    doc = f"""# weft benchmarks
+
+Generated by `python3 bench/run.py --update` (do not edit the tables by hand;
+rerun instead). Every benchmark is one C program in `bench/src/`, built
+natively with `{' '.join(NATIVE_CC)}` and for WASI with
+`{' '.join(WASM_CC)}`. Each prints a checksum that
+must equal the native one (a mismatch fails the run). Times are the median
+wall time of {args.runs} runs of the whole process (start-up included), runtimes
+interleaved run by run; ratios are to native, lower is better; geomeans are
+per group. A runtime that exceeds a {args.budget:g} s budget on one benchmark
+stops repeating it (the `runs` column shows native/weft/node run counts).
+Guests get the run's fresh temporary directory preopened as `.` (`weft run --dir .`,
+node: `bench/node_wasi.mjs`). {weft_state}.
+
+## Machine
+
+| | |
+|---|---|
+""" + "\n".join(f"| {k} | {v} |" for k, v in machine) + f"""
+
+## Results
+
+{results_table(results, runtime_names)}
+
+What each benchmark stresses:
+
+""" + "\n".join(f"- `{b[0]}` ({b[1]}): {b[4]}" for b in BENCHMARKS) + f"""
+
+## Start-up
+
+`hello.wasm` (prints one line), median wall time and median peak RSS
+(`wait4` rusage of the child) over {max(args.runs, 3)} runs:
+
+{startup_table(startup)}
+
+## Decode + compile throughput
+
+TODO: weft has no way yet to decode and compile a module without running it
+(e.g. `weft compile` or a timing flag). When it does, run.py should report
+MB/s of decode+validate+compile on the largest guest module.
+
+## Notes
+
+""" + ("\n".join(f"- {n}" for n in notes) if notes else "- none") + """
+
+## Reproduce
+
+```
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && make -C build -j2 weft_cli
+python3 bench/run.py --weft build/weft            # table only
+python3 bench/run.py --weft build/weft --update   # rewrite this file
+python3 bench/run.py --quick                      # smoke (ctest: bench.smoke)
+```
+"""
+    path.write_text(doc)
+
+
+# ---------------------------------------------------------------- main
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--weft", default=str(REPO_DIR / "build" / "weft"),
+                    help="weft executable (default: build/weft)")
+    ap.add_argument("--node", default="node", help="node executable")
+    ap.add_argument("--runs", type=int, default=None, help="runs per benchmark (5)")
+    ap.add_argument("--quick", action="store_true", help="tiny sizes, 1 run (smoke)")
+    ap.add_argument("--update", action="store_true", help="rewrite BENCHMARKS.md")
+    ap.add_argument("--only", default="", help="comma-separated benchmark names")
+    ap.add_argument("--out", default=str(REPO_DIR / "build" / "bench" / "run"),
+                    help="build and scratch directory")
+    ap.add_argument("--timeout", type=float, default=None,
+                    help="seconds per run before it counts as a failure (600; quick: 30)")
+    ap.add_argument("--budget", type=float, default=60.0,
+                    help="seconds one runtime may spend on one benchmark before it "
+                         "stops repeating (default 60)")
+    ap.add_argument("--json", default="", help="also write raw results to this file")
+    args = ap.parse_args()
+    if args.runs is None:
+        args.runs = 1 if args.quick else 5
+    if args.timeout is None:
+        args.timeout = 30.0 if args.quick else 600.0
+    if args.runs < 1:
+        ap.error("--runs must be at least 1")
+    if args.update and (args.quick or args.only):
+        ap.error("--update needs a full run (no --quick, no --only)")
+
+    selected = BENCHMARKS
+    if args.only:
+        wanted = [n.strip() for n in args.only.split(",") if n.strip()]
+        known = {b[0] for b in BENCHMARKS}
+        unknown = [n for n in wanted if n not in known]
+        if unknown:
+            ap.error(f"unknown benchmark(s): {', '.join(unknown)}")
+        selected = [b for b in BENCHMARKS if b[0] in wanted]
+
+    out_dir = Path(args.out).resolve()
+    try:
+        native_dir, wasm_dir = build_all([HELLO] + [b[0] for b in selected], out_dir)
+    except Failure as e:
+        log(f"error: {e}")
+        return 2
+    global RSS_EXEC
+    RSS_EXEC = out_dir / "rss_exec"
+    work_root = out_dir / "work"
+    work_root.mkdir(parents=True, exist_ok=True)
+
+    runtimes, notes, _ = make_runtimes(args)
+    weft_rt = next((rt for rt in runtimes if rt.name == "weft"), None)
+    if weft_rt is not None:
+        why = probe_weft(weft_rt, native_dir, wasm_dir, work_root, min(args.timeout, 30.0))
+        if why:
+            notes.append(why)
+            runtimes.remove(weft_rt)
+        else:
+            log("weft runs hello.wasm: weft results are mandatory")
+    for n in notes:
+        log(f"note: {n}")
+
+    errors = []
+    results = []
+    for bench in selected:
+        size = bench[3] if args.quick else bench[2]
+        log(f"running {bench[0]} (size {size}) on {', '.join(rt.name for rt in runtimes)}")
+        results.append(run_bench(bench, size, runtimes, native_dir, wasm_dir, work_root,
+                                 args, errors))
+    startup = measure_startup(runtimes, native_dir, wasm_dir, work_root, args, errors)
+    names = [rt.name for rt in runtimes]
+
+    print(results_table(results, names))
+    print()
+    print(startup_table(startup))
+    if notes:
+        print()
+        for n in notes:
+            print(f"note: {n}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(
+            {"results": results, "startup": startup, "notes": notes,
+             "runtimes": names}, indent=2))
+    if args.update:
+        if errors:
+            log("not updating BENCHMARKS.md: the run had errors")
+        else:
+            path = REPO_DIR / "BENCHMARKS.md"
+            write_benchmarks_md(path, results, startup, names, notes,
+                                machine_description(args), args)
+            log(f"wrote {path}")
+    if errors:
+        log("")
+        log("=" * 72)
+        log(f"BENCHMARK ERRORS ({len(errors)}):")
+        for e in errors:
+            log(f"  {e}")
+        log("=" * 72)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
