@@ -1,0 +1,296 @@
+// HostDir and OpenHostDir: the sandboxed host filesystem. See host_dir.h, resolve.h.
+#include "wasi/host/host_dir.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "wasi/host/host_util.h"
+#include "wasi/host/resolve.h"
+#include "weft/wasi/host_fs.h"
+
+namespace weft::wasi {
+
+ErrnoOr<std::shared_ptr<Dir>> OpenHostDir(std::string_view host_path, bool read_only) {
+  if (host_path.empty()) return Err(Errno::kNoent);
+  std::string p(host_path);
+  if (p.find('\0') != std::string::npos) return Err(Errno::kInval);
+  // The embedder's own path: resolved with ambient authority, symlinks allowed.
+  int fd = host::RetryEintr([&] { return open(p.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); });
+  if (fd < 0) return host::LastErr();
+  return std::shared_ptr<Dir>(std::make_shared<host::HostDir>(fd, read_only));
+}
+
+namespace host {
+namespace {
+
+// Every modifying operation under a read-only preopen (see host_dir.h).
+constexpr Errno kReadOnlyErrno = Errno::kPerm;
+
+std::string WithSlash(const ResolvedParent& rp) {
+  return rp.trailing_slash ? rp.name + "/" : rp.name;
+}
+
+// For lookups whose path ended in '/': the (already followed) final must be a directory.
+ErrnoOr<void> RequireDir(const ResolvedParent& rp) {
+  struct stat st;
+  if (fstatat(rp.dir.get(), rp.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return LastErr();
+  if (!S_ISDIR(st.st_mode)) return Err(Errno::kNotdir);
+  return {};
+}
+
+Filetype FiletypeFromDtype(unsigned char t) {
+  switch (t) {
+    case DT_REG: return Filetype::kRegularFile;
+    case DT_DIR: return Filetype::kDirectory;
+    case DT_LNK: return Filetype::kSymbolicLink;
+    case DT_CHR: return Filetype::kCharacterDevice;
+    case DT_BLK: return Filetype::kBlockDevice;
+    case DT_SOCK: return Filetype::kSocketStream;
+    default: return Filetype::kUnknown;
+  }
+}
+
+// The fixed head of a getdents64 record (struct linux_dirent64 without d_name).
+struct Dirent64Head {
+  uint64_t d_ino;
+  int64_t d_off;
+  uint16_t d_reclen;
+  uint8_t d_type;
+};
+constexpr size_t kDirentNameOffset = 19;  // offsetof(linux_dirent64, d_name)
+
+}  // namespace
+
+HostDir::HostDir(int fd, bool read_only) : fd_(fd), read_only_(read_only) {}
+
+HostDir::~HostDir() { close(fd_); }
+
+ErrnoOr<Filestat> HostDir::Stat() {
+  struct stat st;
+  if (fstat(fd_, &st) != 0) return LastErr();
+  Filestat out = FilestatFromStat(st);
+  return out;
+}
+
+ErrnoOr<void> HostDir::SetTimes(Timestamp atim, Timestamp mtim, Fstflags flags) {
+  struct timespec ts[2];
+  WEFT_TRY(TimespecsFromFstflags(atim, mtim, flags, ts));
+  if (read_only_) return Err(kReadOnlyErrno);
+  if (futimens(fd_, ts) != 0) return LastErr();
+  return {};
+}
+
+ErrnoOr<void> HostDir::Sync() {
+  if (RetryEintr([&] { return fsync(fd_); }) != 0) return LastErr();
+  return {};
+}
+
+ErrnoOr<void> HostDir::Datasync() {
+  if (RetryEintr([&] { return fdatasync(fd_); }) != 0) return LastErr();
+  return {};
+}
+
+ErrnoOr<std::shared_ptr<Handle>> HostDir::OpenAt(std::string_view path, const OpenOptions& opts) {
+  constexpr Oflags kAllOflags = kOflagCreat | kOflagDirectory | kOflagExcl | kOflagTrunc;
+  constexpr Fdflags kAllFdflags =
+      kFdflagAppend | kFdflagDsync | kFdflagNonblock | kFdflagRsync | kFdflagSync;
+  if ((opts.oflags & ~kAllOflags) || (opts.fdflags & ~kAllFdflags)) return Err(Errno::kInval);
+  if (read_only_ && ((opts.oflags & (kOflagCreat | kOflagTrunc)) || opts.write)) {
+    return Err(kReadOnlyErrno);
+  }
+  // As wasmtime: a directory cannot be created, exclusively opened or truncated.
+  if ((opts.oflags & kOflagDirectory) && (opts.oflags & (kOflagCreat | kOflagExcl | kOflagTrunc))) {
+    return Err(Errno::kInval);
+  }
+  int flags = opts.write ? (opts.read ? O_RDWR : O_WRONLY) : O_RDONLY;
+  if (opts.oflags & kOflagCreat) flags |= O_CREAT;
+  if (opts.oflags & kOflagExcl) flags |= O_EXCL;
+  if (opts.oflags & kOflagTrunc) flags |= O_TRUNC;
+  if (opts.oflags & kOflagDirectory) flags |= O_DIRECTORY;
+  if (opts.fdflags & kFdflagAppend) flags |= O_APPEND;
+  if (opts.fdflags & kFdflagNonblock) flags |= O_NONBLOCK;
+  // wasmtime refuses the sync flags at open (ENOTSUP, cap-std lacks them); weft
+  // passes them to the host, which has them.
+  if (opts.fdflags & kFdflagDsync) flags |= O_DSYNC;
+  if (opts.fdflags & kFdflagSync) flags |= O_SYNC;
+  if (opts.fdflags & kFdflagRsync) flags |= O_RSYNC;
+  bool follow = (opts.lookup & kLookupSymlinkFollow) != 0;
+  WEFT_TRY_ASSIGN(UniqueFd fd, OpenBeneath(fd_, path, flags, 0666, follow));
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0) return LastErr();
+  if (S_ISDIR(st.st_mode)) {
+    return std::shared_ptr<Handle>(std::make_shared<HostDir>(fd.release(), read_only_));
+  }
+  return std::shared_ptr<Handle>(std::make_shared<HostFile>(fd.release(), read_only_));
+}
+
+ErrnoOr<void> HostDir::CreateDir(std::string_view path) {
+  if (read_only_) return Err(kReadOnlyErrno);
+  WEFT_TRY_ASSIGN(ResolvedParent rp, ResolveParent(fd_, path, /*follow_final=*/false));
+  // mkdirat never follows its final component, so the trailing slash can go through.
+  if (mkdirat(rp.dir.get(), WithSlash(rp).c_str(), 0777) != 0) return LastErr();
+  return {};
+}
+
+ErrnoOr<void> HostDir::RemoveDir(std::string_view path) {
+  if (read_only_) return Err(kReadOnlyErrno);
+  WEFT_TRY_ASSIGN(ResolvedParent rp, ResolveParent(fd_, path, false));
+  if (unlinkat(rp.dir.get(), WithSlash(rp).c_str(), AT_REMOVEDIR) != 0) return LastErr();
+  return {};
+}
+
+ErrnoOr<void> HostDir::UnlinkFile(std::string_view path) {
+  if (read_only_) return Err(kReadOnlyErrno);
+  WEFT_TRY_ASSIGN(ResolvedParent rp, ResolveParent(fd_, path, false));
+  if (unlinkat(rp.dir.get(), WithSlash(rp).c_str(), 0) != 0) return LastErr();
+  return {};
+}
+
+ErrnoOr<void> HostDir::Rename(std::string_view old_path, Dir& new_dir, std::string_view new_path) {
+  auto* target = dynamic_cast<HostDir*>(&new_dir);
+  if (target == nullptr) return Err(Errno::kXdev);
+  if (read_only_ || target->read_only_) return Err(kReadOnlyErrno);
+  WEFT_TRY_ASSIGN(ResolvedParent from, ResolveParent(fd_, old_path, false));
+  WEFT_TRY_ASSIGN(ResolvedParent to, ResolveParent(target->fd_, new_path, false));
+  // renameat never follows either final component.
+  if (renameat(from.dir.get(), WithSlash(from).c_str(), to.dir.get(), WithSlash(to).c_str()) != 0) {
+    return LastErr();
+  }
+  return {};
+}
+
+ErrnoOr<void> HostDir::Link(Lookupflags lookup, std::string_view old_path, Dir& new_dir,
+                            std::string_view new_path) {
+  auto* target = dynamic_cast<HostDir*>(&new_dir);
+  if (target == nullptr) return Err(Errno::kXdev);
+  if (read_only_ || target->read_only_) return Err(kReadOnlyErrno);
+  // As wasmtime: linking through a followed symlink is not supported.
+  if (lookup & kLookupSymlinkFollow) return Err(Errno::kInval);
+  WEFT_TRY_ASSIGN(ResolvedParent from, ResolveParent(fd_, old_path, false));
+  WEFT_TRY_ASSIGN(ResolvedParent to, ResolveParent(target->fd_, new_path, false));
+  if (from.trailing_slash) {
+    // linkat would follow "name/"; answer as Linux does without letting it: a
+    // directory cannot be hard-linked, anything else is not a directory.
+    struct stat st;
+    if (fstatat(from.dir.get(), from.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return LastErr();
+    return Err(S_ISDIR(st.st_mode) ? Errno::kPerm : Errno::kNotdir);
+  }
+  if (linkat(from.dir.get(), from.name.c_str(), to.dir.get(), WithSlash(to).c_str(), 0) != 0) {
+    return LastErr();
+  }
+  return {};
+}
+
+ErrnoOr<void> HostDir::Symlink(std::string_view target, std::string_view link_path) {
+  if (read_only_) return Err(kReadOnlyErrno);
+  if (target.empty()) return Err(Errno::kNoent);
+  if (target.find('\0') != std::string_view::npos) return Err(Errno::kInval);
+  // As wasmtime (cap-std): an absolute target is an escape attempt. A relative target
+  // that climbs out may be created; it is never followed outside (resolve.h).
+  if (target[0] == '/') return Err(Errno::kPerm);
+  WEFT_TRY_ASSIGN(ResolvedParent rp, ResolveParent(fd_, link_path, false));
+  std::string t(target);
+  if (symlinkat(t.c_str(), rp.dir.get(), WithSlash(rp).c_str()) != 0) return LastErr();
+  return {};
+}
+
+ErrnoOr<std::string> HostDir::Readlink(std::string_view path) {
+  WEFT_TRY(CheckGuestPath(path));
+  bool trailing = path.back() == '/';
+  WEFT_TRY_ASSIGN(ResolvedParent rp, ResolveParent(fd_, path, /*follow_final=*/trailing));
+  if (trailing) {
+    // "link/" names what the link points to, which is not a symlink.
+    WEFT_TRY(RequireDir(rp));
+    return Err(Errno::kInval);
+  }
+  return ReadLinkAt(rp.dir.get(), rp.name.c_str());
+}
+
+ErrnoOr<Filestat> HostDir::StatAt(Lookupflags lookup, std::string_view path) {
+  WEFT_TRY(CheckGuestPath(path));
+  bool trailing = path.back() == '/';
+  bool follow = (lookup & kLookupSymlinkFollow) || trailing;
+  WEFT_TRY_ASSIGN(ResolvedParent rp, ResolveParent(fd_, path, follow));
+  struct stat st;
+  if (fstatat(rp.dir.get(), rp.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return LastErr();
+  if (rp.trailing_slash && !S_ISDIR(st.st_mode)) return Err(Errno::kNotdir);
+  Filestat out = FilestatFromStat(st);
+  return out;
+}
+
+ErrnoOr<void> HostDir::SetTimesAt(Lookupflags lookup, std::string_view path, Timestamp atim,
+                                  Timestamp mtim, Fstflags flags) {
+  struct timespec ts[2];
+  WEFT_TRY(TimespecsFromFstflags(atim, mtim, flags, ts));
+  if (read_only_) return Err(kReadOnlyErrno);
+  WEFT_TRY(CheckGuestPath(path));
+  bool trailing = path.back() == '/';
+  bool follow = (lookup & kLookupSymlinkFollow) || trailing;
+  WEFT_TRY_ASSIGN(ResolvedParent rp, ResolveParent(fd_, path, follow));
+  if (rp.trailing_slash) WEFT_TRY(RequireDir(rp));
+  // AT_SYMLINK_NOFOLLOW always: a followed link was resolved above, inside the sandbox.
+  if (utimensat(rp.dir.get(), rp.name.c_str(), ts, AT_SYMLINK_NOFOLLOW) != 0) return LastErr();
+  return {};
+}
+
+ErrnoOr<void> HostDir::Readdir(Dircookie cookie, const std::function<bool(const DirEntry&)>& sink) {
+  // A private open file description per call: concurrent readers never share an
+  // offset, and the cookie (the kernel's d_off) is the only position we keep.
+  UniqueFd d(RetryEintr([&] { return openat(fd_, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC); }));
+  if (d.get() < 0) return LastErr();
+  if (cookie != 0) {
+    if (cookie > static_cast<Dircookie>(INT64_MAX)) return Err(Errno::kInval);
+    if (lseek(d.get(), static_cast<off_t>(cookie), SEEK_SET) < 0) return LastErr();
+  }
+  std::vector<char> buf(32 * 1024);
+  for (;;) {
+    long n = RetryEintr([&] { return syscall(SYS_getdents64, d.get(), buf.data(), buf.size()); });
+    if (n < 0) return LastErr();
+    if (n == 0) return {};
+    size_t pos = 0;
+    while (pos < static_cast<size_t>(n)) {
+      Dirent64Head head;
+      std::memcpy(&head.d_ino, buf.data() + pos, 8);
+      std::memcpy(&head.d_off, buf.data() + pos + 8, 8);
+      std::memcpy(&head.d_reclen, buf.data() + pos + 16, 2);
+      std::memcpy(&head.d_type, buf.data() + pos + 18, 1);
+      const char* name = buf.data() + pos + kDirentNameOffset;
+      DirEntry e;
+      e.next = static_cast<Dircookie>(head.d_off);
+      e.ino = head.d_ino;
+      e.name.assign(name, strnlen(name, head.d_reclen - kDirentNameOffset));
+      e.type = FiletypeFromDtype(head.d_type);
+      if (head.d_type == DT_UNKNOWN) {
+        struct stat st;
+        if (fstatat(d.get(), e.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+          e.type = FiletypeFromMode(st.st_mode);
+        }
+      }
+      pos += head.d_reclen;
+      if (!sink(e)) return {};
+    }
+  }
+}
+
+ErrnoOr<void> HostFile::SetTimes(Timestamp atim, Timestamp mtim, Fstflags flags) {
+  struct timespec ts[2];
+  WEFT_TRY(TimespecsFromFstflags(atim, mtim, flags, ts));
+  if (read_only_) return Err(kReadOnlyErrno);
+  return FdFile::SetTimes(atim, mtim, flags);
+}
+
+ErrnoOr<void> HostFile::SetSize(Filesize size) {
+  if (read_only_) return Err(kReadOnlyErrno);
+  return FdFile::SetSize(size);
+}
+
+}  // namespace host
+}  // namespace weft::wasi

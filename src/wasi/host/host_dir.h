@@ -1,0 +1,68 @@
+// HostDir: a Dir over a host directory fd, with every path resolved beneath it
+// (resolve.h). Built only with WEFT_HOST_FS=ON; obtained through OpenHostDir().
+//
+// Read-only preopens: every modifying operation (create, open for writing, truncate,
+// unlink, rename, link, symlink, mkdir, rmdir, set_times, set_size) fails with EPERM,
+// which is what wasmtime answers when a preopen lacks DirPerms::MUTATE / FilePerms::WRITE
+// (ErrorCode::NotPermitted); files open read-only, and directories opened beneath a
+// read-only HostDir are read-only too.
+//
+// Thread-safety: the fd is immutable after construction and every method works on
+// fresh fds of its own (Readdir reopens the directory), so concurrent calls are safe.
+#pragma once
+
+#include <memory>
+
+#include "weft/wasi/fd_file.h"
+#include "weft/wasi/handle.h"
+
+namespace weft::wasi::host {
+
+class HostDir final : public Dir {
+ public:
+  // Takes ownership of `fd`, an O_RDONLY|O_DIRECTORY fd.
+  HostDir(int fd, bool read_only);
+  ~HostDir() override;
+
+  int fd() const { return fd_; }
+  bool read_only() const { return read_only_; }
+
+  ErrnoOr<Filestat> Stat() override;
+  ErrnoOr<void> SetTimes(Timestamp atim, Timestamp mtim, Fstflags flags) override;
+  ErrnoOr<void> Sync() override;
+  ErrnoOr<void> Datasync() override;
+
+  ErrnoOr<std::shared_ptr<Handle>> OpenAt(std::string_view path, const OpenOptions& opts) override;
+  ErrnoOr<void> CreateDir(std::string_view path) override;
+  ErrnoOr<void> RemoveDir(std::string_view path) override;
+  ErrnoOr<void> UnlinkFile(std::string_view path) override;
+  ErrnoOr<void> Rename(std::string_view old_path, Dir& new_dir, std::string_view new_path) override;
+  ErrnoOr<void> Link(Lookupflags lookup, std::string_view old_path, Dir& new_dir,
+                     std::string_view new_path) override;
+  ErrnoOr<void> Symlink(std::string_view target, std::string_view link_path) override;
+  ErrnoOr<std::string> Readlink(std::string_view path) override;
+  ErrnoOr<Filestat> StatAt(Lookupflags lookup, std::string_view path) override;
+  ErrnoOr<void> SetTimesAt(Lookupflags lookup, std::string_view path, Timestamp atim,
+                           Timestamp mtim, Fstflags flags) override;
+  ErrnoOr<void> Readdir(Dircookie cookie, const std::function<bool(const DirEntry&)>& sink) override;
+
+ private:
+  const int fd_;
+  const bool read_only_;
+};
+
+// A file opened beneath a HostDir. Identical to FdFile except that, under a read-only
+// preopen, SetTimes and SetSize are refused with EPERM like the other writes (its fd
+// is O_RDONLY, so Write/Pwrite already answer EBADF).
+class HostFile final : public FdFile {
+ public:
+  HostFile(int fd, bool read_only) : FdFile(fd, /*owns_fd=*/true), read_only_(read_only) {}
+
+  ErrnoOr<void> SetTimes(Timestamp atim, Timestamp mtim, Fstflags flags) override;
+  ErrnoOr<void> SetSize(Filesize size) override;
+
+ private:
+  const bool read_only_;
+};
+
+}  // namespace weft::wasi::host

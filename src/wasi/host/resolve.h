@@ -1,0 +1,92 @@
+// Sandboxed path resolution beneath a preopened directory fd (DESIGN.md "Sandboxing").
+//
+// Every guest path is relative to a directory fd ("the root") and must stay beneath
+// it: absolute paths, ".." above the root and symlinks whose target leaves the root
+// (at any depth, followed or not, or swapped in concurrently) are refused with EPERM,
+// the answer wasmtime (cap-std) gives to an escape attempt.
+//
+// Two resolvers implement the same contract:
+//  - openat2(2) with RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS, where the kernel has it
+//    (probed once, cached): the kernel enforces containment atomically;
+//  - a component-by-component walk with O_PATH | O_NOFOLLOW that follows in-sandbox
+//    symlinks itself (ELOOP after kMaxSymlinkHops) and handles ".." by popping its own
+//    stack of directory fds, never by asking the kernel for "..".
+// Operations on a final component get (parent fd, name) from ResolveParent and act
+// with *_NOFOLLOW, so a symlink swapped in after resolution is never followed.
+//
+// Thread-safety: all functions are safe to call concurrently; the only shared state
+// is the cached probe and the test switch (atomics).
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <string_view>
+
+#include "weft/wasi/types.h"
+
+namespace weft::wasi::host {
+
+inline constexpr int kMaxSymlinkHops = 40;
+
+// An owned fd, closed on destruction.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(UniqueFd&& o) noexcept : fd_(o.release()) {}
+  UniqueFd& operator=(UniqueFd&& o) noexcept;
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd();
+  int get() const { return fd_; }
+  int release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+enum class ResolverMode {
+  kAuto,      // openat2 when the kernel has it, else the walk
+  kWalkOnly,  // always the component walk (tests force this to cover the fallback)
+};
+// Process-wide; meant for tests.
+void SetResolverMode(ResolverMode mode);
+ResolverMode GetResolverMode();
+// True when openat2 with RESOLVE_BENEATH works on this kernel (probed once).
+bool Openat2Supported();
+// True when the current mode will use openat2.
+bool UsingOpenat2();
+
+// Checks the lexical rules every guest path obeys: empty -> ENOENT, absolute -> EPERM,
+// embedded NUL -> EINVAL.
+ErrnoOr<void> CheckGuestPath(std::string_view path);
+
+// Opens `path` beneath `root` like openat(root, path, flags, mode). O_CLOEXEC and
+// O_NOCTTY are added; the final component is followed only if `follow_final`
+// (otherwise a final symlink is ELOOP, as O_NOFOLLOW). Returns the new fd.
+ErrnoOr<UniqueFd> OpenBeneath(int root, std::string_view path, int flags, mode_t mode,
+                              bool follow_final);
+
+// The directory holding the final component of a path, and that component.
+struct ResolvedParent {
+  UniqueFd dir;         // O_PATH directory fd beneath the root
+  std::string name;     // never empty, never contains '/'; "." when the path names a
+                        // directory through "." or ".." (so no op can act on "..")
+  bool trailing_slash;  // the path ended in '/': the final must be a directory
+};
+
+// Resolves every component but the last (following in-sandbox symlinks). When
+// `follow_final`, a final symlink is followed too (repeatedly, within the hop budget)
+// so that `name` was, when checked, not a symlink; callers still act on it with
+// AT_SYMLINK_NOFOLLOW so a racing swap is harmless. A missing final is not an error.
+ErrnoOr<ResolvedParent> ResolveParent(int root, std::string_view path, bool follow_final);
+
+// readlinkat(dirfd, name) into a string.
+ErrnoOr<std::string> ReadLinkAt(int dirfd, const char* name);
+
+}  // namespace weft::wasi::host
