@@ -57,6 +57,8 @@ struct MemInst {
   MemoryType type;
   uint8_t* data = nullptr;
   uint64_t size = 0;  // in bytes; a multiple of 65536
+  uint64_t max_pages = 0;      // effective maximum: module max, store limit, reservation
+  uint64_t reserved_bytes = 0; // address space reserved at `data` (committed up to `size`)
   uint64_t pages() const { return size >> 16; }
   // Returns the old size in pages, or -1 if the module's max or the store limit refuses.
   int64_t Grow(uint64_t delta_pages);
@@ -123,6 +125,7 @@ struct Instance {
   std::vector<ElemInst> elems;
   std::vector<DataInst> datas;
   std::unordered_map<std::string, Extern> exports;
+  std::vector<uint32_t> type_ids;  // store-canonical id of each module type (call_indirect)
 
   std::optional<Extern> GetExport(std::string_view export_name) const;
   FuncInst* GetFunc(std::string_view export_name) const;

@@ -1,0 +1,786 @@
+// Translates one validated function body into the interpreter's slot-addressed code.
+//
+// Every wasm operand-stack position p has a fixed frame slot (num_locals + p). The
+// compiler keeps a shadow stack whose entries say where a value lives right now:
+//   kSlot  - in its own positional slot,
+//   kLocal - still in local N (a `local.get` emits nothing: the consumer reads the local),
+//   kConst - a constant not yet written anywhere.
+// Lazy entries are written to their slot ("materialised") only when needed: before a
+// write to the local they reference, at block boundaries, for call arguments and branch
+// values. A `local.set` right after an instruction that produced the stack top rewrites
+// that instruction's destination to the local instead of emitting a copy.
+// The input is trusted (DecodeModule validated it), so reading never fails here.
+#include <cstring>
+
+#include "wasm/runtime/store_impl.h"
+
+namespace weft::wasm {
+namespace {
+
+enum class Op : uint16_t {
+#define WEFT_OP(prefix, code, Name, text) Name,
+#include "wasm/opcodes.def"
+#undef WEFT_OP
+};
+
+constexpr size_t kNone = ~size_t{0};
+
+struct Entry {
+  enum Kind : uint8_t { kSlot, kLocal, kConst } kind = kSlot;
+  uint32_t local = 0;
+  uint64_t bits = 0;
+};
+
+struct Ctrl {
+  enum Kind : uint8_t { kBlock, kLoop, kIf, kFunc } kind = kBlock;
+  uint32_t base = 0;  // operand height below the block's params
+  uint32_t nparams = 0;
+  uint32_t nresults = 0;
+  size_t loop_pc = 0;
+  std::vector<std::pair<size_t, size_t>> fixups;  // (operand word, instruction start)
+  size_t else_word = kNone;
+  size_t else_instr = 0;
+  bool unreachable = false;  // the rest of this block is dead code
+  bool dead = false;         // the whole block is dead (opened in dead code)
+};
+
+class Compiler {
+ public:
+  Compiler(Store& store, FuncInst* func)
+      : store_(store), func_(func), inst_(func->instance), module_(*inst_->module),
+        handlers_(interp::HandlerTable()) {}
+
+  std::unique_ptr<CompiledFunc> Run();
+
+ private:
+  // ---- byte reading (validated input) ----
+  uint8_t Byte() { return bytes_[pos_++]; }
+  uint64_t ReadU() {
+    uint64_t r = 0;
+    int shift = 0;
+    uint8_t b;
+    do {
+      b = Byte();
+      if (shift < 64) r |= uint64_t(b & 0x7F) << shift;
+      shift += 7;
+    } while (b & 0x80);
+    return r;
+  }
+  uint32_t ReadU32() { return static_cast<uint32_t>(ReadU()); }
+  int64_t ReadS() {
+    int64_t r = 0;
+    int shift = 0;
+    uint8_t b;
+    do {
+      b = Byte();
+      if (shift < 64) r |= int64_t(b & 0x7F) << shift;
+      shift += 7;
+    } while (b & 0x80);
+    if (shift < 64 && (b & 0x40)) r |= -(int64_t(1) << shift);
+    return r;
+  }
+  void ReadBlockType(uint32_t* np, uint32_t* nr) {
+    uint8_t b = bytes_[pos_];
+    if (b == 0x40) { pos_++; *np = 0; *nr = 0; return; }
+    if (b >= 0x6F && b <= 0x7F) { pos_++; *np = 0; *nr = 1; return; }
+    const FuncType& t = module_.types[static_cast<uint32_t>(ReadS())];
+    *np = static_cast<uint32_t>(t.params.size());
+    *nr = static_cast<uint32_t>(t.results.size());
+  }
+
+  // ---- emission ----
+  size_t Emit(IOp op) {
+    size_t at = code_.size();
+    code_.push_back(reinterpret_cast<uint64_t>(handlers_[static_cast<size_t>(op)]));
+    if (offsets_.empty() || offsets_.back().second != instr_offset_)
+      offsets_.emplace_back(static_cast<uint32_t>(at), instr_offset_);
+    producer_word_ = kNone;
+    return at;
+  }
+  void Word(uint64_t w) { code_.push_back(w); }
+
+  uint32_t H() const { return static_cast<uint32_t>(stack_.size()); }
+  uint64_t PosSlot(uint32_t pos) const { return num_locals_ + pos; }
+
+  // Writes entry i into its positional slot.
+  void Materialize(uint32_t i) {
+    Entry& e = stack_[i];
+    if (e.kind == Entry::kLocal) {
+      Emit(IOp::kCopy); Word(PosSlot(i)); Word(e.local);
+    } else if (e.kind == Entry::kConst) {
+      Emit(IOp::kConst); Word(PosSlot(i)); Word(e.bits);
+    }
+    e.kind = Entry::kSlot;
+  }
+  void MaterializeAll() { for (uint32_t i = 0; i < H(); ++i) Materialize(i); }
+  void MaterializeTop(uint32_t n) { for (uint32_t i = H() - n; i < H(); ++i) Materialize(i); }
+
+  // The slot an instruction can read entry i from (constants get materialised).
+  uint64_t SlotOf(uint32_t i) {
+    Entry& e = stack_[i];
+    if (e.kind == Entry::kLocal) return e.local;
+    if (e.kind == Entry::kConst) Materialize(i);
+    return PosSlot(i);
+  }
+  uint64_t PopSlot() {
+    uint64_t s = SlotOf(H() - 1);
+    stack_.pop_back();
+    return s;
+  }
+  uint64_t PushSlot() {
+    stack_.push_back(Entry{});
+    if (H() > max_height_) max_height_ = H();
+    return PosSlot(H() - 1);
+  }
+  void PushSlots(uint32_t n) { for (uint32_t i = 0; i < n; ++i) PushSlot(); }
+  // Marks the last emitted instruction as the producer of the stack top; its destination
+  // operand is at code word `word`.
+  void Produced(size_t word) { producer_word_ = word; producer_height_ = H(); }
+
+  void Unary(IOp op) {
+    uint64_t a = PopSlot();
+    uint64_t d = PushSlot();
+    Emit(op); Word(d); Word(a);
+    Produced(code_.size() - 2);
+  }
+  void Binary(IOp op) {
+    uint64_t b = SlotOf(H() - 1);
+    uint64_t a = SlotOf(H() - 2);
+    stack_.pop_back();
+    stack_.pop_back();
+    uint64_t d = PushSlot();
+    Emit(op); Word(d); Word(a); Word(b);
+    Produced(code_.size() - 3);
+  }
+  void Load(IOp op, uint32_t offset) {
+    uint64_t a = PopSlot();
+    uint64_t d = PushSlot();
+    Emit(op); Word(d); Word(a); Word(offset);
+    Produced(code_.size() - 3);
+  }
+  void StoreOp(IOp op, uint32_t offset) {
+    uint64_t v = SlotOf(H() - 1);
+    uint64_t a = SlotOf(H() - 2);
+    stack_.pop_back();
+    stack_.pop_back();
+    Emit(op); Word(a); Word(v); Word(offset);
+  }
+
+  // Any lazy reference to `local` on the stack must be read before the local changes.
+  void FlushLocal(uint32_t local) {
+    for (uint32_t i = 0; i < H(); ++i)
+      if (stack_[i].kind == Entry::kLocal && stack_[i].local == local) Materialize(i);
+  }
+  void SetLocal(uint32_t local, bool tee) {
+    Entry top = stack_.back();
+    if (top.kind == Entry::kLocal && top.local == local) {  // local.get x; local.set x
+      if (!tee) stack_.pop_back();
+      return;
+    }
+    // The previous instruction produced the top value: retarget it to the local.
+    bool patchable = top.kind == Entry::kSlot && producer_word_ != kNone &&
+                     producer_height_ == H() && code_[producer_word_] == PosSlot(H() - 1);
+    size_t producer = producer_word_;
+    stack_.pop_back();
+    size_t before = code_.size();
+    FlushLocal(local);
+    if (patchable && code_.size() == before) {
+      code_[producer] = local;
+      producer_word_ = kNone;
+    } else if (top.kind == Entry::kConst) {
+      Emit(IOp::kConst); Word(local); Word(top.bits);
+    } else {
+      uint64_t src = top.kind == Entry::kLocal ? top.local : PosSlot(H());
+      Emit(IOp::kCopy); Word(local); Word(src);
+    }
+    if (tee) stack_.push_back(Entry{Entry::kLocal, local, 0});
+  }
+
+  // ---- branches ----
+  uint32_t Arity(const Ctrl& c) const { return c.kind == Ctrl::kLoop ? c.nparams : c.nresults; }
+  // Moves the top `Arity(c)` values to the label's slots.
+  void BranchCopies(const Ctrl& c) {
+    uint32_t n = Arity(c);
+    uint32_t h = H();
+    uint64_t dest0 = c.kind == Ctrl::kFunc ? 0 : PosSlot(c.base);
+    if (c.kind == Ctrl::kFunc) {
+      // Destinations are locals that lazy entries may reference: materialise first.
+      for (uint32_t k = 0; k < n; ++k)
+        if (stack_[h - n + k].kind == Entry::kLocal) Materialize(h - n + k);
+    }
+    for (uint32_t k = 0; k < n; ++k) {
+      const Entry& e = stack_[h - n + k];
+      uint64_t dest = dest0 + k;
+      if (e.kind == Entry::kConst) {
+        Emit(IOp::kConst); Word(dest); Word(e.bits);
+      } else {
+        uint64_t src = e.kind == Entry::kLocal ? e.local : PosSlot(h - n + k);
+        if (src != dest) { Emit(IOp::kCopy); Word(dest); Word(src); }
+      }
+    }
+  }
+  bool NeedsCopies(const Ctrl& c) const {
+    uint32_t n = Arity(c);
+    uint32_t h = H();
+    uint64_t dest0 = c.kind == Ctrl::kFunc ? 0 : PosSlot(c.base);
+    for (uint32_t k = 0; k < n; ++k) {
+      const Entry& e = stack_[h - n + k];
+      if (e.kind != Entry::kSlot || PosSlot(h - n + k) != dest0 + k) return true;
+    }
+    return false;
+  }
+  // Writes the branch target of the operand at `word` (instruction at `instr`).
+  void Target(Ctrl& c, size_t word, size_t instr) {
+    if (c.kind == Ctrl::kLoop) {
+      code_[word] = static_cast<uint64_t>(static_cast<int64_t>(c.loop_pc) - static_cast<int64_t>(instr));
+    } else {
+      c.fixups.emplace_back(word, instr);
+    }
+  }
+  void Bind(Ctrl& c) {
+    for (auto [word, instr] : c.fixups)
+      code_[word] = static_cast<uint64_t>(static_cast<int64_t>(code_.size()) - static_cast<int64_t>(instr));
+    c.fixups.clear();
+    producer_word_ = kNone;
+  }
+  // Unconditional branch to label `depth` (values on top of the stack).
+  void EmitBr(uint32_t depth) {
+    Ctrl& c = ctrls_[ctrls_.size() - 1 - depth];
+    BranchCopies(c);
+    if (c.kind == Ctrl::kFunc) {
+      Emit(IOp::kReturn);
+      return;
+    }
+    size_t at = Emit(IOp::kBr);
+    Word(0);
+    Target(c, at + 1, at);
+  }
+
+  void EmitEnd();
+  void EmitElse();
+
+  Store& store_;
+  FuncInst* func_;
+  Instance* inst_;
+  const Module& module_;
+  const void* const* handlers_;
+  const uint8_t* bytes_ = nullptr;
+  size_t pos_ = 0;
+  uint32_t instr_offset_ = 0;
+  uint32_t num_locals_ = 0;
+  uint32_t max_height_ = 0;
+  std::vector<uint64_t> code_;
+  std::vector<std::pair<uint32_t, uint32_t>> offsets_;
+  std::vector<Entry> stack_;
+  std::vector<Ctrl> ctrls_;
+  size_t producer_word_ = kNone;
+  uint32_t producer_height_ = 0;
+};
+
+void Compiler::EmitEnd() {
+  Ctrl& c = ctrls_.back();
+  if (c.dead) {
+    ctrls_.pop_back();
+    return;
+  }
+  if (!c.unreachable) {
+    if (c.kind == Ctrl::kFunc) {
+      BranchCopies(c);
+      Emit(IOp::kReturn);
+    } else {
+      MaterializeTop(c.nresults);
+    }
+  }
+  if (c.kind == Ctrl::kIf && c.else_word != kNone) {
+    code_[c.else_word] = static_cast<uint64_t>(static_cast<int64_t>(code_.size()) - static_cast<int64_t>(c.else_instr));
+  }
+  Bind(c);
+  stack_.resize(c.base);
+  uint32_t nr = c.nresults;
+  bool was_func = c.kind == Ctrl::kFunc;
+  ctrls_.pop_back();
+  if (!was_func) PushSlots(nr);
+}
+
+void Compiler::EmitElse() {
+  Ctrl& c = ctrls_.back();
+  if (c.dead) return;
+  if (!c.unreachable) {
+    MaterializeTop(c.nresults);
+    size_t at = Emit(IOp::kBr);
+    Word(0);
+    c.fixups.emplace_back(at + 1, at);
+  }
+  code_[c.else_word] = static_cast<uint64_t>(static_cast<int64_t>(code_.size()) - static_cast<int64_t>(c.else_instr));
+  c.else_word = kNone;
+  producer_word_ = kNone;
+  stack_.resize(c.base);
+  PushSlots(c.nparams);
+  c.unreachable = false;
+}
+
+std::unique_ptr<CompiledFunc> Compiler::Run() {
+  const Function& fn = module_.DefinedFunction(func_->func_index);
+  const FuncType& type = *func_->type;
+  auto out = std::make_unique<CompiledFunc>();
+  out->num_params = static_cast<uint32_t>(type.params.size());
+  out->num_results = static_cast<uint32_t>(type.results.size());
+  num_locals_ = out->num_params + fn.num_locals;
+  out->num_locals = num_locals_;
+
+  bytes_ = module_.bytes.data();
+  pos_ = fn.body_offset;
+  size_t end = fn.body_offset + fn.body_size;
+  // Results of the function may need more slots than params + locals + operands.
+  max_height_ = out->num_results;
+
+  Ctrl func_ctrl;
+  func_ctrl.kind = Ctrl::kFunc;
+  func_ctrl.nresults = out->num_results;
+  ctrls_.push_back(std::move(func_ctrl));
+
+  while (pos_ < end && !ctrls_.empty()) {
+    instr_offset_ = static_cast<uint32_t>(pos_);
+    uint8_t b = Byte();
+    Op op;
+    if (b == 0xFC) {
+      uint32_t sub = ReadU32();
+      switch (sub) {
+#define WEFT_OP(prefix, code, Name, text) \
+  case (prefix == 0xFC ? code : 0x10000 + code): op = Op::Name; break;
+#include "wasm/opcodes.def"
+#undef WEFT_OP
+        default: op = Op::Unreachable; break;
+      }
+    } else {
+      switch (static_cast<uint32_t>(b)) {
+#define WEFT_OP(prefix, code, Name, text) \
+  case (prefix == 0 ? code : 0x10000 + code): op = Op::Name; break;
+#include "wasm/opcodes.def"
+#undef WEFT_OP
+        default: op = Op::Unreachable; break;
+      }
+    }
+    const bool dead = ctrls_.back().unreachable;
+#define LIVE() \
+  if (dead) break
+
+    switch (op) {
+      case Op::Unreachable:
+        LIVE();
+        Emit(IOp::kUnreachable);
+        ctrls_.back().unreachable = true;
+        break;
+      case Op::Nop:
+        break;
+      case Op::Block:
+      case Op::Loop:
+      case Op::If: {
+        uint32_t np, nr;
+        ReadBlockType(&np, &nr);
+        Ctrl c;
+        c.kind = op == Op::Block ? Ctrl::kBlock : op == Op::Loop ? Ctrl::kLoop : Ctrl::kIf;
+        c.nparams = np;
+        c.nresults = nr;
+        if (dead) {
+          c.dead = true;
+          c.unreachable = true;
+          ctrls_.push_back(std::move(c));
+          break;
+        }
+        uint64_t cond = 0;
+        if (op == Op::If) cond = PopSlot();
+        MaterializeAll();
+        c.base = H() - np;
+        if (op == Op::Loop) {
+          producer_word_ = kNone;
+          c.loop_pc = code_.size();
+          Emit(IOp::kInterruptCheck);
+        } else if (op == Op::If) {
+          size_t at = Emit(IOp::kBrUnless);
+          Word(cond);
+          Word(0);
+          c.else_word = at + 2;
+          c.else_instr = at;
+        }
+        ctrls_.push_back(std::move(c));
+        break;
+      }
+      case Op::Else:
+        EmitElse();
+        break;
+      case Op::End:
+        EmitEnd();
+        break;
+      case Op::Br: {
+        uint32_t depth = ReadU32();
+        LIVE();
+        EmitBr(depth);
+        ctrls_.back().unreachable = true;
+        break;
+      }
+      case Op::BrIf: {
+        uint32_t depth = ReadU32();
+        LIVE();
+        uint64_t cond = PopSlot();
+        Ctrl& c = ctrls_[ctrls_.size() - 1 - depth];
+        if (c.kind != Ctrl::kFunc && !NeedsCopies(c)) {
+          size_t at = Emit(IOp::kBrIf);
+          Word(cond);
+          Word(0);
+          Target(c, at + 2, at);
+        } else {
+          size_t at = Emit(IOp::kBrUnless);
+          Word(cond);
+          Word(0);
+          EmitBr(depth);
+          code_[at + 2] = code_.size() - at;
+          producer_word_ = kNone;
+        }
+        break;
+      }
+      case Op::BrTable: {
+        uint32_t n = ReadU32();
+        std::vector<uint32_t> depths(n + 1);
+        for (uint32_t i = 0; i <= n; ++i) depths[i] = ReadU32();
+        LIVE();
+        uint64_t idx = PopSlot();
+        size_t at = Emit(IOp::kBrTable);
+        Word(idx);
+        Word(n);
+        size_t table = code_.size();
+        for (uint32_t i = 0; i <= n; ++i) Word(0);
+        for (uint32_t i = 0; i <= n; ++i) {
+          Ctrl& c = ctrls_[ctrls_.size() - 1 - depths[i]];
+          if (c.kind != Ctrl::kFunc && !NeedsCopies(c)) {
+            Target(c, table + i, at);
+          } else {
+            // An out-of-line stub moves the values, then branches.
+            code_[table + i] = code_.size() - at;
+            EmitBr(depths[i]);
+          }
+        }
+        ctrls_.back().unreachable = true;
+        break;
+      }
+      case Op::Return:
+        LIVE();
+        EmitBr(static_cast<uint32_t>(ctrls_.size() - 1));
+        ctrls_.back().unreachable = true;
+        break;
+      case Op::Call: {
+        uint32_t fidx = ReadU32();
+        LIVE();
+        FuncInst* callee = inst_->funcs[fidx];
+        uint32_t np = static_cast<uint32_t>(callee->type->params.size());
+        uint32_t nr = static_cast<uint32_t>(callee->type->results.size());
+        MaterializeTop(np);
+        uint64_t fp_off = PosSlot(H() - np);
+        Emit(IOp::kCall);
+        Word(reinterpret_cast<uint64_t>(callee));
+        Word(fp_off);
+        stack_.resize(H() - np);
+        PushSlots(nr);
+        break;
+      }
+      case Op::CallIndirect: {
+        uint32_t tidx = ReadU32();
+        uint32_t table = ReadU32();
+        LIVE();
+        const FuncType& t = module_.types[tidx];
+        uint32_t np = static_cast<uint32_t>(t.params.size());
+        uint32_t nr = static_cast<uint32_t>(t.results.size());
+        uint64_t idx = PopSlot();
+        MaterializeTop(np);
+        uint64_t fp_off = PosSlot(H() - np);
+        Emit(IOp::kCallIndirect);
+        Word(reinterpret_cast<uint64_t>(inst_->tables[table]));
+        Word(inst_->type_ids[tidx]);
+        Word(idx);
+        Word(fp_off);
+        stack_.resize(H() - np);
+        PushSlots(nr);
+        break;
+      }
+      case Op::RefNull:
+        Byte();
+        LIVE();
+        stack_.push_back(Entry{Entry::kConst, 0, 0});
+        break;
+      case Op::RefIsNull:
+        LIVE();
+        Unary(IOp::kRefIsNull);
+        break;
+      case Op::RefFunc: {
+        uint32_t fidx = ReadU32();
+        LIVE();
+        stack_.push_back(Entry{Entry::kConst, 0, reinterpret_cast<uint64_t>(inst_->funcs[fidx])});
+        break;
+      }
+      case Op::Drop:
+        LIVE();
+        stack_.pop_back();
+        break;
+      case Op::Select:
+      case Op::SelectT: {
+        if (op == Op::SelectT) {
+          uint32_t n = ReadU32();
+          for (uint32_t i = 0; i < n; ++i) Byte();
+        }
+        LIVE();
+        uint64_t cond = SlotOf(H() - 1);
+        uint64_t vb = SlotOf(H() - 2);
+        uint64_t va = SlotOf(H() - 3);
+        stack_.resize(H() - 3);
+        uint64_t d = PushSlot();
+        Emit(IOp::kSelect); Word(d); Word(va); Word(vb); Word(cond);
+        Produced(code_.size() - 4);
+        break;
+      }
+      case Op::LocalGet: {
+        uint32_t x = ReadU32();
+        LIVE();
+        stack_.push_back(Entry{Entry::kLocal, x, 0});
+        if (H() > max_height_) max_height_ = H();
+        break;
+      }
+      case Op::LocalSet:
+      case Op::LocalTee: {
+        uint32_t x = ReadU32();
+        LIVE();
+        SetLocal(x, op == Op::LocalTee);
+        break;
+      }
+      case Op::GlobalGet: {
+        uint32_t g = ReadU32();
+        LIVE();
+        uint64_t d = PushSlot();
+        Emit(IOp::kGlobalGet); Word(d); Word(reinterpret_cast<uint64_t>(inst_->globals[g]));
+        Produced(code_.size() - 2);
+        break;
+      }
+      case Op::GlobalSet: {
+        uint32_t g = ReadU32();
+        LIVE();
+        uint64_t s = PopSlot();
+        Emit(IOp::kGlobalSet); Word(reinterpret_cast<uint64_t>(inst_->globals[g])); Word(s);
+        break;
+      }
+      case Op::TableGet: {
+        uint32_t t = ReadU32();
+        LIVE();
+        uint64_t i = PopSlot();
+        uint64_t d = PushSlot();
+        Emit(IOp::kTableGet); Word(d); Word(reinterpret_cast<uint64_t>(inst_->tables[t])); Word(i);
+        Produced(code_.size() - 3);
+        break;
+      }
+      case Op::TableSet: {
+        uint32_t t = ReadU32();
+        LIVE();
+        uint64_t v = SlotOf(H() - 1);
+        uint64_t i = SlotOf(H() - 2);
+        stack_.resize(H() - 2);
+        Emit(IOp::kTableSet); Word(reinterpret_cast<uint64_t>(inst_->tables[t])); Word(i); Word(v);
+        break;
+      }
+      case Op::TableInit: {
+        uint32_t seg = ReadU32();
+        uint32_t t = ReadU32();
+        LIVE();
+        uint64_t n = SlotOf(H() - 1), s = SlotOf(H() - 2), d = SlotOf(H() - 3);
+        stack_.resize(H() - 3);
+        Emit(IOp::kTableInit); Word(reinterpret_cast<uint64_t>(inst_->tables[t])); Word(seg);
+        Word(d); Word(s); Word(n);
+        break;
+      }
+      case Op::ElemDrop: {
+        uint32_t seg = ReadU32();
+        LIVE();
+        Emit(IOp::kElemDrop); Word(seg);
+        break;
+      }
+      case Op::TableCopy: {
+        uint32_t dt = ReadU32();
+        uint32_t st = ReadU32();
+        LIVE();
+        uint64_t n = SlotOf(H() - 1), s = SlotOf(H() - 2), d = SlotOf(H() - 3);
+        stack_.resize(H() - 3);
+        Emit(IOp::kTableCopy); Word(reinterpret_cast<uint64_t>(inst_->tables[dt]));
+        Word(reinterpret_cast<uint64_t>(inst_->tables[st])); Word(d); Word(s); Word(n);
+        break;
+      }
+      case Op::TableGrow: {
+        uint32_t t = ReadU32();
+        LIVE();
+        uint64_t delta = SlotOf(H() - 1), init = SlotOf(H() - 2);
+        stack_.resize(H() - 2);
+        uint64_t d = PushSlot();
+        Emit(IOp::kTableGrow); Word(d); Word(reinterpret_cast<uint64_t>(inst_->tables[t]));
+        Word(init); Word(delta);
+        break;
+      }
+      case Op::TableSize: {
+        uint32_t t = ReadU32();
+        LIVE();
+        uint64_t d = PushSlot();
+        Emit(IOp::kTableSize); Word(d); Word(reinterpret_cast<uint64_t>(inst_->tables[t]));
+        break;
+      }
+      case Op::TableFill: {
+        uint32_t t = ReadU32();
+        LIVE();
+        uint64_t n = SlotOf(H() - 1), v = SlotOf(H() - 2), i = SlotOf(H() - 3);
+        stack_.resize(H() - 3);
+        Emit(IOp::kTableFill); Word(reinterpret_cast<uint64_t>(inst_->tables[t])); Word(i);
+        Word(v); Word(n);
+        break;
+      }
+#define LOAD_CASE(Name)                 \
+  case Op::Name: {                      \
+    ReadU32();                          \
+    uint32_t off = ReadU32();           \
+    LIVE();                             \
+    Load(IOp::k##Name, off);            \
+    break;                              \
+  }
+#define STORE_CASE(Name)                \
+  case Op::Name: {                      \
+    ReadU32();                          \
+    uint32_t off = ReadU32();           \
+    LIVE();                             \
+    StoreOp(IOp::k##Name, off);         \
+    break;                              \
+  }
+#define IOP(Name)
+#define IOP_LOAD(Name) LOAD_CASE(Name)
+#define IOP_STORE(Name) STORE_CASE(Name)
+#define IOP_UN(Name) \
+  case Op::Name:     \
+    LIVE();          \
+    Unary(IOp::k##Name); \
+    break;
+#define IOP_BIN(Name) \
+  case Op::Name:      \
+    LIVE();           \
+    Binary(IOp::k##Name); \
+    break;
+#include "wasm/interp/iops.def"
+#undef IOP
+#undef LOAD_CASE
+#undef STORE_CASE
+      case Op::MemorySize: {
+        Byte();
+        LIVE();
+        uint64_t d = PushSlot();
+        Emit(IOp::kMemorySize); Word(d);
+        Produced(code_.size() - 1);
+        break;
+      }
+      case Op::MemoryGrow: {
+        Byte();
+        LIVE();
+        Unary(IOp::kMemoryGrow);
+        break;
+      }
+      case Op::MemoryInit: {
+        uint32_t seg = ReadU32();
+        Byte();
+        LIVE();
+        uint64_t n = SlotOf(H() - 1), s = SlotOf(H() - 2), d = SlotOf(H() - 3);
+        stack_.resize(H() - 3);
+        Emit(IOp::kMemoryInit); Word(seg); Word(d); Word(s); Word(n);
+        break;
+      }
+      case Op::DataDrop: {
+        uint32_t seg = ReadU32();
+        LIVE();
+        Emit(IOp::kDataDrop); Word(seg);
+        break;
+      }
+      case Op::MemoryCopy: {
+        Byte();
+        Byte();
+        LIVE();
+        uint64_t n = SlotOf(H() - 1), s = SlotOf(H() - 2), d = SlotOf(H() - 3);
+        stack_.resize(H() - 3);
+        Emit(IOp::kMemoryCopy); Word(d); Word(s); Word(n);
+        break;
+      }
+      case Op::MemoryFill: {
+        Byte();
+        LIVE();
+        uint64_t n = SlotOf(H() - 1), v = SlotOf(H() - 2), d = SlotOf(H() - 3);
+        stack_.resize(H() - 3);
+        Emit(IOp::kMemoryFill); Word(d); Word(v); Word(n);
+        break;
+      }
+      case Op::I32Const: {
+        int64_t v = ReadS();
+        LIVE();
+        stack_.push_back(Entry{Entry::kConst, 0, static_cast<uint32_t>(v)});
+        if (H() > max_height_) max_height_ = H();
+        break;
+      }
+      case Op::I64Const: {
+        int64_t v = ReadS();
+        LIVE();
+        stack_.push_back(Entry{Entry::kConst, 0, static_cast<uint64_t>(v)});
+        if (H() > max_height_) max_height_ = H();
+        break;
+      }
+      case Op::F32Const: {
+        uint32_t v;
+        std::memcpy(&v, bytes_ + pos_, 4);
+        pos_ += 4;
+        LIVE();
+        stack_.push_back(Entry{Entry::kConst, 0, v});
+        if (H() > max_height_) max_height_ = H();
+        break;
+      }
+      case Op::F64Const: {
+        uint64_t v;
+        std::memcpy(&v, bytes_ + pos_, 8);
+        pos_ += 8;
+        LIVE();
+        stack_.push_back(Entry{Entry::kConst, 0, v});
+        if (H() > max_height_) max_height_ = H();
+        break;
+      }
+    }
+#undef LIVE
+  }
+  out->code = std::move(code_);
+  out->offsets = std::move(offsets_);
+  out->frame_slots = num_locals_ + max_height_;
+  return out;
+}
+
+}  // namespace
+
+uint32_t CompiledFunc::OffsetAt(size_t code_index) const {
+  uint32_t result = 0;
+  size_t lo = 0, hi = offsets.size();
+  while (lo < hi) {  // last entry with index <= code_index
+    size_t mid = (lo + hi) / 2;
+    if (offsets[mid].first <= code_index) {
+      result = offsets[mid].second;
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return result;
+}
+
+CompiledFunc* CompileFunction(Store& store, FuncInst* func) {
+  if (func->compiled) return static_cast<CompiledFunc*>(func->compiled);
+  Compiler c(store, func);
+  std::unique_ptr<CompiledFunc> out = c.Run();
+  CompiledFunc* raw = out.get();
+  store.objects().compiled.push_back(std::move(out));
+  func->compiled = raw;
+  return raw;
+}
+
+}  // namespace weft::wasm

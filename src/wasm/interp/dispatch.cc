@@ -1,0 +1,587 @@
+// The interpreter loop: the only place that executes internal code.
+//
+// Dispatch is direct-threaded: the first word of every instruction is the address of
+// its handler label (GCC computed goto), so dispatch is one indirect jump with no
+// decoding and no bounds check on the opcode. Operands are frame-slot indices (see
+// compile/compiler.cc); `S(i)` is the slot named by operand word i of the current
+// instruction. wasm->wasm calls push a Frame on the store's explicit frame stack and
+// continue in this same loop: no native recursion, no allocation.
+#include <algorithm>
+#include <cstring>
+
+#include "wasm/interp/numeric.h"
+#include "wasm/runtime/store_impl.h"
+
+namespace weft::wasm::interp {
+namespace {
+
+// Activations nested through host functions (each costs native stack).
+constexpr uint32_t kMaxActivations = 1000;
+
+TrapFrame MakeFrame(FuncInst* f, const uint64_t* pc) {
+  TrapFrame fr;
+  const Instance* inst = f->instance;
+  fr.module_name = !inst->name.empty() ? inst->name : inst->module->name;
+  fr.func_index = f->func_index;
+  auto it = inst->module->func_names.find(f->func_index);
+  if (it != inst->module->func_names.end()) fr.func_name = it->second;
+  auto* cf = static_cast<const CompiledFunc*>(f->compiled);
+  if (cf && pc) fr.code_offset = cf->OffsetAt(static_cast<size_t>(pc - cf->code.data()));
+  return fr;
+}
+
+// Innermost first: the current function, then every frame on the stack (including those
+// of outer activations, so a trap under a host function shows the whole chain).
+void FillBacktrace(Trap& t, const ExecState& st, FuncInst* func, const uint64_t* pc) {
+  t.backtrace.push_back(MakeFrame(func, pc));
+  for (uint32_t d = st.depth; d-- > 0;) {
+    const Frame& f = st.frames[d];
+    if (f.func && !f.func->is_host()) t.backtrace.push_back(MakeFrame(f.func, f.ret_pc - 1));
+  }
+}
+
+std::optional<Trap> Run(Store* store_ptr, FuncInst* entry, Value* fp,
+                        const void* const** table_out) {
+  static const void* const kTable[] = {
+#define IOP(Name) &&L_##Name,
+#include "wasm/interp/iops.def"
+#undef IOP
+  };
+  if (table_out) {
+    *table_out = kTable;
+    return std::nullopt;
+  }
+
+  Store& store = *store_ptr;
+  ExecState& st = store.objects().exec;
+  const std::atomic<bool>* interrupt = store.interrupt_flag();
+  const uint32_t base_depth = st.depth;
+  const uint32_t max_depth = store.limits().max_call_depth;
+  Value* const slots_end = st.slots + st.num_slots;
+
+  FuncInst* func = entry;
+  Instance* inst = func->instance;
+  CompiledFunc* cf = CompileFunction(store, func);
+  const uint64_t* pc = cf->code.data();
+  MemInst* memi = nullptr;
+  uint8_t* mem = nullptr;
+  uint64_t mem_size = 0;
+  TrapKind trap_kind = TrapKind::kUnreachable;
+  std::optional<Trap> host_trap;
+  FuncInst* callee = nullptr;
+  Value* nfp = nullptr;
+  const uint64_t* ret = nullptr;
+
+#define RELOAD_MEM()                                            \
+  do {                                                          \
+    memi = inst->memories.empty() ? nullptr : inst->memories[0]; \
+    mem = memi ? memi->data : nullptr;                          \
+    mem_size = memi ? memi->size : 0;                           \
+  } while (0)
+#define NEXT() goto* reinterpret_cast<const void*>(*pc)
+#define S(i) fp[pc[i]]
+#define TRAP(kind)      \
+  do {                  \
+    trap_kind = (kind); \
+    goto trap;          \
+  } while (0)
+
+  if (st.activations >= kMaxActivations || fp + cf->frame_slots > slots_end) {
+    Trap t = Trap::Make(TrapKind::kCallStackExhausted);
+    t.backtrace.push_back(MakeFrame(func, nullptr));
+    return t;
+  }
+  st.activations++;
+  std::memset(static_cast<void*>(fp + cf->num_params), 0,
+              (cf->num_locals - cf->num_params) * sizeof(Value));
+  RELOAD_MEM();
+  if (interrupt->load(std::memory_order_relaxed)) TRAP(TrapKind::kInterrupted);
+  NEXT();
+
+  // ---- control ----
+L_Unreachable:
+  TRAP(TrapKind::kUnreachable);
+L_Br:
+  pc += static_cast<int64_t>(pc[1]);
+  NEXT();
+L_BrIf:
+  if (S(1).i32()) pc += static_cast<int64_t>(pc[2]); else pc += 3;
+  NEXT();
+L_BrUnless:
+  if (!S(1).i32()) pc += static_cast<int64_t>(pc[2]); else pc += 3;
+  NEXT();
+L_BrTable: {
+  uint64_t idx = S(1).i32();
+  uint64_t n = pc[2];
+  if (idx > n) idx = n;
+  pc += static_cast<int64_t>(pc[3 + idx]);
+  NEXT();
+}
+L_Copy:
+  S(1) = S(2);
+  pc += 3;
+  NEXT();
+L_Const:
+  S(1).bits = pc[2];
+  pc += 3;
+  NEXT();
+L_InterruptCheck:
+  if (interrupt->load(std::memory_order_relaxed)) TRAP(TrapKind::kInterrupted);
+  pc += 1;
+  NEXT();
+L_Select:
+  S(1) = S(4).i32() ? S(2) : S(3);
+  pc += 5;
+  NEXT();
+L_GlobalGet:
+  S(1) = reinterpret_cast<GlobalInst*>(pc[2])->value;
+  pc += 3;
+  NEXT();
+L_GlobalSet:
+  reinterpret_cast<GlobalInst*>(pc[1])->value = S(2);
+  pc += 3;
+  NEXT();
+L_RefIsNull:
+  S(1).bits = S(2).bits == 0;
+  pc += 3;
+  NEXT();
+
+  // ---- calls ----
+L_Call:
+  callee = reinterpret_cast<FuncInst*>(pc[1]);
+  nfp = fp + pc[2];
+  ret = pc + 3;
+  goto do_call;
+L_CallIndirect: {
+  auto* table = reinterpret_cast<TableInst*>(pc[1]);
+  uint32_t idx = S(3).i32();
+  if (idx >= table->elements.size()) TRAP(TrapKind::kUndefinedElement);
+  callee = static_cast<FuncInst*>(table->elements[idx].ref());
+  if (!callee) TRAP(TrapKind::kUninitializedElement);
+  if (callee->type_id != pc[2]) TRAP(TrapKind::kIndirectCallTypeMismatch);
+  nfp = fp + pc[4];
+  ret = pc + 5;
+  goto do_call;
+}
+do_call:
+  if (interrupt->load(std::memory_order_relaxed)) TRAP(TrapKind::kInterrupted);
+  if (st.depth >= max_depth) TRAP(TrapKind::kCallStackExhausted);
+  if (callee->is_host()) {
+    // Arguments and results share nfp[]; the host gets a private copy of the arguments.
+    size_t np = callee->type->params.size();
+    Value small[16];
+    std::vector<Value> big;
+    Value* args = small;
+    if (np > 16) {
+      big.resize(np);
+      args = big.data();
+    }
+    std::copy(nfp, nfp + np, args);
+    st.frames[st.depth++] = Frame{ret, fp, func};
+    Value* saved_top = st.sp_top;
+    st.sp_top = fp + cf->frame_slots;
+    Caller caller{store, inst, callee->user_data};
+    host_trap = callee->host(caller, args, nfp);
+    st.sp_top = saved_top;
+    st.depth--;
+    if (host_trap) goto trap_host;
+    pc = ret;
+    RELOAD_MEM();
+    NEXT();
+  }
+  {
+    CompiledFunc* ncf = callee->compiled ? static_cast<CompiledFunc*>(callee->compiled)
+                                         : CompileFunction(store, callee);
+    if (nfp + ncf->frame_slots > slots_end) TRAP(TrapKind::kCallStackExhausted);
+    st.frames[st.depth++] = Frame{ret, fp, func};
+    std::memset(static_cast<void*>(nfp + ncf->num_params), 0,
+                (ncf->num_locals - ncf->num_params) * sizeof(Value));
+    fp = nfp;
+    func = callee;
+    cf = ncf;
+    if (callee->instance != inst) {
+      inst = callee->instance;
+      RELOAD_MEM();
+    }
+    pc = cf->code.data();
+    NEXT();
+  }
+L_Return:
+  if (st.depth == base_depth) goto done;
+  {
+    const Frame& f = st.frames[--st.depth];
+    pc = f.ret_pc;
+    fp = f.fp;
+    func = f.func;
+    cf = static_cast<CompiledFunc*>(func->compiled);
+    inst = func->instance;
+    RELOAD_MEM();  // the callee may have grown the memory
+    NEXT();
+  }
+
+  // ---- memory ----
+#define LOAD(Name, T, CONV)                                        \
+  L_##Name: {                                                      \
+    uint64_t ea = uint64_t{S(2).i32()} + pc[3];                    \
+    if (ea + sizeof(T) > mem_size) TRAP(TrapKind::kMemoryOutOfBounds); \
+    T v;                                                           \
+    std::memcpy(&v, mem + ea, sizeof(T));                          \
+    S(1).bits = CONV;                                              \
+    pc += 4;                                                       \
+    NEXT();                                                        \
+  }
+#define STORE(Name, T)                                             \
+  L_##Name: {                                                      \
+    uint64_t ea = uint64_t{S(1).i32()} + pc[3];                    \
+    if (ea + sizeof(T) > mem_size) TRAP(TrapKind::kMemoryOutOfBounds); \
+    T v = static_cast<T>(S(2).bits);                               \
+    std::memcpy(mem + ea, &v, sizeof(T));                          \
+    pc += 4;                                                       \
+    NEXT();                                                        \
+  }
+  LOAD(I32Load, uint32_t, v)
+  LOAD(I64Load, uint64_t, v)
+  LOAD(F32Load, uint32_t, v)
+  LOAD(F64Load, uint64_t, v)
+  LOAD(I32Load8S, int8_t, static_cast<uint32_t>(static_cast<int32_t>(v)))
+  LOAD(I32Load8U, uint8_t, v)
+  LOAD(I32Load16S, int16_t, static_cast<uint32_t>(static_cast<int32_t>(v)))
+  LOAD(I32Load16U, uint16_t, v)
+  LOAD(I64Load8S, int8_t, static_cast<uint64_t>(static_cast<int64_t>(v)))
+  LOAD(I64Load8U, uint8_t, v)
+  LOAD(I64Load16S, int16_t, static_cast<uint64_t>(static_cast<int64_t>(v)))
+  LOAD(I64Load16U, uint16_t, v)
+  LOAD(I64Load32S, int32_t, static_cast<uint64_t>(static_cast<int64_t>(v)))
+  LOAD(I64Load32U, uint32_t, v)
+  STORE(I32Store, uint32_t)
+  STORE(I64Store, uint64_t)
+  STORE(F32Store, uint32_t)
+  STORE(F64Store, uint64_t)
+  STORE(I32Store8, uint8_t)
+  STORE(I32Store16, uint16_t)
+  STORE(I64Store8, uint8_t)
+  STORE(I64Store16, uint16_t)
+  STORE(I64Store32, uint32_t)
+#undef LOAD
+#undef STORE
+L_MemorySize:
+  S(1).bits = mem_size >> 16;
+  pc += 2;
+  NEXT();
+L_MemoryGrow: {
+  int64_t old = memi->Grow(S(2).i32());
+  S(1).bits = static_cast<uint32_t>(old);
+  mem_size = memi->size;
+  pc += 3;
+  NEXT();
+}
+L_MemoryFill: {
+  uint64_t d = S(1).i32(), n = S(3).i32();
+  uint8_t v = static_cast<uint8_t>(S(2).bits);
+  if (d + n > mem_size) TRAP(TrapKind::kMemoryOutOfBounds);
+  std::memset(mem + d, v, n);
+  pc += 4;
+  NEXT();
+}
+L_MemoryCopy: {
+  uint64_t d = S(1).i32(), s = S(2).i32(), n = S(3).i32();
+  if (d + n > mem_size || s + n > mem_size) TRAP(TrapKind::kMemoryOutOfBounds);
+  std::memmove(mem + d, mem + s, n);
+  pc += 4;
+  NEXT();
+}
+L_MemoryInit: {
+  const DataInst& data = inst->datas[pc[1]];
+  uint64_t d = S(2).i32(), s = S(3).i32(), n = S(4).i32();
+  if (s + n > data.bytes.size() || d + n > mem_size) TRAP(TrapKind::kMemoryOutOfBounds);
+  if (n) std::memcpy(mem + d, data.bytes.data() + s, n);
+  pc += 5;
+  NEXT();
+}
+L_DataDrop:
+  inst->datas[pc[1]].bytes = {};
+  pc += 2;
+  NEXT();
+
+  // ---- tables ----
+L_TableGet: {
+  auto* t = reinterpret_cast<TableInst*>(pc[2]);
+  uint32_t i = S(3).i32();
+  if (i >= t->elements.size()) TRAP(TrapKind::kTableOutOfBounds);
+  S(1) = t->elements[i];
+  pc += 4;
+  NEXT();
+}
+L_TableSet: {
+  auto* t = reinterpret_cast<TableInst*>(pc[1]);
+  uint32_t i = S(2).i32();
+  if (i >= t->elements.size()) TRAP(TrapKind::kTableOutOfBounds);
+  t->elements[i] = S(3);
+  pc += 4;
+  NEXT();
+}
+L_TableSize:
+  S(1).bits = static_cast<uint32_t>(reinterpret_cast<TableInst*>(pc[2])->elements.size());
+  pc += 3;
+  NEXT();
+L_TableGrow: {
+  auto* t = reinterpret_cast<TableInst*>(pc[2]);
+  int64_t old = t->Grow(S(4).i32(), S(3));
+  S(1).bits = static_cast<uint32_t>(old);
+  pc += 5;
+  NEXT();
+}
+L_TableFill: {
+  auto* t = reinterpret_cast<TableInst*>(pc[1]);
+  uint64_t i = S(2).i32(), n = S(4).i32();
+  Value v = S(3);
+  if (i + n > t->elements.size()) TRAP(TrapKind::kTableOutOfBounds);
+  std::fill(t->elements.begin() + i, t->elements.begin() + i + n, v);
+  pc += 5;
+  NEXT();
+}
+L_TableCopy: {
+  auto* dt = reinterpret_cast<TableInst*>(pc[1]);
+  auto* stb = reinterpret_cast<TableInst*>(pc[2]);
+  uint64_t d = S(3).i32(), s = S(4).i32(), n = S(5).i32();
+  if (d + n > dt->elements.size() || s + n > stb->elements.size())
+    TRAP(TrapKind::kTableOutOfBounds);
+  if (n) std::memmove(dt->elements.data() + d, stb->elements.data() + s, n * sizeof(Value));
+  pc += 6;
+  NEXT();
+}
+L_TableInit: {
+  auto* t = reinterpret_cast<TableInst*>(pc[1]);
+  const ElemInst& e = inst->elems[pc[2]];
+  uint64_t d = S(3).i32(), s = S(4).i32(), n = S(5).i32();
+  if (s + n > e.elements.size() || d + n > t->elements.size()) TRAP(TrapKind::kTableOutOfBounds);
+  if (n) std::memmove(t->elements.data() + d, e.elements.data() + s, n * sizeof(Value));
+  pc += 6;
+  NEXT();
+}
+L_ElemDrop:
+  inst->elems[pc[1]].elements = {};
+  pc += 2;
+  NEXT();
+
+  // ---- numeric ----
+#define RU32(i) S(i).i32()
+#define RS32(i) static_cast<int32_t>(S(i).i32())
+#define RU64(i) S(i).bits
+#define RS64(i) static_cast<int64_t>(S(i).bits)
+#define RF32(i) S(i).f32()
+#define RF64(i) S(i).f64()
+#define WI32(x) S(1).bits = static_cast<uint32_t>(x)
+#define WI64(x) S(1).bits = static_cast<uint64_t>(x)
+#define WF32(x) S(1) = Value::F32(x)
+#define WF64(x) S(1) = Value::F64(x)
+#define BIN(Name, RD, WR, expr) \
+  L_##Name: {                   \
+    auto a = RD(2);             \
+    auto b = RD(3);             \
+    WR(expr);                   \
+    pc += 4;                    \
+    NEXT();                     \
+  }
+#define UN(Name, RD, WR, expr) \
+  L_##Name: {                  \
+    auto a = RD(2);            \
+    WR(expr);                  \
+    pc += 3;                   \
+    NEXT();                    \
+  }
+#define BIN_TRAP(Name, T, RD, fn)                 \
+  L_##Name: {                                     \
+    T r;                                          \
+    if (!fn(static_cast<T>(RD(2)), static_cast<T>(RD(3)), &r, &trap_kind)) goto trap; \
+    S(1).bits = r;                                \
+    pc += 4;                                      \
+    NEXT();                                       \
+  }
+#define TRUNC(Name, I, U, RD)                                  \
+  L_##Name: {                                                  \
+    I r;                                                       \
+    if (!num::Trunc<I>(RD(2), &r, &trap_kind)) goto trap;      \
+    S(1).bits = static_cast<U>(r);                             \
+    pc += 3;                                                   \
+    NEXT();                                                    \
+  }
+#define TRUNC_SAT(Name, I, U, RD)                               \
+  L_##Name:                                                     \
+    S(1).bits = static_cast<U>(num::TruncSat<I>(RD(2)));        \
+    pc += 3;                                                    \
+    NEXT();
+
+  UN(I32Eqz, RU32, WI32, a == 0)
+  UN(I64Eqz, RU64, WI32, a == 0)
+  UN(I32Clz, RU32, WI32, num::Clz(a))
+  UN(I32Ctz, RU32, WI32, num::Ctz(a))
+  UN(I32Popcnt, RU32, WI32, num::Popcnt(a))
+  UN(I64Clz, RU64, WI64, num::Clz(a))
+  UN(I64Ctz, RU64, WI64, num::Ctz(a))
+  UN(I64Popcnt, RU64, WI64, num::Popcnt(a))
+  UN(F32Abs, RF32, WF32, num::Abs(a))
+  UN(F32Neg, RF32, WF32, num::Neg(a))
+  UN(F32Ceil, RF32, WF32, std::ceil(a))
+  UN(F32Floor, RF32, WF32, std::floor(a))
+  UN(F32Trunc, RF32, WF32, std::trunc(a))
+  UN(F32Nearest, RF32, WF32, num::Nearest(a))
+  UN(F32Sqrt, RF32, WF32, std::sqrt(a))
+  UN(F64Abs, RF64, WF64, num::Abs(a))
+  UN(F64Neg, RF64, WF64, num::Neg(a))
+  UN(F64Ceil, RF64, WF64, std::ceil(a))
+  UN(F64Floor, RF64, WF64, std::floor(a))
+  UN(F64Trunc, RF64, WF64, std::trunc(a))
+  UN(F64Nearest, RF64, WF64, num::Nearest(a))
+  UN(F64Sqrt, RF64, WF64, std::sqrt(a))
+  UN(I32WrapI64, RU64, WI32, a)
+  TRUNC(I32TruncF32S, int32_t, uint32_t, RF32)
+  TRUNC(I32TruncF32U, uint32_t, uint32_t, RF32)
+  TRUNC(I32TruncF64S, int32_t, uint32_t, RF64)
+  TRUNC(I32TruncF64U, uint32_t, uint32_t, RF64)
+  UN(I64ExtendI32S, RS32, WI64, static_cast<int64_t>(a))
+  UN(I64ExtendI32U, RU32, WI64, a)
+  TRUNC(I64TruncF32S, int64_t, uint64_t, RF32)
+  TRUNC(I64TruncF32U, uint64_t, uint64_t, RF32)
+  TRUNC(I64TruncF64S, int64_t, uint64_t, RF64)
+  TRUNC(I64TruncF64U, uint64_t, uint64_t, RF64)
+  UN(F32ConvertI32S, RS32, WF32, static_cast<float>(a))
+  UN(F32ConvertI32U, RU32, WF32, static_cast<float>(a))
+  UN(F32ConvertI64S, RS64, WF32, static_cast<float>(a))
+  UN(F32ConvertI64U, RU64, WF32, static_cast<float>(a))
+  UN(F32DemoteF64, RF64, WF32, static_cast<float>(a))
+  UN(F64ConvertI32S, RS32, WF64, static_cast<double>(a))
+  UN(F64ConvertI32U, RU32, WF64, static_cast<double>(a))
+  UN(F64ConvertI64S, RS64, WF64, static_cast<double>(a))
+  UN(F64ConvertI64U, RU64, WF64, static_cast<double>(a))
+  UN(F64PromoteF32, RF32, WF64, static_cast<double>(a))
+  UN(I32ReinterpretF32, RU32, WI32, a)
+  UN(I64ReinterpretF64, RU64, WI64, a)
+  UN(F32ReinterpretI32, RU32, WI32, a)
+  UN(F64ReinterpretI64, RU64, WI64, a)
+  UN(I32Extend8S, RU32, WI32, static_cast<int32_t>(static_cast<int8_t>(a)))
+  UN(I32Extend16S, RU32, WI32, static_cast<int32_t>(static_cast<int16_t>(a)))
+  UN(I64Extend8S, RU64, WI64, static_cast<int64_t>(static_cast<int8_t>(a)))
+  UN(I64Extend16S, RU64, WI64, static_cast<int64_t>(static_cast<int16_t>(a)))
+  UN(I64Extend32S, RU64, WI64, static_cast<int64_t>(static_cast<int32_t>(a)))
+  TRUNC_SAT(I32TruncSatF32S, int32_t, uint32_t, RF32)
+  TRUNC_SAT(I32TruncSatF32U, uint32_t, uint32_t, RF32)
+  TRUNC_SAT(I32TruncSatF64S, int32_t, uint32_t, RF64)
+  TRUNC_SAT(I32TruncSatF64U, uint32_t, uint32_t, RF64)
+  TRUNC_SAT(I64TruncSatF32S, int64_t, uint64_t, RF32)
+  TRUNC_SAT(I64TruncSatF32U, uint64_t, uint64_t, RF32)
+  TRUNC_SAT(I64TruncSatF64S, int64_t, uint64_t, RF64)
+  TRUNC_SAT(I64TruncSatF64U, uint64_t, uint64_t, RF64)
+
+  BIN(I32Eq, RU32, WI32, a == b)
+  BIN(I32Ne, RU32, WI32, a != b)
+  BIN(I32LtS, RS32, WI32, a < b)
+  BIN(I32LtU, RU32, WI32, a < b)
+  BIN(I32GtS, RS32, WI32, a > b)
+  BIN(I32GtU, RU32, WI32, a > b)
+  BIN(I32LeS, RS32, WI32, a <= b)
+  BIN(I32LeU, RU32, WI32, a <= b)
+  BIN(I32GeS, RS32, WI32, a >= b)
+  BIN(I32GeU, RU32, WI32, a >= b)
+  BIN(I64Eq, RU64, WI32, a == b)
+  BIN(I64Ne, RU64, WI32, a != b)
+  BIN(I64LtS, RS64, WI32, a < b)
+  BIN(I64LtU, RU64, WI32, a < b)
+  BIN(I64GtS, RS64, WI32, a > b)
+  BIN(I64GtU, RU64, WI32, a > b)
+  BIN(I64LeS, RS64, WI32, a <= b)
+  BIN(I64LeU, RU64, WI32, a <= b)
+  BIN(I64GeS, RS64, WI32, a >= b)
+  BIN(I64GeU, RU64, WI32, a >= b)
+  BIN(F32Eq, RF32, WI32, a == b)
+  BIN(F32Ne, RF32, WI32, a != b)
+  BIN(F32Lt, RF32, WI32, a < b)
+  BIN(F32Gt, RF32, WI32, a > b)
+  BIN(F32Le, RF32, WI32, a <= b)
+  BIN(F32Ge, RF32, WI32, a >= b)
+  BIN(F64Eq, RF64, WI32, a == b)
+  BIN(F64Ne, RF64, WI32, a != b)
+  BIN(F64Lt, RF64, WI32, a < b)
+  BIN(F64Gt, RF64, WI32, a > b)
+  BIN(F64Le, RF64, WI32, a <= b)
+  BIN(F64Ge, RF64, WI32, a >= b)
+  BIN(I32Add, RU32, WI32, a + b)
+  BIN(I32Sub, RU32, WI32, a - b)
+  BIN(I32Mul, RU32, WI32, a * b)
+  BIN_TRAP(I32DivS, uint32_t, RU32, num::DivS<uint32_t>)
+  BIN_TRAP(I32DivU, uint32_t, RU32, num::DivU<uint32_t>)
+  BIN_TRAP(I32RemS, uint32_t, RU32, num::RemS<uint32_t>)
+  BIN_TRAP(I32RemU, uint32_t, RU32, num::RemU<uint32_t>)
+  BIN(I32And, RU32, WI32, a & b)
+  BIN(I32Or, RU32, WI32, a | b)
+  BIN(I32Xor, RU32, WI32, a ^ b)
+  BIN(I32Shl, RU32, WI32, num::Shl(a, b))
+  BIN(I32ShrS, RU32, WI32, num::ShrS(a, b))
+  BIN(I32ShrU, RU32, WI32, num::ShrU(a, b))
+  BIN(I32Rotl, RU32, WI32, num::Rotl(a, b))
+  BIN(I32Rotr, RU32, WI32, num::Rotr(a, b))
+  BIN(I64Add, RU64, WI64, a + b)
+  BIN(I64Sub, RU64, WI64, a - b)
+  BIN(I64Mul, RU64, WI64, a * b)
+  BIN_TRAP(I64DivS, uint64_t, RU64, num::DivS<uint64_t>)
+  BIN_TRAP(I64DivU, uint64_t, RU64, num::DivU<uint64_t>)
+  BIN_TRAP(I64RemS, uint64_t, RU64, num::RemS<uint64_t>)
+  BIN_TRAP(I64RemU, uint64_t, RU64, num::RemU<uint64_t>)
+  BIN(I64And, RU64, WI64, a & b)
+  BIN(I64Or, RU64, WI64, a | b)
+  BIN(I64Xor, RU64, WI64, a ^ b)
+  BIN(I64Shl, RU64, WI64, num::Shl(a, b))
+  BIN(I64ShrS, RU64, WI64, num::ShrS(a, b))
+  BIN(I64ShrU, RU64, WI64, num::ShrU(a, b))
+  BIN(I64Rotl, RU64, WI64, num::Rotl(a, b))
+  BIN(I64Rotr, RU64, WI64, num::Rotr(a, b))
+  BIN(F32Add, RF32, WF32, a + b)
+  BIN(F32Sub, RF32, WF32, a - b)
+  BIN(F32Mul, RF32, WF32, a * b)
+  BIN(F32Div, RF32, WF32, a / b)
+  BIN(F32Min, RF32, WF32, num::Min(a, b))
+  BIN(F32Max, RF32, WF32, num::Max(a, b))
+  BIN(F32Copysign, RF32, WF32, num::Copysign(a, b))
+  BIN(F64Add, RF64, WF64, a + b)
+  BIN(F64Sub, RF64, WF64, a - b)
+  BIN(F64Mul, RF64, WF64, a * b)
+  BIN(F64Div, RF64, WF64, a / b)
+  BIN(F64Min, RF64, WF64, num::Min(a, b))
+  BIN(F64Max, RF64, WF64, num::Max(a, b))
+  BIN(F64Copysign, RF64, WF64, num::Copysign(a, b))
+
+trap: {
+  Trap t = Trap::Make(trap_kind);
+  FillBacktrace(t, st, func, pc);
+  st.depth = base_depth;
+  st.activations--;
+  return t;
+}
+trap_host: {
+  Trap t = std::move(*host_trap);
+  if (t.backtrace.empty() && t.kind != TrapKind::kExit) FillBacktrace(t, st, func, pc);
+  st.depth = base_depth;
+  st.activations--;
+  return t;
+}
+done:
+  st.activations--;
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<Trap> Execute(Store& store, FuncInst* func, Value* fp) {
+  return Run(&store, func, fp, nullptr);
+}
+
+const void* const* HandlerTable() {
+  static const void* const* table = [] {
+    const void* const* t = nullptr;
+    (void)Run(nullptr, nullptr, nullptr, &t);
+    return t;
+  }();
+  return table;
+}
+
+}  // namespace weft::wasm::interp

@@ -1,0 +1,203 @@
+// The linker: import resolution with the spec's matching rules, allocation of a module
+// instance, active segment initialisation and the start function (spec 4.5.4).
+#include <cstring>
+
+#include "wasm/runtime/store_impl.h"
+
+namespace weft::wasm {
+namespace {
+
+Value EvalConst(const ConstExpr& e, const Instance& inst) {
+  switch (e.kind) {
+    case ConstExpr::Kind::kI32: return Value{static_cast<uint32_t>(e.bits)};
+    case ConstExpr::Kind::kI64:
+    case ConstExpr::Kind::kF32:
+    case ConstExpr::Kind::kF64: return Value{e.bits};
+    case ConstExpr::Kind::kRefNull: return Value{0};
+    case ConstExpr::Kind::kRefFunc: return Value::Ref(inst.funcs[e.index]);
+    case ConstExpr::Kind::kGlobalGet: return inst.globals[e.index]->value;
+  }
+  return Value{0};
+}
+
+// Spec 4.5.2 "limits" matching: actual {n1, m1?} matches {n2, m2?} iff n1 >= n2 and,
+// when m2 is present, m1 is present and m1 <= m2.
+bool LimitsMatch(uint64_t actual_min, std::optional<uint64_t> actual_max, const Limits& want) {
+  if (actual_min < want.min) return false;
+  if (want.max) return actual_max && *actual_max <= *want.max;
+  return true;
+}
+
+std::string ImportName(const Import& im) { return "`" + im.module + "::" + im.name + "`"; }
+
+}  // namespace
+
+std::string InstantiateError::Message() const {
+  return kind == Kind::kLink ? link.message : trap.Message();
+}
+
+void Linker::Define(std::string module, std::string name, Extern value) {
+  defs_[{std::move(module), std::move(name)}] = value;
+}
+
+void Linker::DefineHostFunc(Store& store, std::string module, std::string name, FuncType type,
+                            HostFunc fn, void* user_data) {
+  FuncInst* f = store.CreateHostFunc(std::move(type), std::move(fn), user_data, module + "." + name);
+  Define(std::move(module), std::move(name), Extern::Func(f));
+}
+
+void Linker::DefineInstance(std::string module, const Instance& instance) {
+  for (const auto& [name, ext] : instance.exports) Define(module, name, ext);
+}
+
+std::optional<Extern> Linker::Get(std::string_view module, std::string_view name) const {
+  auto it = defs_.find(std::pair<std::string, std::string>(module, name));
+  if (it == defs_.end()) return std::nullopt;
+  return it->second;
+}
+
+Result<Instance*, InstantiateError> Linker::Instantiate(Store& store,
+                                                        std::shared_ptr<const Module> module,
+                                                        std::string instance_name) {
+  auto link_error = [](std::string msg) {
+    InstantiateError e;
+    e.kind = InstantiateError::Kind::kLink;
+    e.link = Diag{0, std::move(msg)};
+    return Err(std::move(e));
+  };
+  auto trap_error = [](Trap t) {
+    InstantiateError e;
+    e.kind = InstantiateError::Kind::kTrap;
+    e.trap = std::move(t);
+    return Err(std::move(e));
+  };
+
+  // 1. Resolve and check every import before allocating anything.
+  std::vector<Extern> resolved;
+  resolved.reserve(module->imports.size());
+  for (const Import& im : module->imports) {
+    std::optional<Extern> ext = Get(im.module, im.name);
+    if (!ext) return link_error("unknown import: " + ImportName(im) + " has not been defined");
+    bool ok = ext->kind == im.kind;
+    if (ok) {
+      switch (im.kind) {
+        case ExternKind::kFunc:
+          ok = *ext->func()->type == module->types[im.type_index];
+          break;
+        case ExternKind::kTable: {
+          const TableInst* t = ext->table();
+          ok = t->type.elem == im.table.elem &&
+               LimitsMatch(t->elements.size(), t->type.limits.max, im.table.limits);
+          break;
+        }
+        case ExternKind::kMemory: {
+          const MemInst* m = ext->memory();
+          ok = LimitsMatch(m->pages(), m->type.limits.max, im.memory.limits);
+          break;
+        }
+        case ExternKind::kGlobal: {
+          const GlobalInst* g = ext->global();
+          ok = g->type.type == im.global.type && g->type.is_mutable == im.global.is_mutable;
+          break;
+        }
+      }
+    }
+    if (!ok) return link_error("incompatible import type for " + ImportName(im));
+    resolved.push_back(*ext);
+  }
+
+  // 2. Allocate.
+  auto owned = std::make_unique<Instance>();
+  Instance& inst = *owned;
+  store.objects().instances.push_back(std::move(owned));
+  inst.module = module;
+  inst.name = std::move(instance_name);
+  inst.type_ids.reserve(module->types.size());
+  for (const FuncType& t : module->types) inst.type_ids.push_back(store.InternType(t));
+  for (const Extern& e : resolved) {
+    switch (e.kind) {
+      case ExternKind::kFunc: inst.funcs.push_back(e.func()); break;
+      case ExternKind::kTable: inst.tables.push_back(e.table()); break;
+      case ExternKind::kMemory: inst.memories.push_back(e.memory()); break;
+      case ExternKind::kGlobal: inst.globals.push_back(e.global()); break;
+    }
+  }
+  for (size_t i = 0; i < module->functions.size(); ++i) {
+    uint32_t index = module->num_imported_funcs + static_cast<uint32_t>(i);
+    auto f = std::make_unique<FuncInst>();
+    f->type = &module->types[module->func_types[index]];
+    f->type_id = inst.type_ids[module->func_types[index]];
+    f->instance = &inst;
+    f->func_index = index;
+    inst.funcs.push_back(f.get());
+    store.objects().funcs.push_back(std::move(f));
+  }
+  for (size_t i = module->num_imported_tables; i < module->tables.size(); ++i) {
+    TableInst* t = store.CreateTable(module->tables[i], Value{0});
+    if (!t) return link_error("table allocation failed: minimum size exceeds the store limit");
+    inst.tables.push_back(t);
+  }
+  for (size_t i = module->num_imported_memories; i < module->memories.size(); ++i) {
+    MemInst* m = store.CreateMemory(module->memories[i]);
+    if (!m) return link_error("memory allocation failed: minimum size exceeds the store limit");
+    inst.memories.push_back(m);
+  }
+  for (const Global& g : module->globals)
+    inst.globals.push_back(store.CreateGlobal(g.type, EvalConst(g.init, inst)));
+  for (const Export& ex : module->exports) {
+    Extern e;
+    switch (ex.kind) {
+      case ExternKind::kFunc: e = Extern::Func(inst.funcs[ex.index]); break;
+      case ExternKind::kTable: e = Extern::Table(inst.tables[ex.index]); break;
+      case ExternKind::kMemory: e = Extern::Memory(inst.memories[ex.index]); break;
+      case ExternKind::kGlobal: e = Extern::Global(inst.globals[ex.index]); break;
+    }
+    inst.exports[ex.name] = e;
+  }
+  inst.elems.resize(module->elems.size());
+  for (size_t i = 0; i < module->elems.size(); ++i) {
+    const ElemSegment& seg = module->elems[i];
+    inst.elems[i].type = seg.type;
+    inst.elems[i].elements.reserve(seg.init.size());
+    for (const ConstExpr& e : seg.init) inst.elems[i].elements.push_back(EvalConst(e, inst));
+  }
+  inst.datas.resize(module->datas.size());
+  for (size_t i = 0; i < module->datas.size(); ++i) {
+    const DataSegment& seg = module->datas[i];
+    inst.datas[i].bytes = {module->bytes.data() + seg.data_offset, seg.data_size};
+  }
+
+  // 3. Active element segments, then active data segments, in order (table.init /
+  // memory.init semantics: a segment out of bounds traps; earlier writes stay).
+  for (size_t i = 0; i < module->elems.size(); ++i) {
+    const ElemSegment& seg = module->elems[i];
+    ElemInst& e = inst.elems[i];
+    if (seg.mode == SegmentMode::kActive) {
+      uint64_t offset = EvalConst(seg.offset, inst).i32();
+      TableInst* t = inst.tables[seg.table_index];
+      if (offset + e.elements.size() > t->elements.size())
+        return trap_error(Trap::Make(TrapKind::kTableOutOfBounds));
+      std::copy(e.elements.begin(), e.elements.end(), t->elements.begin() + offset);
+    }
+    if (seg.mode != SegmentMode::kPassive) e.elements = {};
+  }
+  for (size_t i = 0; i < module->datas.size(); ++i) {
+    const DataSegment& seg = module->datas[i];
+    DataInst& d = inst.datas[i];
+    if (seg.mode != SegmentMode::kActive) continue;
+    uint64_t offset = EvalConst(seg.offset, inst).i32();
+    MemInst* m = inst.memories[seg.memory_index];
+    if (offset + d.bytes.size() > m->size)
+      return trap_error(Trap::Make(TrapKind::kMemoryOutOfBounds));
+    if (!d.bytes.empty()) std::memcpy(m->data + offset, d.bytes.data(), d.bytes.size());
+    d.bytes = {};
+  }
+
+  // 4. The start function.
+  if (module->start) {
+    if (auto t = Call(store, inst.funcs[*module->start], {}, {})) return trap_error(std::move(*t));
+  }
+  return &inst;
+}
+
+}  // namespace weft::wasm

@@ -1,0 +1,78 @@
+// Store internals shared by the runtime, the compiler and the interpreter. Not public.
+// Everything here is owned by one Store and used by one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "weft/wasm/runtime.h"
+
+namespace weft::wasm {
+
+// A function translated to the interpreter's internal code (see interp/README.md).
+struct CompiledFunc {
+  std::vector<uint64_t> code;  // [handler][operands...] per instruction
+  uint32_t num_params = 0;
+  uint32_t num_results = 0;
+  uint32_t num_locals = 0;     // params + declared locals: the first operand slot
+  uint32_t frame_slots = 0;    // locals + the deepest operand stack
+  // (code index of an instruction, byte offset in the module), ascending by code index.
+  std::vector<std::pair<uint32_t, uint32_t>> offsets;
+  uint32_t OffsetAt(size_t code_index) const;
+};
+
+// One activation record of the explicit call stack: where to resume the caller.
+struct Frame {
+  const uint64_t* ret_pc;  // in the caller's code
+  Value* fp;               // caller's frame
+  FuncInst* func;          // the caller
+};
+
+// The interpreter's stacks, allocated on first call and reused by every call (and by
+// re-entrant calls from host functions, which continue above the current frame).
+struct ExecState {
+  Value* slots = nullptr;      // mmap'ed slot stack
+  size_t num_slots = 0;
+  Value* sp_top = nullptr;     // first free slot for a new activation
+  std::vector<Frame> frames;   // size max_call_depth + 1, never reallocated while running
+  uint32_t depth = 0;          // frames in use
+  uint32_t activations = 0;    // nested Execute() calls (host re-entry)
+};
+
+struct Store::Objects {
+  std::vector<std::unique_ptr<FuncInst>> funcs;
+  std::vector<std::unique_ptr<MemInst>> memories;
+  std::vector<std::unique_ptr<TableInst>> tables;
+  std::vector<std::unique_ptr<GlobalInst>> globals;
+  std::vector<std::unique_ptr<Instance>> instances;
+  std::vector<std::unique_ptr<CompiledFunc>> compiled;
+  std::vector<std::unique_ptr<FuncType>> host_types;
+  std::unordered_map<std::string, uint32_t> type_ids;
+  ExecState exec;
+};
+
+// Translates a wasm function (validated) to internal code; the result is owned by the
+// store and cached in func->compiled.
+CompiledFunc* CompileFunction(Store& store, FuncInst* func);
+
+namespace interp {
+// Runs `func` (a wasm function) with its arguments already in fp[0..params); on success
+// the results are in fp[0..results). fp must lie inside store's slot stack.
+std::optional<Trap> Execute(Store& store, FuncInst* func, Value* fp);
+// The handler address of every internal op, indexed by IOp.
+const void* const* HandlerTable();
+}  // namespace interp
+
+enum class IOp : uint16_t {
+#define IOP(Name) k##Name,
+#include "wasm/interp/iops.def"
+#undef IOP
+  kCount
+};
+
+}  // namespace weft::wasm
