@@ -25,7 +25,9 @@ constexpr int kAgainRetries = 16;
 long Openat2(int dirfd, const char* path, int flags, mode_t mode) {
   struct open_how how = {};
   how.flags = static_cast<uint64_t>(flags);
-  how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
+  // O_TMPFILE includes the O_DIRECTORY bit: test it whole.
+  bool takes_mode = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
+  how.mode = takes_mode ? mode : 0;  // openat2 rejects a mode it would not use
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
   return syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 }

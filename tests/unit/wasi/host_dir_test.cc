@@ -1,0 +1,538 @@
+// HostDir: every Dir method's success and error cases, for both resolvers.
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "host_test_util.h"
+#include "wasi/host/resolve.h"
+#include "weft/wasi/fd_file.h"
+#include "weft/wasi/host_fs.h"
+
+namespace weft::wasi {
+namespace {
+
+using namespace weft::wasi::testing;
+using host::ResolverMode;
+
+class HostDirTest : public ::testing::TestWithParam<ResolverMode> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == ResolverMode::kAuto && !host::Openat2Supported()) {
+      GTEST_SKIP() << "openat2 not available on this kernel";
+    }
+    UseResolver(GetParam());
+    base_ = MakeTempDir();
+    root_ = base_ + "/root";
+    ASSERT_EQ(mkdir(root_.c_str(), 0755), 0);
+    auto d = OpenHostDir(root_, false);
+    ASSERT_TRUE(d.ok());
+    dir_ = *d;
+  }
+  void TearDown() override {
+    dir_.reset();
+    if (!base_.empty()) RemoveTree(base_);
+    host::SetResolverMode(ResolverMode::kAuto);
+  }
+  std::string P(const std::string& rel) { return root_ + "/" + rel; }
+
+  std::shared_ptr<File> OpenFile(const std::string& path, OpenOptions o) {
+    auto h = dir_->OpenAt(path, o);
+    EXPECT_TRUE(h.ok()) << path << " errno " << ErrnoName(ErrOf(h));
+    if (!h.ok()) return nullptr;
+    File* f = (*h)->AsFile();
+    EXPECT_NE(f, nullptr);
+    return std::shared_ptr<File>(*h, f);
+  }
+
+  std::string base_, root_;
+  std::shared_ptr<Dir> dir_;
+};
+
+TEST_P(HostDirTest, OpenCreateWriteReadBack) {
+  auto f = OpenFile("a.txt", Opts(kOflagCreat, false, true));
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->filetype(), Filetype::kRegularFile);
+  auto n = WriteStr(*f, "hello");
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 5u);
+  EXPECT_EQ(ReadHostFile(P("a.txt")), "hello");
+  auto g = OpenFile("a.txt", Opts(0, true, false));
+  ASSERT_TRUE(g);
+  EXPECT_EQ(ReadAll(*g), "hello");
+  // Read-only open: writing is EBADF from the host.
+  EXPECT_EQ(ErrOf(WriteStr(*g, "x")), Errno::kBadf);
+}
+
+TEST_P(HostDirTest, OpenErrors) {
+  WriteHostFile(P("f"), "data");
+  ASSERT_EQ(mkdir(P("d").c_str(), 0755), 0);
+  EXPECT_EQ(ErrOf(dir_->OpenAt("missing", Opts(0, true, false))), Errno::kNoent);
+  EXPECT_EQ(ErrOf(dir_->OpenAt("nodir/x", Opts(kOflagCreat, false, true))), Errno::kNoent);
+  EXPECT_EQ(ErrOf(dir_->OpenAt("f", Opts(kOflagCreat | kOflagExcl, false, true))), Errno::kExist);
+  EXPECT_EQ(ErrOf(dir_->OpenAt("f", Opts(kOflagDirectory, true, false))), Errno::kNotdir);
+  EXPECT_EQ(ErrOf(dir_->OpenAt("f/", Opts(0, true, false))), Errno::kNotdir);
+  EXPECT_EQ(ErrOf(dir_->OpenAt("f/x", Opts(0, true, false))), Errno::kNotdir);
+  EXPECT_EQ(ErrOf(dir_->OpenAt("d", Opts(0, false, true))), Errno::kIsdir);
+  EXPECT_EQ(ErrOf(dir_->OpenAt("d", Opts(kOflagDirectory | kOflagCreat, true, false))), Errno::kInval);
+  EXPECT_EQ(ErrOf(dir_->OpenAt("d", Opts(kOflagDirectory | kOflagTrunc, true, false))), Errno::kInval);
+  EXPECT_EQ(ErrOf(dir_->OpenAt("f", Opts(0x10, true, false))), Errno::kInval);
+  EXPECT_EQ(ErrOf(dir_->OpenAt("f", Opts(0, true, false, 0, 0x20))), Errno::kInval);
+  EXPECT_EQ(ErrOf(dir_->OpenAt("", Opts(0, true, false))), Errno::kNoent);
+  EXPECT_EQ(ErrOf(dir_->OpenAt(std::string_view("f\0x", 3), Opts(0, true, false))), Errno::kInval);
+  EXPECT_EQ(ErrOf(dir_->OpenAt("new/", Opts(kOflagCreat, false, true))), Errno::kIsdir);
+  EXPECT_FALSE(HostExists(P("new")));
+}
+
+TEST_P(HostDirTest, OpenTruncAndAppend) {
+  WriteHostFile(P("f"), "0123456789");
+  auto f = OpenFile("f", Opts(kOflagTrunc, false, true));
+  ASSERT_TRUE(f);
+  EXPECT_EQ(ReadHostFile(P("f")), "");
+  ASSERT_TRUE(WriteStr(*f, "abc").ok());
+  auto g = OpenFile("f", Opts(0, true, true, 0, kFdflagAppend));
+  ASSERT_TRUE(g);
+  auto flags = g->GetFdflags();
+  ASSERT_TRUE(flags.ok());
+  EXPECT_EQ(*flags & kFdflagAppend, kFdflagAppend);
+  ASSERT_TRUE(g->Seek(0, Whence::kSet).ok());
+  ASSERT_TRUE(WriteStr(*g, "def").ok());
+  EXPECT_EQ(ReadHostFile(P("f")), "abcdef");
+}
+
+TEST_P(HostDirTest, OpenSyncFlagsReachTheHost) {
+  auto f = OpenFile("s", Opts(kOflagCreat, false, true, 0, kFdflagSync));
+  ASSERT_TRUE(f);
+  auto flags = f->GetFdflags();
+  ASSERT_TRUE(flags.ok());
+  EXPECT_EQ(*flags & kFdflagSync, kFdflagSync);
+}
+
+TEST_P(HostDirTest, OpenDirectoryGivesNestedDir) {
+  ASSERT_EQ(mkdir(P("d").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(P("d/e").c_str(), 0755), 0);
+  WriteHostFile(P("d/e/f"), "nested");
+  auto h = dir_->OpenAt("d", Opts(kOflagDirectory, true, false));
+  ASSERT_TRUE(h.ok());
+  Dir* d = (*h)->AsDir();
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ((*h)->filetype(), Filetype::kDirectory);
+  auto st = (*h)->Stat();
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->filetype, Filetype::kDirectory);
+  auto f = d->OpenAt("e/f", Opts(0, true, false));
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(ReadAll(*(*f)->AsFile()), "nested");
+  // The nested dir is itself a sandbox: ".." above it is refused even though the
+  // preopen root is above.
+  EXPECT_EQ(ErrOf(d->OpenAt("../d/e/f", Opts(0, true, false))), Errno::kPerm);
+  // Without O_DIRECTORY a directory still opens as a Dir.
+  auto h2 = dir_->OpenAt("d/e", Opts(0, true, false));
+  ASSERT_TRUE(h2.ok());
+  EXPECT_NE((*h2)->AsDir(), nullptr);
+  // "." opens the directory itself.
+  auto self = dir_->OpenAt(".", Opts(kOflagDirectory, true, false));
+  ASSERT_TRUE(self.ok());
+  EXPECT_NE((*self)->AsDir(), nullptr);
+}
+
+TEST_P(HostDirTest, OpenSymlinkFollowAndNofollow) {
+  WriteHostFile(P("target"), "T");
+  ASSERT_EQ(symlink("target", P("link").c_str()), 0);
+  EXPECT_EQ(ErrOf(dir_->OpenAt("link", Opts(0, true, false))), Errno::kLoop);
+  auto f = dir_->OpenAt("link", Opts(0, true, false, kLookupSymlinkFollow));
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(ReadAll(*(*f)->AsFile()), "T");
+  // Intermediate symlinks are always followed.
+  ASSERT_EQ(mkdir(P("d").c_str(), 0755), 0);
+  WriteHostFile(P("d/x"), "X");
+  ASSERT_EQ(symlink("d", P("dl").c_str()), 0);
+  auto g = dir_->OpenAt("dl/x", Opts(0, true, false));
+  ASSERT_TRUE(g.ok());
+  EXPECT_EQ(ReadAll(*(*g)->AsFile()), "X");
+  // A trailing slash follows the final link and requires a directory.
+  auto h = dir_->OpenAt("dl/", Opts(0, true, false));
+  ASSERT_TRUE(h.ok());
+  EXPECT_NE((*h)->AsDir(), nullptr);
+  EXPECT_EQ(ErrOf(dir_->OpenAt("link/", Opts(0, true, false))), Errno::kNotdir);
+  // Creating through a dangling in-sandbox link creates its target.
+  ASSERT_EQ(symlink("made", P("dangling").c_str()), 0);
+  ASSERT_TRUE(dir_->OpenAt("dangling", Opts(kOflagCreat, false, true, kLookupSymlinkFollow)).ok());
+  EXPECT_TRUE(HostExists(P("made")));
+}
+
+TEST_P(HostDirTest, SymlinkLoopsAreEloop) {
+  ASSERT_EQ(symlink("b", P("a").c_str()), 0);
+  ASSERT_EQ(symlink("a", P("b").c_str()), 0);
+  ASSERT_EQ(symlink("self", P("self").c_str()), 0);
+  EXPECT_EQ(ErrOf(dir_->OpenAt("a", Opts(0, true, false, kLookupSymlinkFollow))), Errno::kLoop);
+  EXPECT_EQ(ErrOf(dir_->OpenAt("a/x", Opts(0, true, false))), Errno::kLoop);
+  EXPECT_EQ(ErrOf(dir_->StatAt(kLookupSymlinkFollow, "self")), Errno::kLoop);
+  EXPECT_EQ(ErrOf(dir_->CreateDir("self/x")), Errno::kLoop);
+  // Not following: the link itself is stat'ed.
+  auto st = dir_->StatAt(0, "self");
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->filetype, Filetype::kSymbolicLink);
+}
+
+TEST_P(HostDirTest, LongInSandboxSymlinkChainWithinBudget) {
+  // 30 hops (under the 40 limit) resolve; 45 do not.
+  WriteHostFile(P("end"), "E");
+  std::string prev = "end";
+  for (int i = 0; i < 45; ++i) {
+    std::string name = "l" + std::to_string(i);
+    ASSERT_EQ(symlink(prev.c_str(), P(name).c_str()), 0);
+    prev = name;
+  }
+  auto f = dir_->OpenAt("l29", Opts(0, true, false, kLookupSymlinkFollow));
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(ReadAll(*(*f)->AsFile()), "E");
+  EXPECT_EQ(ErrOf(dir_->OpenAt("l44", Opts(0, true, false, kLookupSymlinkFollow))), Errno::kLoop);
+}
+
+TEST_P(HostDirTest, CreateDir) {
+  WriteHostFile(P("f"), "");
+  ASSERT_TRUE(dir_->CreateDir("d").ok());
+  struct stat st;
+  ASSERT_EQ(stat(P("d").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  ASSERT_TRUE(dir_->CreateDir("d/e/").ok());
+  EXPECT_TRUE(HostExists(P("d/e")));
+  EXPECT_EQ(ErrOf(dir_->CreateDir("d")), Errno::kExist);
+  EXPECT_EQ(ErrOf(dir_->CreateDir("f")), Errno::kExist);
+  EXPECT_EQ(ErrOf(dir_->CreateDir("missing/x")), Errno::kNoent);
+  EXPECT_EQ(ErrOf(dir_->CreateDir("f/x")), Errno::kNotdir);
+  EXPECT_EQ(ErrOf(dir_->CreateDir(".")), Errno::kExist);
+  EXPECT_EQ(ErrOf(dir_->CreateDir("d/..")), Errno::kExist);
+  EXPECT_EQ(ErrOf(dir_->CreateDir("")), Errno::kNoent);
+}
+
+TEST_P(HostDirTest, RemoveDir) {
+  ASSERT_EQ(mkdir(P("d").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(P("full").c_str(), 0755), 0);
+  WriteHostFile(P("full/x"), "");
+  WriteHostFile(P("f"), "");
+  ASSERT_EQ(symlink("d", P("dl").c_str()), 0);
+  EXPECT_EQ(ErrOf(dir_->RemoveDir("full")), Errno::kNotempty);
+  EXPECT_EQ(ErrOf(dir_->RemoveDir("missing")), Errno::kNoent);
+  EXPECT_EQ(ErrOf(dir_->RemoveDir("f")), Errno::kNotdir);
+  EXPECT_EQ(ErrOf(dir_->RemoveDir("f/")), Errno::kNotdir);
+  // A symlink to a directory is not removed as a directory.
+  EXPECT_EQ(ErrOf(dir_->RemoveDir("dl")), Errno::kNotdir);
+  EXPECT_EQ(ErrOf(dir_->RemoveDir(".")), Errno::kInval);
+  ASSERT_TRUE(dir_->RemoveDir("d/").ok());
+  EXPECT_FALSE(HostExists(P("d")));
+  EXPECT_TRUE(HostExists(P("dl")));
+}
+
+TEST_P(HostDirTest, UnlinkFile) {
+  WriteHostFile(P("f"), "");
+  WriteHostFile(P("target"), "keep");
+  ASSERT_EQ(mkdir(P("d").c_str(), 0755), 0);
+  ASSERT_EQ(symlink("target", P("link").c_str()), 0);
+  EXPECT_EQ(ErrOf(dir_->UnlinkFile("missing")), Errno::kNoent);
+  EXPECT_EQ(ErrOf(dir_->UnlinkFile("d")), Errno::kIsdir);
+  EXPECT_EQ(ErrOf(dir_->UnlinkFile("d/")), Errno::kIsdir);
+  EXPECT_EQ(ErrOf(dir_->UnlinkFile("f/")), Errno::kNotdir);
+  ASSERT_TRUE(dir_->UnlinkFile("f").ok());
+  EXPECT_FALSE(HostExists(P("f")));
+  ASSERT_TRUE(dir_->UnlinkFile("link").ok());  // the link, not its target
+  EXPECT_FALSE(HostExists(P("link")));
+  EXPECT_EQ(ReadHostFile(P("target")), "keep");
+}
+
+TEST_P(HostDirTest, RenameWithinOneDir) {
+  WriteHostFile(P("a"), "A");
+  WriteHostFile(P("b"), "B");
+  ASSERT_EQ(mkdir(P("d").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(P("full").c_str(), 0755), 0);
+  WriteHostFile(P("full/x"), "");
+  ASSERT_TRUE(dir_->Rename("a", *dir_, "b").ok());  // replaces b
+  EXPECT_FALSE(HostExists(P("a")));
+  EXPECT_EQ(ReadHostFile(P("b")), "A");
+  ASSERT_TRUE(dir_->Rename("b", *dir_, "d/moved").ok());
+  EXPECT_EQ(ReadHostFile(P("d/moved")), "A");
+  EXPECT_EQ(ErrOf(dir_->Rename("missing", *dir_, "x")), Errno::kNoent);
+  EXPECT_EQ(ErrOf(dir_->Rename("d/moved", *dir_, "full")), Errno::kIsdir);
+  ASSERT_EQ(mkdir(P("e").c_str(), 0755), 0);
+  EXPECT_EQ(ErrOf(dir_->Rename("e", *dir_, "d/moved")), Errno::kNotdir);
+  EXPECT_EQ(ErrOf(dir_->Rename("e", *dir_, "full")), Errno::kNotempty);
+  EXPECT_EQ(ErrOf(dir_->Rename("e", *dir_, "e/sub")), Errno::kInval);
+  ASSERT_TRUE(dir_->Rename("e/", *dir_, "e2/").ok());
+  EXPECT_TRUE(HostExists(P("e2")));
+}
+
+class NotAHostDir : public Dir {};
+
+TEST_P(HostDirTest, RenameAndLinkAcrossPreopens) {
+  std::string other = base_ + "/other";
+  ASSERT_EQ(mkdir(other.c_str(), 0755), 0);
+  auto d2 = OpenHostDir(other, false);
+  ASSERT_TRUE(d2.ok());
+  WriteHostFile(P("a"), "A");
+  WriteHostFile(P("b"), "B");
+  ASSERT_TRUE(dir_->Rename("a", **d2, "a2").ok());
+  EXPECT_FALSE(HostExists(P("a")));
+  EXPECT_EQ(ReadHostFile(other + "/a2"), "A");
+  ASSERT_TRUE(dir_->Link(0, "b", **d2, "b2").ok());
+  EXPECT_EQ(ReadHostFile(other + "/b2"), "B");
+  struct stat st;
+  ASSERT_EQ(stat(P("b").c_str(), &st), 0);
+  EXPECT_EQ(st.st_nlink, 2u);
+  NotAHostDir foreign;
+  EXPECT_EQ(ErrOf(dir_->Rename("b", foreign, "x")), Errno::kXdev);
+  EXPECT_EQ(ErrOf(dir_->Link(0, "b", foreign, "x")), Errno::kXdev);
+  // The other preopen's sandbox applies to the new path.
+  EXPECT_EQ(ErrOf(dir_->Rename("b", **d2, "../root/b3")), Errno::kPerm);
+  EXPECT_TRUE(HostExists(P("b")));
+}
+
+TEST_P(HostDirTest, Link) {
+  WriteHostFile(P("f"), "F");
+  ASSERT_EQ(mkdir(P("d").c_str(), 0755), 0);
+  ASSERT_EQ(symlink("f", P("sl").c_str()), 0);
+  ASSERT_TRUE(dir_->Link(0, "f", *dir_, "d/g").ok());
+  EXPECT_EQ(ReadHostFile(P("d/g")), "F");
+  EXPECT_EQ(ErrOf(dir_->Link(0, "f", *dir_, "d/g")), Errno::kExist);
+  EXPECT_EQ(ErrOf(dir_->Link(0, "missing", *dir_, "x")), Errno::kNoent);
+  EXPECT_EQ(ErrOf(dir_->Link(0, "d", *dir_, "dd")), Errno::kPerm);  // no hard links to dirs
+  EXPECT_EQ(ErrOf(dir_->Link(0, "f/", *dir_, "x")), Errno::kNotdir);
+  EXPECT_EQ(ErrOf(dir_->Link(kLookupSymlinkFollow, "sl", *dir_, "x")), Errno::kInval);
+  // Without follow, the link itself is linked.
+  ASSERT_TRUE(dir_->Link(0, "sl", *dir_, "sl2").ok());
+  struct stat st;
+  ASSERT_EQ(lstat(P("sl2").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISLNK(st.st_mode));
+}
+
+TEST_P(HostDirTest, SymlinkAndReadlink) {
+  WriteHostFile(P("f"), "F");
+  ASSERT_TRUE(dir_->Symlink("f", "l").ok());
+  auto t = dir_->Readlink("l");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(*t, "f");
+  EXPECT_EQ(ErrOf(dir_->Symlink("f", "l")), Errno::kExist);
+  EXPECT_EQ(ErrOf(dir_->Symlink("f", "missing/l")), Errno::kNoent);
+  EXPECT_EQ(ErrOf(dir_->Symlink("", "e")), Errno::kNoent);
+  EXPECT_EQ(ErrOf(dir_->Symlink("/etc/passwd", "abs")), Errno::kPerm);
+  EXPECT_FALSE(HostExists(P("abs")));
+  EXPECT_EQ(ErrOf(dir_->Symlink("f", "nolink/")), Errno::kNoent);
+  EXPECT_EQ(ErrOf(dir_->Readlink("f")), Errno::kInval);
+  EXPECT_EQ(ErrOf(dir_->Readlink("missing")), Errno::kNoent);
+  EXPECT_EQ(ErrOf(dir_->Readlink("l/")), Errno::kNotdir);
+  // A long target round-trips.
+  std::string long_target(1000, 'x');
+  ASSERT_TRUE(dir_->Symlink(long_target, "long").ok());
+  auto lt = dir_->Readlink("long");
+  ASSERT_TRUE(lt.ok());
+  EXPECT_EQ(*lt, long_target);
+}
+
+TEST_P(HostDirTest, StatAt) {
+  WriteHostFile(P("f"), "12345");
+  ASSERT_EQ(mkdir(P("d").c_str(), 0755), 0);
+  ASSERT_EQ(symlink("f", P("l").c_str()), 0);
+  auto st = dir_->StatAt(0, "f");
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->filetype, Filetype::kRegularFile);
+  EXPECT_EQ(st->size, 5u);
+  EXPECT_EQ(st->nlink, 1u);
+  struct stat hs;
+  ASSERT_EQ(stat(P("f").c_str(), &hs), 0);
+  EXPECT_EQ(st->ino, hs.st_ino);
+  EXPECT_EQ(st->mtim, static_cast<Timestamp>(hs.st_mtim.tv_sec) * 1000000000ull + hs.st_mtim.tv_nsec);
+  auto sl = dir_->StatAt(0, "l");
+  ASSERT_TRUE(sl.ok());
+  EXPECT_EQ(sl->filetype, Filetype::kSymbolicLink);
+  auto sf = dir_->StatAt(kLookupSymlinkFollow, "l");
+  ASSERT_TRUE(sf.ok());
+  EXPECT_EQ(sf->filetype, Filetype::kRegularFile);
+  EXPECT_EQ(sf->ino, hs.st_ino);
+  auto sd = dir_->StatAt(0, "d/");
+  ASSERT_TRUE(sd.ok());
+  EXPECT_EQ(sd->filetype, Filetype::kDirectory);
+  auto root = dir_->StatAt(0, ".");
+  ASSERT_TRUE(root.ok());
+  EXPECT_EQ(root->filetype, Filetype::kDirectory);
+  EXPECT_EQ(ErrOf(dir_->StatAt(0, "missing")), Errno::kNoent);
+  EXPECT_EQ(ErrOf(dir_->StatAt(0, "f/")), Errno::kNotdir);
+  EXPECT_EQ(ErrOf(dir_->StatAt(0, "l/")), Errno::kNotdir);
+  EXPECT_EQ(ErrOf(dir_->StatAt(0, "f/x")), Errno::kNotdir);
+}
+
+TEST_P(HostDirTest, SetTimesAt) {
+  WriteHostFile(P("f"), "");
+  WriteHostFile(P("t"), "");
+  ASSERT_EQ(symlink("t", P("l").c_str()), 0);
+  const Timestamp kT = 1000000000ull * 1234567 + 89;
+  ASSERT_TRUE(dir_->SetTimesAt(0, "f", kT, kT + 1, kFstAtim | kFstMtim).ok());
+  struct stat st;
+  ASSERT_EQ(stat(P("f").c_str(), &st), 0);
+  EXPECT_EQ(st.st_atim.tv_sec, 1234567);
+  EXPECT_EQ(st.st_atim.tv_nsec, 89);
+  EXPECT_EQ(st.st_mtim.tv_nsec, 90);
+  // Only mtime: atime is left alone.
+  ASSERT_TRUE(dir_->SetTimesAt(0, "f", 0, 5000000000ull, kFstMtim).ok());
+  ASSERT_EQ(stat(P("f").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mtim.tv_sec, 5);
+  EXPECT_EQ(st.st_atim.tv_sec, 1234567);
+  // MTIM_NOW moves mtime to about now.
+  ASSERT_TRUE(dir_->SetTimesAt(0, "f", 0, 0, kFstMtimNow).ok());
+  ASSERT_EQ(stat(P("f").c_str(), &st), 0);
+  EXPECT_GT(st.st_mtim.tv_sec, time(nullptr) - 60);
+  EXPECT_EQ(ErrOf(dir_->SetTimesAt(0, "f", 1, 1, kFstAtim | kFstAtimNow)), Errno::kInval);
+  EXPECT_EQ(ErrOf(dir_->SetTimesAt(0, "f", 1, 1, kFstMtim | kFstMtimNow)), Errno::kInval);
+  EXPECT_EQ(ErrOf(dir_->SetTimesAt(0, "missing", 1, 1, kFstMtim)), Errno::kNoent);
+  // Not following touches the link, following touches its target.
+  ASSERT_TRUE(dir_->SetTimesAt(0, "l", 0, 7000000000ull, kFstMtim).ok());
+  ASSERT_EQ(lstat(P("l").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mtim.tv_sec, 7);
+  ASSERT_EQ(stat(P("t").c_str(), &st), 0);
+  EXPECT_NE(st.st_mtim.tv_sec, 7);
+  ASSERT_TRUE(dir_->SetTimesAt(kLookupSymlinkFollow, "l", 0, 9000000000ull, kFstMtim).ok());
+  ASSERT_EQ(stat(P("t").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mtim.tv_sec, 9);
+}
+
+TEST_P(HostDirTest, ReaddirListsEverythingWithTypes) {
+  WriteHostFile(P("f"), "");
+  ASSERT_EQ(mkdir(P("d").c_str(), 0755), 0);
+  ASSERT_EQ(symlink("f", P("l").c_str()), 0);
+  std::map<std::string, Filetype> seen;
+  ASSERT_TRUE(dir_->Readdir(0, [&](const DirEntry& e) {
+                    EXPECT_TRUE(seen.emplace(e.name, e.type).second) << e.name;
+                    return true;
+                  }).ok());
+  std::map<std::string, Filetype> want = {{".", Filetype::kDirectory},
+                                          {"..", Filetype::kDirectory},
+                                          {"f", Filetype::kRegularFile},
+                                          {"d", Filetype::kDirectory},
+                                          {"l", Filetype::kSymbolicLink}};
+  EXPECT_EQ(seen, want);
+}
+
+TEST_P(HostDirTest, ReaddirCookiesResumeAcrossCalls) {
+  const int kFiles = 300;  // more than one getdents64 buffer's worth of names
+  for (int i = 0; i < kFiles; ++i) {
+    WriteHostFile(P("file_with_a_longish_name_" + std::to_string(i)), "");
+  }
+  // Read in pages of 7 entries, each call starting from the last cookie.
+  std::vector<std::string> names;
+  Dircookie cookie = 0;
+  std::vector<Dircookie> cookies;
+  for (int calls = 0; calls < 1000; ++calls) {
+    int got = 0;
+    ASSERT_TRUE(dir_->Readdir(cookie, [&](const DirEntry& e) {
+                      names.push_back(e.name);
+                      cookie = e.next;
+                      cookies.push_back(e.next);
+                      return ++got < 7;
+                    }).ok());
+    if (got == 0) break;
+  }
+  std::set<std::string> unique(names.begin(), names.end());
+  EXPECT_EQ(names.size(), unique.size());
+  EXPECT_EQ(unique.size(), static_cast<size_t>(kFiles + 2));
+  EXPECT_TRUE(unique.count(".") && unique.count(".."));
+  // An old cookie still resumes at the same place later.
+  ASSERT_GT(cookies.size(), 100u);
+  std::string after_50;
+  ASSERT_TRUE(dir_->Readdir(cookies[49], [&](const DirEntry& e) {
+                    after_50 = e.name;
+                    return false;
+                  }).ok());
+  EXPECT_EQ(after_50, names[50]);
+  // The cookie past the end yields nothing.
+  int extra = 0;
+  ASSERT_TRUE(dir_->Readdir(cookies.back(), [&](const DirEntry&) { ++extra; return true; }).ok());
+  EXPECT_EQ(extra, 0);
+}
+
+TEST_P(HostDirTest, ReadOnlyPreopenRefusesEveryWrite) {
+  WriteHostFile(P("f"), "orig");
+  ASSERT_EQ(mkdir(P("d").c_str(), 0755), 0);
+  ASSERT_EQ(symlink("f", P("l").c_str()), 0);
+  struct stat before;
+  ASSERT_EQ(stat(P("f").c_str(), &before), 0);
+  auto ro = OpenHostDir(root_, true);
+  ASSERT_TRUE(ro.ok());
+  Dir& r = **ro;
+  EXPECT_EQ(ErrOf(r.OpenAt("new", Opts(kOflagCreat, false, true))), Errno::kPerm);
+  EXPECT_EQ(ErrOf(r.OpenAt("new", Opts(kOflagCreat, true, false))), Errno::kPerm);
+  EXPECT_EQ(ErrOf(r.OpenAt("f", Opts(0, false, true))), Errno::kPerm);
+  EXPECT_EQ(ErrOf(r.OpenAt("f", Opts(kOflagTrunc, true, false))), Errno::kPerm);
+  EXPECT_EQ(ErrOf(r.CreateDir("nd")), Errno::kPerm);
+  EXPECT_EQ(ErrOf(r.RemoveDir("d")), Errno::kPerm);
+  EXPECT_EQ(ErrOf(r.UnlinkFile("f")), Errno::kPerm);
+  EXPECT_EQ(ErrOf(r.Rename("f", r, "g")), Errno::kPerm);
+  EXPECT_EQ(ErrOf(r.Rename("f", *dir_, "g")), Errno::kPerm);
+  EXPECT_EQ(ErrOf(dir_->Rename("f", r, "g")), Errno::kPerm);
+  EXPECT_EQ(ErrOf(r.Link(0, "f", r, "g")), Errno::kPerm);
+  EXPECT_EQ(ErrOf(r.Symlink("f", "s")), Errno::kPerm);
+  EXPECT_EQ(ErrOf(r.SetTimesAt(0, "f", 0, 1, kFstMtim)), Errno::kPerm);
+  EXPECT_EQ(ErrOf(r.SetTimes(0, 1, kFstMtim)), Errno::kPerm);
+  // Reads work; the opened file refuses modification.
+  auto h = r.OpenAt("f", Opts(0, true, false));
+  ASSERT_TRUE(h.ok());
+  File* f = (*h)->AsFile();
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(ReadAll(*f), "orig");
+  EXPECT_EQ(ErrOf(WriteStr(*f, "x")), Errno::kBadf);
+  EXPECT_EQ(ErrOf(f->SetSize(0)), Errno::kPerm);
+  EXPECT_EQ(ErrOf(f->SetTimes(0, 1, kFstMtim)), Errno::kPerm);
+  EXPECT_TRUE(r.StatAt(0, "f").ok());
+  EXPECT_EQ(*r.Readlink("l"), "f");
+  int entries = 0;
+  EXPECT_TRUE(r.Readdir(0, [&](const DirEntry&) { ++entries; return true; }).ok());
+  EXPECT_EQ(entries, 5);
+  // A directory opened beneath a read-only preopen is read-only too.
+  auto sub = r.OpenAt("d", Opts(kOflagDirectory, true, false));
+  ASSERT_TRUE(sub.ok());
+  EXPECT_EQ(ErrOf((*sub)->AsDir()->CreateDir("x")), Errno::kPerm);
+  // Nothing changed on the host.
+  struct stat after;
+  ASSERT_EQ(stat(P("f").c_str(), &after), 0);
+  EXPECT_EQ(ReadHostFile(P("f")), "orig");
+  EXPECT_EQ(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
+  EXPECT_EQ(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+  EXPECT_FALSE(HostExists(P("new")));
+  EXPECT_FALSE(HostExists(P("nd")));
+  EXPECT_FALSE(HostExists(P("g")));
+  EXPECT_FALSE(HostExists(P("d/x")));
+}
+
+TEST_P(HostDirTest, DirHandleStatSyncAndTimes) {
+  auto st = dir_->Stat();
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->filetype, Filetype::kDirectory);
+  EXPECT_EQ(dir_->filetype(), Filetype::kDirectory);
+  EXPECT_TRUE(dir_->Sync().ok());
+  EXPECT_TRUE(dir_->Datasync().ok());
+  ASSERT_TRUE(dir_->SetTimes(0, 11000000000ull, kFstMtim).ok());
+  struct stat hs;
+  ASSERT_EQ(stat(root_.c_str(), &hs), 0);
+  EXPECT_EQ(hs.st_mtim.tv_sec, 11);
+  EXPECT_EQ(ErrOf(dir_->SetTimes(1, 1, kFstAtim | kFstAtimNow)), Errno::kInval);
+}
+
+TEST(OpenHostDirTest, Errors) {
+  std::string base = MakeTempDir();
+  WriteHostFile(base + "/file", "");
+  EXPECT_EQ(ErrOf(OpenHostDir(base + "/missing", false)), Errno::kNoent);
+  EXPECT_EQ(ErrOf(OpenHostDir(base + "/file", false)), Errno::kNotdir);
+  EXPECT_EQ(ErrOf(OpenHostDir("", false)), Errno::kNoent);
+  EXPECT_TRUE(OpenHostDir(base, true).ok());
+  RemoveTree(base);
+}
+
+INSTANTIATE_TEST_SUITE_P(Resolvers, HostDirTest,
+                         ::testing::Values(ResolverMode::kAuto, ResolverMode::kWalkOnly), ModeName);
+
+}  // namespace
+}  // namespace weft::wasi

@@ -1,0 +1,104 @@
+// Helpers shared by the host filesystem tests (host_*_test.cc): a fresh temp tree per
+// test and small POSIX helpers that bypass weft to set up and inspect the host side.
+#pragma once
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "wasi/host/resolve.h"
+#include "weft/wasi/handle.h"
+
+namespace weft::wasi::testing {
+
+inline std::string MakeTempDir() {
+  std::string tmpl = ::testing::TempDir();
+  if (tmpl.empty() || tmpl.back() != '/') tmpl += '/';
+  tmpl += "weft-hostfs-XXXXXX";
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  char* p = mkdtemp(buf.data());
+  EXPECT_NE(p, nullptr);
+  return p ? std::string(p) : std::string();
+}
+
+inline void RemoveTree(const std::string& path) {
+  nftw(
+      path.c_str(),
+      [](const char* p, const struct stat*, int, struct FTW*) { remove(p); return 0; },
+      64, FTW_DEPTH | FTW_PHYS);
+}
+
+inline void WriteHostFile(const std::string& path, const std::string& content) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0) << path;
+  ASSERT_EQ(write(fd, content.data(), content.size()), static_cast<ssize_t>(content.size()));
+  close(fd);
+}
+
+inline std::string ReadHostFile(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "<missing>";
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
+  close(fd);
+  return out;
+}
+
+inline bool HostExists(const std::string& path) {
+  struct stat st;
+  return lstat(path.c_str(), &st) == 0;
+}
+
+inline OpenOptions Opts(Oflags oflags, bool read, bool write, Lookupflags lookup = 0,
+                        Fdflags fdflags = 0) {
+  OpenOptions o;
+  o.oflags = oflags;
+  o.read = read;
+  o.write = write;
+  o.lookup = lookup;
+  o.fdflags = fdflags;
+  return o;
+}
+
+template <class R>
+Errno ErrOf(const R& r) {
+  return r.ok() ? Errno::kSuccess : r.error();
+}
+
+inline std::string ReadAll(File& f) {
+  std::string out;
+  uint8_t buf[256];
+  for (;;) {
+    IoVec v{buf, sizeof(buf)};
+    auto r = f.Read(std::span<const IoVec>(&v, 1));
+    if (!r.ok() || *r == 0) break;
+    out.append(reinterpret_cast<char*>(buf), *r);
+  }
+  return out;
+}
+
+inline ErrnoOr<size_t> WriteStr(File& f, const std::string& s) {
+  ConstIoVec v{reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+  return f.Write(std::span<const ConstIoVec>(&v, 1));
+}
+
+inline const char* ModeName(const ::testing::TestParamInfo<host::ResolverMode>& info) {
+  return info.param == host::ResolverMode::kAuto ? "Openat2" : "Walk";
+}
+
+// Sets the resolver for one test; kAuto means openat2 (skipped where the kernel lacks it).
+inline void UseResolver(host::ResolverMode mode) {
+  host::SetResolverMode(mode);
+}
+
+}  // namespace weft::wasi::testing
