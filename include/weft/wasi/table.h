@@ -1,0 +1,103 @@
+// Table: the capability table mapping guest fds to handles and their rights.
+//
+// Ownership: the table holds a shared_ptr to every handle it contains; a handle lives
+// as long as any table (or embedder) holds it. Tables themselves are held by
+// shared_ptr so that several contexts (several instances, one "process") can share one.
+//
+// Thread safety: every method is safe to call from any thread at any time. Lookups
+// return shared_ptr copies and no lock is held after a method returns, so a handle
+// obtained from Get() stays usable even if another thread closes the fd meanwhile.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <set>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "weft/wasi/handle.h"
+#include "weft/wasi/types.h"
+
+namespace weft::wasi {
+
+namespace rights {
+// Rights that make sense on a regular file / stream.
+inline constexpr Rights kFileBase =
+    kFdDatasync | kFdRead | kFdSeek | kFdFdstatSetFlags | kFdSync | kFdTell | kFdWrite |
+    kFdAdvise | kFdAllocate | kFdFilestatGet | kFdFilestatSetSize | kFdFilestatSetTimes |
+    kPollFdReadwrite | kSockShutdown | kSockAccept;
+// Rights that make sense on a directory.
+inline constexpr Rights kDirBase =
+    kFdDatasync | kFdFdstatSetFlags | kFdSync | kPathCreateDirectory | kPathCreateFile |
+    kPathLinkSource | kPathLinkTarget | kPathOpen | kFdReaddir | kPathReadlink |
+    kPathRenameSource | kPathRenameTarget | kPathFilestatGet | kPathFilestatSetSize |
+    kPathFilestatSetTimes | kFdFilestatGet | kFdFilestatSetTimes | kPathSymlink |
+    kPathRemoveDirectory | kPathUnlinkFile | kPollFdReadwrite;
+}  // namespace rights
+
+// Default rights for a handle: directories get kDirBase (inheriting everything), files
+// kFileBase; a character device (tty) loses FD_SEEK/FD_TELL, which is how wasi-libc's
+// isatty() recognises a terminal.
+Rights DefaultBaseRights(const Handle& handle);
+Rights DefaultInheritingRights(const Handle& handle);
+
+struct Entry {
+  std::shared_ptr<Handle> handle;
+  Rights base = rights::kAll;
+  Rights inheriting = rights::kAll;
+  std::optional<std::string> preopen;  // guest path of a preopened directory
+
+  // An entry with the default rights for `handle`.
+  static Entry For(std::shared_ptr<Handle> handle,
+                   std::optional<std::string> preopen = std::nullopt);
+};
+
+class Table {
+ public:
+  static constexpr size_t kDefaultMaxCapacity = 1u << 20;
+
+  explicit Table(size_t max_capacity = kDefaultMaxCapacity);
+  Table(const Table&) = delete;
+  Table& operator=(const Table&) = delete;
+
+  // Inserts at the lowest free fd. EMFILE when the table holds max_capacity entries.
+  ErrnoOr<Fd> Push(Entry entry);
+  // Inserts at `fd`, replacing (and dropping) any entry there. EMFILE if fd >= capacity.
+  ErrnoOr<void> InsertAt(Fd fd, Entry entry);
+  // A copy of the entry. EBADF if `fd` is not in use.
+  ErrnoOr<Entry> Get(Fd fd) const;
+  // The handle, after checking that the entry has every right in `required`.
+  // EBADF if `fd` is not in use, ENOTCAPABLE if a right is missing.
+  ErrnoOr<std::shared_ptr<Handle>> GetHandle(Fd fd, Rights required = 0) const;
+  // As GetHandle, but the handle must be a T (File, Dir, or a user type): EBADF if not.
+  template <class T>
+  ErrnoOr<std::shared_ptr<T>> GetAs(Fd fd, Rights required = 0) const {
+    WEFT_TRY_ASSIGN(std::shared_ptr<Handle> h, GetHandle(fd, required));
+    std::shared_ptr<T> t = std::dynamic_pointer_cast<T>(std::move(h));
+    if (!t) return Err(Errno::kBadf);
+    return t;
+  }
+  // Removes and returns the entry. EBADF if `fd` is not in use.
+  ErrnoOr<Entry> Remove(Fd fd);
+  // Moves the entry at `from` to `to`, dropping what `to` held (wasmtime's fd_renumber:
+  // both fds must be open, else EBADF; from == to is a no-op).
+  ErrnoOr<void> Renumber(Fd from, Fd to);
+  // Narrows the rights of `fd`; adding a right is ENOTCAPABLE.
+  ErrnoOr<void> SetRights(Fd fd, Rights base, Rights inheriting);
+
+  size_t size() const;
+  size_t max_capacity() const { return max_capacity_; }
+  // The fds in use, ascending.
+  std::vector<Fd> Fds() const;
+
+ private:
+  mutable std::shared_mutex mu_;
+  std::vector<std::optional<Entry>> slots_;  // guarded by mu_
+  std::set<Fd> free_;                        // unused indices < slots_.size(); guarded by mu_
+  size_t used_ = 0;                          // guarded by mu_
+  const size_t max_capacity_;
+};
+
+}  // namespace weft::wasi

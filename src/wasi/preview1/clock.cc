@@ -1,0 +1,30 @@
+// clock_* bodies. The process/thread CPU-time clocks answer EBADF, as wasmtime's
+// preview1 does; an unknown clock id is EINVAL (an invalid enum value).
+#include "wasi/preview1/bodies.h"
+
+namespace weft::wasi::preview1 {
+
+namespace {
+Result<Clockid> CheckClock(u32 id) {
+  if (id > static_cast<u32>(Clockid::kThreadCputime)) return Err(Errno::kInval);
+  return static_cast<Clockid>(id);
+}
+}  // namespace
+
+Result<void> clock_res_get(Call& call, u32 id, u32 res_out) {
+  WEFT_TRY_ASSIGN(Clockid clock, CheckClock(id));
+  WEFT_TRY(call.Bytes(res_out, 8, 8));
+  WEFT_TRY_ASSIGN(Timestamp res, call.ctx().clocks().Resolution(clock));
+  WEFT_TRY(call.StoreU64(res_out, res));
+  return {};
+}
+
+Result<void> clock_time_get(Call& call, u32 id, u64 precision, u32 time_out) {
+  WEFT_TRY_ASSIGN(Clockid clock, CheckClock(id));
+  WEFT_TRY(call.Bytes(time_out, 8, 8));
+  WEFT_TRY_ASSIGN(Timestamp now, call.ctx().clocks().Now(clock));
+  WEFT_TRY(call.StoreU64(time_out, now));
+  return {};
+}
+
+}  // namespace weft::wasi::preview1
