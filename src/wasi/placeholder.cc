@@ -1,1 +1,0 @@
-// Placeholder: keeps weft_wasi non-empty until sources land.
