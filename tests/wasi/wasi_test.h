@@ -109,14 +109,24 @@ static inline __wasi_fd_t PreopenFd(const char* name) {
 // Opens `path` under `dirfd` with raw path_open, asking for `rights` as far as the
 // directory's inheriting rights allow (what wasi-libc's open() does); returns the
 // errno, the fd in *out.
-static inline __wasi_errno_t OpenAt(__wasi_fd_t dirfd, const char* path, __wasi_oflags_t oflags,
-                                    __wasi_rights_t rights, __wasi_fdflags_t fdflags,
-                                    __wasi_fd_t* out) {
+static inline __wasi_errno_t OpenAtFlags(__wasi_fd_t dirfd, __wasi_lookupflags_t lookup,
+                                         const char* path, __wasi_oflags_t oflags,
+                                         __wasi_rights_t rights, __wasi_fdflags_t fdflags,
+                                         __wasi_fd_t* out) {
   __wasi_fdstat_t st;
   __wasi_errno_t e = __wasi_fd_fdstat_get(dirfd, &st);
   if (e == 0) rights &= st.fs_rights_inheriting;
-  return __wasi_path_open(dirfd, 0, path, oflags, rights, rights, fdflags, out);
+  return __wasi_path_open(dirfd, lookup, path, oflags, rights, rights, fdflags, out);
 }
+
+// OpenAtFlags without following a final symlink (lookupflags 0).
+static inline __wasi_errno_t OpenAt(__wasi_fd_t dirfd, const char* path, __wasi_oflags_t oflags,
+                                    __wasi_rights_t rights, __wasi_fdflags_t fdflags,
+                                    __wasi_fd_t* out) {
+  return OpenAtFlags(dirfd, 0, path, oflags, rights, fdflags, out);
+}
+
+#define FOLLOW __WASI_LOOKUPFLAGS_SYMLINK_FOLLOW
 
 static inline __wasi_errno_t WriteAll(__wasi_fd_t fd, const char* s) {
   size_t len = strlen(s);
