@@ -114,6 +114,10 @@ PollSource FdFile::GetPollSource(Interest interest) {
 
 Readiness FdFile::CheckReadiness(Interest interest) {
   Readiness r;
+  if (fd_ < 0) {  // poll(2) silently skips negative fds
+    r.error = Errno::kBadf;
+    return r;
+  }
   if (filetype_ == Filetype::kRegularFile) {
     // Regular files are always ready; a read reports what is left past the offset.
     if (interest == Interest::kRead) {
