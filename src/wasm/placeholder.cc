@@ -1,1 +1,0 @@
-// Placeholder: keeps weft_wasm non-empty until sources land.
