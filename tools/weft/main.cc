@@ -1,3 +1,46 @@
-// Placeholder until the CLI lands.
+// weft: the command line. `weft run [OPTIONS] MODULE [ARGS...]`, or `weft MODULE [ARGS...]`.
 #include <cstdio>
-int main() { std::fprintf(stderr, "weft: not built yet\n"); return 1; }
+#include <string>
+#include <vector>
+
+#include "cli.h"
+
+namespace {
+
+void PrintUsage(FILE* out) {
+  std::fprintf(out,
+               "Usage: weft run [OPTIONS] MODULE.wasm [ARGS...]\n"
+               "       weft MODULE.wasm [ARGS...]\n"
+               "\n"
+               "Options:\n"
+               "  --invoke NAME            call the exported function NAME with ARGS\n"
+               "                           (parsed by its parameter types) and print its results\n"
+               "  --dir HOST[::GUEST][:ro] preopen a host directory (read-only with :ro)\n"
+               "  --env NAME=VAL | NAME    set (or inherit) a guest environment variable\n"
+               "  --tcplisten HOST:PORT    preopen a listening TCP socket\n"
+               "  --trace-wasi             print every WASI call to stderr\n"
+               "  --                       end of options\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    PrintUsage(stderr);
+    return 1;
+  }
+  if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    PrintUsage(stdout);
+    return 0;
+  }
+  if (args[0] == "run") args.erase(args.begin());
+  std::string error;
+  std::optional<weft::cli::RunOptions> options = weft::cli::ParseRunArgs(args, &error);
+  if (!options) {
+    std::fprintf(stderr, "Error: %s\n\n", error.c_str());
+    PrintUsage(stderr);
+    return 1;
+  }
+  return weft::cli::Run(*options);
+}

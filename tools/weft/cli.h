@@ -1,0 +1,54 @@
+// The weft command line: parsed options and the entry points of `weft run`.
+// Only tools/weft prints; everything under src/ returns errors as values.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "weft/wasm/module.h"
+#include "weft/wasm/types.h"
+
+namespace weft::cli {
+
+// `--dir HOST[::GUEST][:ro]`: preopen HOST as GUEST (default: GUEST = HOST, as wasmtime).
+// A trailing `:ro` (or `:readonly`) makes the preopen read-only; wasmtime's `--dir` has no
+// per-directory read-only syntax, so this suffix is weft's extension.
+struct DirOption {
+  std::string host;
+  std::string guest;
+  bool read_only = false;
+};
+
+struct RunOptions {
+  std::string module_path;           // as typed; also the guest's argv[0]
+  std::vector<std::string> args;     // guest argv[1..] (or --invoke arguments)
+  std::optional<std::string> invoke; // --invoke NAME
+  std::vector<DirOption> dirs;       // --dir, repeatable, in order
+  // --env NAME=VAL -> {NAME, VAL}; --env NAME -> {NAME, nullopt}: inherit from the host.
+  std::vector<std::pair<std::string, std::optional<std::string>>> env;
+  std::vector<std::string> tcplisten;  // --tcplisten HOST:PORT, repeatable
+  bool trace_wasi = false;             // --trace-wasi: one strace-like line per call on stderr
+};
+
+// Parses `weft run [OPTIONS] MODULE [ARGS...]` (argv after "run"). Options may be given as
+// `--opt VALUE` or `--opt=VALUE`; `--` ends the options; everything after MODULE goes to the
+// guest. On error returns nullopt and writes the reason to *error.
+std::optional<RunOptions> ParseRunArgs(const std::vector<std::string>& argv, std::string* error);
+
+// Runs a parsed `weft run`; returns the process exit code.
+int Run(const RunOptions& options);
+
+// Implemented by the WASI runner (tools/weft/run_wasi.cc): runs a module that imports
+// wasi_snapshot_preview1. Returns the process exit code (the guest's exit status, 134 on
+// a trap, 1 on a setup error).
+int RunWasi(const RunOptions& options, std::shared_ptr<const weft::wasm::Module> module);
+
+// Prints a trap to stderr the way wasmtime does (`Error: failed to run main module ...`,
+// the wasm backtrace, `wasm trap: ...`) and returns 134, the exit code for a trap.
+// `what` is the failing step, e.g. "failed to invoke `f`"; may be empty.
+int ReportTrap(const RunOptions& options, const weft::wasm::Trap& trap, const std::string& what);
+
+}  // namespace weft::cli

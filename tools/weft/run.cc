@@ -1,0 +1,242 @@
+// `weft run`: argument parsing, loading, and running a module without WASI (--invoke).
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+#include "cli.h"
+#include "weft/wasm/runtime.h"
+
+namespace weft::cli {
+namespace {
+
+using weft::wasm::Trap;
+using weft::wasm::ValType;
+using weft::wasm::Value;
+
+DirOption ParseDir(std::string spec) {
+  DirOption d;
+  for (const char* suffix : {":readonly", ":ro"}) {
+    size_t n = std::strlen(suffix);
+    if (spec.size() > n && spec.compare(spec.size() - n, n, suffix) == 0) {
+      d.read_only = true;
+      spec.resize(spec.size() - n);
+      break;
+    }
+  }
+  size_t sep = spec.find("::");
+  if (sep == std::string::npos) {
+    d.host = spec;
+    d.guest = spec;
+  } else {
+    d.host = spec.substr(0, sep);
+    d.guest = spec.substr(sep + 2);
+  }
+  return d;
+}
+
+bool ReadFile(const std::string& path, std::vector<uint8_t>* out, std::string* error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *error = std::strerror(errno);
+    return false;
+  }
+  out->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  if (in.bad()) {
+    *error = std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+// Parses one --invoke argument by the parameter's type.
+bool ParseValue(const std::string& text, ValType type, Value* out) {
+  if (text.empty()) return false;
+  const char* s = text.c_str();
+  char* end = nullptr;
+  errno = 0;
+  switch (type) {
+    case ValType::kI32: {
+      long long v = std::strtoll(s, &end, 10);
+      if (*end || errno || v < INT32_MIN || v > UINT32_MAX) return false;
+      *out = Value::I32(static_cast<uint32_t>(v));
+      return true;
+    }
+    case ValType::kI64: {
+      if (text[0] == '-') {
+        long long v = std::strtoll(s, &end, 10);
+        if (*end || errno) return false;
+        *out = Value::I64(static_cast<uint64_t>(v));
+      } else {
+        unsigned long long v = std::strtoull(s, &end, 10);
+        if (*end || errno) return false;
+        *out = Value::I64(v);
+      }
+      return true;
+    }
+    case ValType::kF32: {
+      float v = std::strtof(s, &end);
+      if (*end) return false;
+      *out = Value::F32(v);
+      return true;
+    }
+    case ValType::kF64: {
+      double v = std::strtod(s, &end);
+      if (*end) return false;
+      *out = Value::F64(v);
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "Error: %s\n", message.c_str());
+  return 1;
+}
+
+}  // namespace
+
+std::optional<RunOptions> ParseRunArgs(const std::vector<std::string>& argv, std::string* error) {
+  RunOptions o;
+  size_t i = 0;
+  auto value_of = [&](const std::string& arg, const std::string& name,
+                      std::string* value) -> bool {
+    if (arg == name) {
+      if (i + 1 >= argv.size()) {
+        *error = "option " + name + " needs a value";
+        return false;
+      }
+      *value = argv[++i];
+      return true;
+    }
+    *value = arg.substr(name.size() + 1);  // --name=value
+    return true;
+  };
+  for (; i < argv.size(); ++i) {
+    const std::string& arg = argv[i];
+    if (arg == "--") {
+      ++i;
+      break;
+    }
+    if (arg.size() < 2 || arg[0] != '-') break;  // the module
+    std::string name = arg.substr(0, arg.find('='));
+    std::string value;
+    if (name == "--invoke") {
+      if (!value_of(arg, name, &value)) return std::nullopt;
+      o.invoke = value;
+    } else if (name == "--dir") {
+      if (!value_of(arg, name, &value)) return std::nullopt;
+      if (value.empty()) {
+        *error = "--dir needs a directory";
+        return std::nullopt;
+      }
+      o.dirs.push_back(ParseDir(value));
+    } else if (name == "--env") {
+      if (!value_of(arg, name, &value)) return std::nullopt;
+      size_t eq = value.find('=');
+      if (value.empty() || eq == 0) {
+        *error = "--env needs NAME=VALUE or NAME";
+        return std::nullopt;
+      }
+      if (eq == std::string::npos)
+        o.env.emplace_back(value, std::nullopt);
+      else
+        o.env.emplace_back(value.substr(0, eq), value.substr(eq + 1));
+    } else if (name == "--tcplisten") {
+      if (!value_of(arg, name, &value)) return std::nullopt;
+      o.tcplisten.push_back(value);
+    } else if (arg == "--trace-wasi") {
+      o.trace_wasi = true;
+    } else {
+      *error = "unknown option " + arg;
+      return std::nullopt;
+    }
+  }
+  if (i >= argv.size()) {
+    *error = "no module given";
+    return std::nullopt;
+  }
+  o.module_path = argv[i++];
+  o.args.assign(argv.begin() + static_cast<std::ptrdiff_t>(i), argv.end());
+  return o;
+}
+
+int ReportTrap(const RunOptions& options, const Trap& trap, const std::string& what) {
+  std::string s = "Error: failed to run main module `" + options.module_path + "`\n\nCaused by:\n";
+  int n = 0;
+  if (!what.empty()) s += "    " + std::to_string(n++) + ": " + what + "\n";
+  if (!trap.backtrace.empty()) {
+    s += "    " + std::to_string(n++) + ": error while executing at wasm backtrace:\n";
+    for (size_t k = 0; k < trap.backtrace.size(); ++k) {
+      const auto& f = trap.backtrace[k];
+      char line[64];
+      std::snprintf(line, sizeof line, "           %zu: %#6x - ", k, f.code_offset);
+      s += line;
+      s += f.module_name.empty() ? "<unknown>" : f.module_name;
+      s += "!";
+      s += f.func_name.empty() ? "<wasm function " + std::to_string(f.func_index) + ">"
+                               : f.func_name;
+      s += "\n";
+    }
+  }
+  s += "    " + std::to_string(n++) + ": wasm trap: " + trap.Message() + "\n";
+  std::fputs(s.c_str(), stderr);
+  return 134;
+}
+
+int Run(const RunOptions& options) {
+  std::vector<uint8_t> bytes;
+  std::string error;
+  if (!ReadFile(options.module_path, &bytes, &error))
+    return Fail("failed to read `" + options.module_path + "`: " + error);
+  auto decoded = weft::wasm::DecodeModule(bytes);
+  if (!decoded.ok())
+    return Fail("failed to compile `" + options.module_path + "`: " + decoded.error().ToString());
+  std::shared_ptr<const weft::wasm::Module> module = std::move(decoded).value();
+
+  for (const auto& im : module->imports)
+    if (im.module == "wasi_snapshot_preview1" || im.module == "wasi_unstable")
+      return RunWasi(options, module);
+
+  weft::wasm::Store store;
+  weft::wasm::Linker linker;
+  auto inst = linker.Instantiate(store, module);
+  if (!inst.ok()) {
+    const auto& e = inst.error();
+    if (e.kind == weft::wasm::InstantiateError::Kind::kTrap)
+      return ReportTrap(options, e.trap, "failed to instantiate `" + options.module_path + "`");
+    return Fail("failed to instantiate `" + options.module_path + "`: " + e.link.message);
+  }
+  std::string name = options.invoke.value_or("_start");
+  weft::wasm::FuncInst* func = (*inst)->GetFunc(name);
+  if (!func) {
+    if (!options.invoke) return 0;  // a library module: instantiating ran its start function
+    return Fail("no exported function `" + name + "` in `" + options.module_path + "`");
+  }
+  const auto& params = func->type->params;
+  if (options.args.size() != params.size())
+    return Fail("`" + name + "` takes " + std::to_string(params.size()) + " argument(s), " +
+                std::to_string(options.args.size()) + " given");
+  std::vector<Value> args(params.size());
+  for (size_t k = 0; k < params.size(); ++k) {
+    if (!ParseValue(options.args[k], params[k], &args[k]))
+      return Fail("invalid argument " + std::to_string(k) + " for `" + name + "`: `" +
+                  options.args[k] + "` is not a valid " + weft::wasm::ValTypeName(params[k]));
+  }
+  auto results = weft::wasm::Invoke(store, func, args);
+  if (!results.ok()) {
+    if (results.error().kind == weft::wasm::TrapKind::kExit) return results.error().exit_code;
+    return ReportTrap(options, results.error(), "failed to invoke `" + name + "`");
+  }
+  const auto& types = func->type->results;
+  for (size_t k = 0; k < types.size(); ++k)
+    std::printf("%s\n", weft::wasm::FormatValue({types[k], (*results)[k]}).c_str());
+  return 0;
+}
+
+}  // namespace weft::cli
