@@ -1,0 +1,37 @@
+# Engine-only CLI cases (execution helper): --invoke, traps, load/compile/link errors.
+set(W ${WEFT_CLI_WASM_DIR})
+weft_cli_test(invoke_i32 ARGS run --invoke add ${W}/invoke.wasm 40 2 STDOUT "42\\n")
+weft_cli_test(invoke_i32_negative ARGS --invoke add ${W}/invoke.wasm -5 -7 STDOUT "-12\\n")
+weft_cli_test(invoke_i32_wraps ARGS --invoke add ${W}/invoke.wasm 2147483647 1 STDOUT "-2147483648\\n")
+weft_cli_test(invoke_i64 ARGS --invoke add64 ${W}/invoke.wasm 9000000000000000000 -1 STDOUT "8999999999999999999\\n")
+weft_cli_test(invoke_multi_value_floats ARGS --invoke swap ${W}/invoke.wasm 1.5 -2.25 STDOUT "-2.25\\n1.5\\n")
+weft_cli_test(invoke_no_results ARGS --invoke=nothing ${W}/invoke.wasm STDOUT "")
+weft_cli_test(invoke_bad_arg ARGS --invoke add ${W}/invoke.wasm 1 x EXIT 1
+  STDERR_CONTAINS "invalid argument 1 for `add`" "not a valid i32")
+weft_cli_test(invoke_arg_count ARGS --invoke add ${W}/invoke.wasm 1 EXIT 1
+  STDERR_CONTAINS "takes 2 argument(s), 1 given")
+weft_cli_test(invoke_missing_export ARGS --invoke nope ${W}/invoke.wasm EXIT 1
+  STDERR_CONTAINS "no exported function `nope`")
+weft_cli_test(trap_divide_by_zero ARGS --invoke outer ${W}/invoke.wasm 0 EXIT 134 STDOUT ""
+  STDERR_CONTAINS "Error: failed to run main module `${W}/invoke.wasm`"
+                  "failed to invoke `outer`"
+                  "wasm backtrace:"
+                  "0:   0x" " - calc!div\n"
+                  "1:   0x" " - calc!outer\n"
+                  "wasm trap: integer divide by zero")
+weft_cli_test(trap_unreachable ARGS --invoke boom ${W}/invoke.wasm EXIT 134
+  STDERR_CONTAINS "calc!boom" "wasm trap: unreachable")
+weft_cli_test(trap_stack_exhausted ARGS --invoke recurse ${W}/invoke.wasm 0 EXIT 134
+  STDERR_CONTAINS "calc!recurse" "wasm trap: call stack exhausted")
+weft_cli_test(trap_out_of_bounds ARGS --invoke oob ${W}/invoke.wasm EXIT 134
+  STDERR_CONTAINS "calc!oob" "wasm trap: out of bounds memory access")
+weft_cli_test(trap_in_start ARGS ${W}/start_trap.wasm EXIT 134
+  STDERR_CONTAINS "starter!init" "wasm trap: unreachable")
+weft_cli_test(missing_file ARGS run ${W}/does_not_exist.wasm EXIT 1
+  STDERR_CONTAINS "Error: failed to read `${W}/does_not_exist.wasm`: No such file or directory")
+weft_cli_test(malformed_module ARGS run ${CMAKE_CURRENT_SOURCE_DIR}/engine.cmake EXIT 1
+  STDERR_CONTAINS "Error: failed to compile" "offset 0x0: magic header not detected")
+weft_cli_test(unknown_import ARGS run ${W}/unknown_import.wasm EXIT 1
+  STDERR_CONTAINS "unknown import: `env::missing_fn` has not been defined")
+weft_cli_test(no_module ARGS run EXIT 1 STDERR_CONTAINS "no module given")
+weft_cli_test(unknown_option ARGS run --bogus x.wasm EXIT 1 STDERR_CONTAINS "unknown option --bogus")

@@ -1,0 +1,1 @@
+(module $starter (func $init unreachable) (start $init))
