@@ -229,7 +229,13 @@ ErrnoOr<std::shared_ptr<Handle>> VirtualDir::OpenAt(std::string_view path,
   const bool excl = opts.oflags & kOflagExcl;
   const bool directory = opts.oflags & kOflagDirectory;
   const bool trunc = opts.oflags & kOflagTrunc;
-  if (creat && directory) return Err(Errno::kInval);  // as Linux >= 6.4
+  constexpr Oflags kAllOflags = kOflagCreat | kOflagDirectory | kOflagExcl | kOflagTrunc;
+  constexpr Fdflags kAllFdflags =
+      kFdflagAppend | kFdflagDsync | kFdflagNonblock | kFdflagRsync | kFdflagSync;
+  if ((opts.oflags & ~kAllOflags) || (opts.fdflags & ~kAllFdflags)) return Err(Errno::kInval);
+  // As wasmtime (and HostDir): a directory cannot be created, exclusively opened or
+  // truncated through path_open.
+  if (directory && (creat || excl || trunc)) return Err(Errno::kInval);
   Follow follow = (opts.lookup & kLookupSymlinkFollow) ? Follow::kYes : Follow::kNo;
   if (creat && excl) follow = Follow::kNever;  // O_EXCL: a final symlink is "existing"
 
@@ -367,6 +373,9 @@ ErrnoOr<void> VirtualDir::Link(Lookupflags lookup, std::string_view old_path, Di
 ErrnoOr<void> VirtualDir::Symlink(std::string_view target, std::string_view link_path) {
   if (target.empty()) return Err(Errno::kNoent);
   if (target.find('\0') != std::string_view::npos) return Err(Errno::kInval);
+  // As wasmtime (cap-std) and HostDir: an absolute target is an escape attempt. A
+  // relative target that climbs out may be created; following it fails.
+  if (target.front() == '/') return Err(Errno::kPerm);
   std::lock_guard<std::mutex> lock(tree_->mu);
   WEFT_TRY_ASSIGN(Lookup r, Resolve(node_, link_path, Follow::kNever));
   if (NotDirWithSlash(r)) return Err(Errno::kNotdir);
@@ -374,16 +383,17 @@ ErrnoOr<void> VirtualDir::Symlink(std::string_view target, std::string_view link
   if (r.trailing_slash) return Err(Errno::kNoent);
   if (r.parent->removed) return Err(Errno::kNoent);
   auto link = std::make_shared<Node>(Filetype::kSymbolicLink, tree_->dev);
-  link->target = std::string(target);  // stored verbatim; checked when followed
+  link->target = std::string(target);
   Insert(r.parent, r.name, link);
   return {};
 }
 
 ErrnoOr<std::string> VirtualDir::Readlink(std::string_view path) {
+  // "link/" names what the link points to (ENOTDIR unless a directory), never a link.
+  const bool trailing = !path.empty() && path.back() == '/';
   std::lock_guard<std::mutex> lock(tree_->mu);
-  WEFT_TRY_ASSIGN(Lookup r, Resolve(node_, path, Follow::kNever));
+  WEFT_TRY_ASSIGN(Lookup r, Resolve(node_, path, trailing ? Follow::kYes : Follow::kNever));
   if (!r.node) return Err(Errno::kNoent);
-  if (NotDirWithSlash(r)) return Err(Errno::kNotdir);
   if (r.node->type != Filetype::kSymbolicLink) return Err(Errno::kInval);
   return r.node->target;
 }
