@@ -1,0 +1,179 @@
+// Limits: call depth, slot stack, memory and table growth.
+#include <thread>
+
+#include "runtime_wat.h"
+
+namespace weft::wasm {
+namespace {
+
+using testing::Instantiate;
+
+constexpr char kRecursion[] = R"(
+(module
+  (func $down (export "down") (param i32) (result i32)
+    local.get 0 i32.eqz
+    if (result i32) i32.const 0
+    else local.get 0 i32.const 1 i32.sub call $down i32.const 1 i32.add end)
+  (func $forever (export "forever") (param i32) (result i32)
+    local.get 0 call $forever)
+  ;; a frame with many locals exhausts the slot stack before the depth limit
+  (func $fat (export "fat") (param i32) (result i32)
+    (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+    (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+    (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+    (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+    (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+    (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+    (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+    (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+    (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+    (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+    (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+    (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+    (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+    (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+    (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+    (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+    (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+    (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+    (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+    (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+    (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+    (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+    (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+    (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+    (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+    (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+    (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+    (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+    (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+    (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+    (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+    (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+    local.get 0 call $fat)
+)
+)";
+
+TEST(RuntimeLimits, DeepRecursionWithinLimitSucceeds) {
+  Store store;
+  Instance* inst = Instantiate(store, kRecursion);
+  ASSERT_NE(inst, nullptr);
+  Value arg = Value::I32(15000);
+  auto r = Invoke(store, inst->GetFunc("down"), {&arg, 1});
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ((*r)[0].i32(), 15000u);
+}
+
+TEST(RuntimeLimits, InfiniteRecursionIsCallStackExhausted) {
+  Store store;
+  Instance* inst = Instantiate(store, kRecursion);
+  ASSERT_NE(inst, nullptr);
+  Value arg = Value::I32(1);
+  auto r = Invoke(store, inst->GetFunc("forever"), {&arg, 1});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, TrapKind::kCallStackExhausted);
+  EXPECT_EQ(r.error().Message(), "call stack exhausted");
+  // The store is usable afterwards: the frame stack was unwound.
+  arg = Value::I32(100);
+  auto again = Invoke(store, inst->GetFunc("down"), {&arg, 1});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)[0].i32(), 100u);
+}
+
+TEST(RuntimeLimits, SlotStackExhaustionIsATrapNotACrash) {
+  Store store;
+  Instance* inst = Instantiate(store, kRecursion);
+  ASSERT_NE(inst, nullptr);
+  Value arg = Value::I32(0);
+  auto r = Invoke(store, inst->GetFunc("fat"), {&arg, 1});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, TrapKind::kCallStackExhausted);
+}
+
+TEST(RuntimeLimits, MaxCallDepthIsConfigurable) {
+  StoreLimits limits;
+  limits.max_call_depth = 50;
+  Store store(limits);
+  Instance* inst = Instantiate(store, kRecursion);
+  ASSERT_NE(inst, nullptr);
+  Value arg = Value::I32(40);
+  auto ok = Invoke(store, inst->GetFunc("down"), {&arg, 1});
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ((*ok)[0].i32(), 40u);
+  arg = Value::I32(60);
+  auto deep = Invoke(store, inst->GetFunc("down"), {&arg, 1});
+  ASSERT_FALSE(deep.ok());
+  EXPECT_EQ(deep.error().kind, TrapKind::kCallStackExhausted);
+}
+
+constexpr char kMemory[] = R"(
+(module
+  (memory (export "memory") 1 4)
+  (func (export "grow") (param i32) (result i32) local.get 0 memory.grow)
+  (func (export "size") (result i32) memory.size)
+  (func (export "store") (param i32 i32) local.get 0 local.get 1 i32.store)
+  (func (export "load") (param i32) (result i32) local.get 0 i32.load)
+)
+)";
+
+int32_t CallI32(Store& store, Instance* inst, const char* name, std::vector<Value> args) {
+  auto r = Invoke(store, inst->GetFunc(name), args);
+  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().ToString());
+  return r.ok() && !r->empty() ? static_cast<int32_t>((*r)[0].i32()) : -999;
+}
+
+TEST(RuntimeLimits, MemoryGrowRespectsModuleMax) {
+  Store store;
+  Instance* inst = Instantiate(store, kMemory);
+  ASSERT_NE(inst, nullptr);
+  MemInst* mem = inst->GetMemory("memory");
+  uint8_t* data = mem->data;
+  EXPECT_EQ(CallI32(store, inst, "grow", {Value::I32(2)}), 1);
+  EXPECT_EQ(CallI32(store, inst, "size", {}), 3);
+  EXPECT_EQ(CallI32(store, inst, "grow", {Value::I32(2)}), -1);  // 5 > max 4
+  EXPECT_EQ(CallI32(store, inst, "grow", {Value::I32(1)}), 3);
+  EXPECT_EQ(CallI32(store, inst, "grow", {Value::I32(0)}), 4);
+  EXPECT_EQ(CallI32(store, inst, "grow", {Value::I32(1)}), -1);
+  EXPECT_EQ(mem->data, data);  // growing never moves memory
+  EXPECT_EQ(mem->size, 4u * 65536);
+  // The grown pages are usable, the byte past the end is not.
+  CallI32(store, inst, "store", {Value::I32(4 * 65536 - 4), Value::I32(77)});
+  EXPECT_EQ(CallI32(store, inst, "load", {Value::I32(4 * 65536 - 4)}), 77);
+  Value a = Value::I32(4 * 65536 - 3);
+  auto r = Invoke(store, inst->GetFunc("load"), {&a, 1});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, TrapKind::kMemoryOutOfBounds);
+}
+
+TEST(RuntimeLimits, MemoryGrowRespectsStoreLimit) {
+  StoreLimits limits;
+  limits.max_memory_pages = 2;
+  Store store(limits);
+  Instance* inst = Instantiate(store, R"(
+    (module (memory 1) (func (export "grow") (param i32) (result i32) local.get 0 memory.grow))
+  )");
+  ASSERT_NE(inst, nullptr);
+  EXPECT_EQ(CallI32(store, inst, "grow", {Value::I32(1)}), 1);
+  EXPECT_EQ(CallI32(store, inst, "grow", {Value::I32(1)}), -1);
+  EXPECT_EQ(CallI32(store, inst, "grow", {Value::I32(70000)}), -1);
+  EXPECT_EQ(CallI32(store, inst, "grow", {Value::I32(-1)}), -1);
+}
+
+TEST(RuntimeLimits, TableGrowRespectsMaxAndStoreLimit) {
+  StoreLimits limits;
+  limits.max_table_elements = 5;
+  Store store(limits);
+  Instance* inst = Instantiate(store, R"(
+    (module (table $t 1 10 funcref)
+      (func (export "grow") (param i32) (result i32) ref.null func local.get 0 table.grow $t)
+      (func (export "size") (result i32) table.size $t))
+  )");
+  ASSERT_NE(inst, nullptr);
+  EXPECT_EQ(CallI32(store, inst, "grow", {Value::I32(3)}), 1);
+  EXPECT_EQ(CallI32(store, inst, "grow", {Value::I32(2)}), -1);  // 6 > store limit 5
+  EXPECT_EQ(CallI32(store, inst, "grow", {Value::I32(1)}), 4);
+  EXPECT_EQ(CallI32(store, inst, "size", {}), 5);
+}
+
+}  // namespace
+}  // namespace weft::wasm
