@@ -17,6 +17,8 @@ namespace {
 
 // Activations nested through host functions (each costs native stack).
 constexpr uint32_t kMaxActivations = 1000;
+// Innermost frames kept in a trap's backtrace (a runaway recursion has thousands).
+constexpr size_t kMaxBacktrace = 100;
 
 TrapFrame MakeFrame(FuncInst* f, const uint64_t* pc) {
   TrapFrame fr;
@@ -34,7 +36,7 @@ TrapFrame MakeFrame(FuncInst* f, const uint64_t* pc) {
 // of outer activations, so a trap under a host function shows the whole chain).
 void FillBacktrace(Trap& t, const ExecState& st, FuncInst* func, const uint64_t* pc) {
   t.backtrace.push_back(MakeFrame(func, pc));
-  for (uint32_t d = st.depth; d-- > 0;) {
+  for (uint32_t d = st.depth; d-- > 0 && t.backtrace.size() < kMaxBacktrace;) {
     const Frame& f = st.frames[d];
     if (f.func && !f.func->is_host()) t.backtrace.push_back(MakeFrame(f.func, f.ret_pc - 1));
   }
@@ -422,16 +424,16 @@ L_ElemDrop:
   UN(I64Popcnt, RU64, WI64, num::Popcnt(a))
   UN(F32Abs, RF32, WF32, num::Abs(a))
   UN(F32Neg, RF32, WF32, num::Neg(a))
-  UN(F32Ceil, RF32, WF32, std::ceil(a))
-  UN(F32Floor, RF32, WF32, std::floor(a))
-  UN(F32Trunc, RF32, WF32, std::trunc(a))
+  UN(F32Ceil, RF32, WF32, num::Ceil(a))
+  UN(F32Floor, RF32, WF32, num::Floor(a))
+  UN(F32Trunc, RF32, WF32, num::Trunc(a))
   UN(F32Nearest, RF32, WF32, num::Nearest(a))
   UN(F32Sqrt, RF32, WF32, std::sqrt(a))
   UN(F64Abs, RF64, WF64, num::Abs(a))
   UN(F64Neg, RF64, WF64, num::Neg(a))
-  UN(F64Ceil, RF64, WF64, std::ceil(a))
-  UN(F64Floor, RF64, WF64, std::floor(a))
-  UN(F64Trunc, RF64, WF64, std::trunc(a))
+  UN(F64Ceil, RF64, WF64, num::Ceil(a))
+  UN(F64Floor, RF64, WF64, num::Floor(a))
+  UN(F64Trunc, RF64, WF64, num::Trunc(a))
   UN(F64Nearest, RF64, WF64, num::Nearest(a))
   UN(F64Sqrt, RF64, WF64, std::sqrt(a))
   UN(I32WrapI64, RU64, WI32, a)

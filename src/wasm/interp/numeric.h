@@ -97,9 +97,17 @@ inline F Max(F a, F b) {
   return a > b ? a : b;
 }
 
-// Round half to even, under the default rounding mode (never changed by weft).
-inline float Nearest(float a) { return std::nearbyint(a); }
-inline double Nearest(double a) { return std::nearbyint(a); }
+// Rounding. libm returns a signalling NaN unchanged; Wasm wants an arithmetic (quiet)
+// NaN, so NaN inputs go through an arithmetic op. Nearest rounds half to even under the
+// default rounding mode (never changed by weft).
+template <class F>
+inline F Ceil(F a) { return a != a ? a + a : std::ceil(a); }
+template <class F>
+inline F Floor(F a) { return a != a ? a + a : std::floor(a); }
+template <class F>
+inline F Trunc(F a) { return a != a ? a + a : std::trunc(a); }
+template <class F>
+inline F Nearest(F a) { return a != a ? a + a : std::nearbyint(a); }
 
 // Float -> integer truncation. In-range test on the untruncated value: the range is
 // (lo, hi) exclusive where lo/hi are the first values that truncate out of range.
