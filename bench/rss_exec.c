@@ -1,6 +1,7 @@
 /* rss_exec REPORT CMD [ARGS...]: runs CMD and writes
- * "<wall_ns> <maxrss_kib> <status>" to the file REPORT, where status is
- * "exit N" or "signal N"; exits with CMD's status (128+N for a signal).
+ * "<wall_ns> <maxrss_kib> <status> <cpu_ns>" to the file REPORT, where status
+ * is "exit N" or "signal N" and cpu_ns is user+system CPU time of CMD (all its
+ * threads); exits with CMD's status (128+N for a signal).
  *
  * Why a wrapper: a child's peak RSS (wait4 rusage) includes whatever its
  * process held before exec, so a child forked straight from python would
@@ -44,17 +45,19 @@ int main(int argc, char** argv) {
   }
   clock_gettime(CLOCK_MONOTONIC, &t1);
   long long ns = (long long)(t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec);
+  long long cpu_ns = ((long long)usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000000LL +
+                     ((long long)usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1000LL;
   FILE* f = fopen(argv[1], "w");
   if (f == NULL) {
     perror(argv[1]);
     return 2;
   }
   if (WIFSIGNALED(status)) {
-    fprintf(f, "%lld %ld signal %d\n", ns, usage.ru_maxrss, WTERMSIG(status));
+    fprintf(f, "%lld %ld signal %d %lld\n", ns, usage.ru_maxrss, WTERMSIG(status), cpu_ns);
     fclose(f);
     return 128 + WTERMSIG(status);
   }
-  fprintf(f, "%lld %ld exit %d\n", ns, usage.ru_maxrss, WEXITSTATUS(status));
+  fprintf(f, "%lld %ld exit %d %lld\n", ns, usage.ru_maxrss, WEXITSTATUS(status), cpu_ns);
   fclose(f);
   return WEXITSTATUS(status);
 }

@@ -118,9 +118,10 @@ def build_all(names, out_dir):
 # ---------------------------------------------------------------- running
 
 class RunResult:
-    def __init__(self, ok, seconds, maxrss_kib, stdout, detail):
+    def __init__(self, ok, seconds, maxrss_kib, stdout, detail, cpu_seconds=0.0):
         self.ok = ok              # exited 0 within the timeout
         self.seconds = seconds    # wall time of the whole process
+        self.cpu_seconds = cpu_seconds  # user+system time, all its threads
         self.maxrss_kib = maxrss_kib
         self.stdout = stdout
         self.detail = detail      # why it failed (exit status, stderr)
@@ -161,9 +162,10 @@ def run_once(cmd, cwd, timeout):
         report.unlink()
         seconds, maxrss = int(fields[0]) / 1e9, int(fields[1])
         kind, value = fields[2], int(fields[3])
+        cpu = int(fields[4]) / 1e9
     except (OSError, ValueError, IndexError):
         report.unlink(missing_ok=True)
-        seconds, maxrss, kind, value = outer, 0, "exit", proc.returncode
+        seconds, maxrss, kind, value, cpu = outer, 0, "exit", proc.returncode, 0.0
     if timed_out:
         return RunResult(False, outer, maxrss, stdout, f"timed out after {timeout:g} s")
     if kind == "signal":
@@ -173,7 +175,7 @@ def run_once(cmd, cwd, timeout):
     if value != 0:
         return RunResult(False, seconds, maxrss, stdout,
                          f"exit status {value}; stderr: {stderr[-400:]}")
-    return RunResult(True, seconds, maxrss, stdout, "")
+    return RunResult(True, seconds, maxrss, stdout, "", cpu)
 
 
 def checksum_of(stdout):
@@ -227,6 +229,7 @@ def run_bench(bench, size, runtimes, native_dir, wasm_dir, work_root, args, erro
     name = bench[0]
     argv = [str(size)]
     times = {rt.name: [] for rt in runtimes}
+    cpu_times = {rt.name: [] for rt in runtimes}
     spent = {rt.name: 0.0 for rt in runtimes}
     failed = {}
     sums = {}
@@ -252,6 +255,7 @@ def run_bench(bench, size, runtimes, native_dir, wasm_dir, work_root, args, erro
                               f"{res.stdout[:200]!r}")
                 continue
             times[rt.name].append(res.seconds)
+            cpu_times[rt.name].append(res.cpu_seconds)
             sums.setdefault(rt.name, cs)
             if cs != sums[rt.name]:
                 failed[rt.name] = "checksum changed between runs"
@@ -267,6 +271,7 @@ def run_bench(bench, size, runtimes, native_dir, wasm_dir, work_root, args, erro
         elif times[rt.name]:
             entry["median_s"] = statistics.median(times[rt.name])
             entry["min_s"] = min(times[rt.name])
+            entry["median_cpu_s"] = statistics.median(cpu_times[rt.name])
         if rt.name != "native" and native_sum is not None and rt.name in sums \
                 and sums[rt.name] != native_sum:
             entry["error"] = "CHECKSUM MISMATCH"
@@ -314,11 +319,11 @@ def fmt_ms(entry):
     return f"{entry['median_s'] * 1000:.1f}"
 
 
-def ratio(entry, native):
-    if not entry or not native or "median_s" not in entry or "median_s" not in native \
-            or "error" in entry:
+def ratio(entry, native, key="median_s"):
+    if not entry or not native or key not in entry or key not in native \
+            or "error" in entry or native[key] <= 0:
         return None
-    return entry["median_s"] / native["median_s"]
+    return entry[key] / native[key]
 
 
 def fmt_ratio(r):
@@ -329,7 +334,7 @@ def results_table(results, runtime_names):
     others = [n for n in ("weft", "node") if n in runtime_names]
     head = ["benchmark", "size", "native ms"]
     for n in others:
-        head += [f"{n} ms", f"{n}/native"]
+        head += [f"{n} ms", f"{n}/native", f"{n}/native cpu"]
     head += ["runs", "checksum"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for group in GROUPS:
@@ -337,6 +342,7 @@ def results_table(results, runtime_names):
         if not rows:
             continue
         ratios = {n: [] for n in others}
+        cpu_ratios = {n: [] for n in others}
         for r in rows:
             rt = r["runtimes"]
             native = rt.get("native")
@@ -345,7 +351,10 @@ def results_table(results, runtime_names):
                 x = ratio(rt.get(n), native)
                 if x is not None:
                     ratios[n].append(x)
-                cells += [fmt_ms(rt.get(n)), fmt_ratio(x)]
+                c = ratio(rt.get(n), native, "median_cpu_s")
+                if c is not None:
+                    cpu_ratios[n].append(c)
+                cells += [fmt_ms(rt.get(n)), fmt_ratio(x), fmt_ratio(c)]
             cells.append("/".join(str(rt[n]["runs"]) for n in ["native"] + others if n in rt))
             bad = [n for n in rt if rt[n].get("error") == "CHECKSUM MISMATCH"]
             failed = [n for n in rt if "error" in rt[n] and n not in bad]
@@ -358,11 +367,12 @@ def results_table(results, runtime_names):
             lines.append("| " + " | ".join(cells) + " |")
         cells = [f"**geomean {group}**", "", ""]
         for n in others:
-            g = geomean(ratios[n])
-            complete = len(ratios[n]) == len(rows)
-            txt = "—" if g is None else f"**{g:.2f}x**" + ("" if complete else
-                                                         f" ({len(ratios[n])}/{len(rows)})")
-            cells += ["", txt]
+            cells.append("")
+            for rs in (ratios[n], cpu_ratios[n]):
+                g = geomean(rs)
+                complete = len(rs) == len(rows)
+                cells.append("—" if g is None else f"**{g:.2f}x**" +
+                             ("" if complete else f" ({len(rs)}/{len(rows)})"))
         cells += ["", ""]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -404,6 +414,7 @@ def machine_description(args):
         ("clang", first_line(["clang-19", "--version"])),
         ("node", first_line([args.node, "--version"])),
         ("python", platform.python_version()),
+        ("load average at start", args.load_at_start),
     ]
 
 
@@ -420,7 +431,10 @@ natively with `{' '.join(NATIVE_CC)}` and for WASI with
 must equal the native one (a mismatch fails the run). Times are the median
 wall time of {args.runs} runs of the whole process (start-up included), runtimes
 interleaved run by run; ratios are to native, lower is better; geomeans are
-per group. A runtime that exceeds a {args.budget:g} s budget on one benchmark
+per group. The `cpu` ratios compare user+system CPU time of the process (all
+threads: node's includes its background compiler and GC threads); they are
+less sensitive than wall time to other load on the machine (see the load
+average below). A runtime that exceeds a {args.budget:g} s budget on one benchmark
 stops repeating it (the `runs` column shows native/weft/node run counts).
 Guests get the run's fresh temporary directory preopened as `.` (`weft run --dir .`,
 node: `bench/node_wasi.mjs`). {weft_state}.
@@ -506,6 +520,8 @@ def main():
             ap.error(f"unknown benchmark(s): {', '.join(unknown)}")
         selected = [b for b in BENCHMARKS if b[0] in wanted]
 
+    # Other work on the machine skews ratios: record how busy it was.
+    args.load_at_start = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     out_dir = Path(args.out).resolve()
     try:
         native_dir, wasm_dir = build_all([HELLO] + [b[0] for b in selected], out_dir)
