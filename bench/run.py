@@ -303,6 +303,37 @@ def measure_startup(runtimes, native_dir, wasm_dir, work_root, args, errors):
     return out
 
 
+def measure_compile(tool, wasm_dir, names, args, errors, notes):
+    """Decode+validate and compile throughput from weft_compile_bench, if built."""
+    if tool is None:
+        notes.append("decode+compile throughput: weft_compile_bench not built "
+                     "(`make weft_compile_bench`, or use `make bench`); skipped")
+        return None
+    files = [str(wasm_dir / f"{n}.wasm") for n in names]
+    cmd = [str(tool), "--reps", "1" if args.quick else "20"] + files
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
+    except subprocess.TimeoutExpired:
+        errors.append(f"weft_compile_bench timed out after {args.timeout:g} s")
+        return None
+    if proc.returncode != 0:
+        errors.append(f"weft_compile_bench failed (status {proc.returncode}): "
+                      f"{proc.stderr.strip()[-400:]}")
+        return None
+    rows = []
+    for line in proc.stdout.splitlines():
+        parts = line.split()
+        if not parts:
+            continue
+        fields = dict(p.split("=", 1) for p in parts[1:] if "=" in p)
+        rows.append((parts[0], fields))
+    total = next((f for n, f in rows if n == "total"), None)
+    if total is None:
+        errors.append(f"weft_compile_bench printed no total line: {proc.stdout[-200:]!r}")
+        return None
+    return {"modules": {n: f for n, f in rows if n != "total"}, "total": total}
+
+
 # ---------------------------------------------------------------- reporting
 
 def geomean(xs):
@@ -388,6 +419,17 @@ def startup_table(startup):
     return "\n".join(lines)
 
 
+def compile_table(compiled):
+    t = compiled["total"]
+    return "\n".join([
+        "| modules | bytes | code bytes | functions | decode+validate | compile |",
+        "|---|---|---|---|---|---|",
+        f"| {len(compiled['modules'])} | {t['bytes']} | {t['code_bytes']} | {t['funcs']} | "
+        f"{float(t['decode_ms']):.2f} ms ({t['decode_MBps']} MB/s) | "
+        f"{float(t['compile_ms']):.2f} ms ({t['compile_MBps']} MB/s) |",
+    ])
+
+
 def first_line(cmd):
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=10).stdout
@@ -418,7 +460,19 @@ def machine_description(args):
     ]
 
 
-def write_benchmarks_md(path, results, startup, runtime_names, notes, machine, args):
+def write_benchmarks_md(path, results, startup, compiled, runtime_names, notes, machine,
+                        args):
+    if compiled:
+        compile_section = (
+            "`weft_compile_bench` over every guest module of this suite, median of 20\n"
+            "repetitions each, summed: `DecodeModule` (decode + validate; MB/s of whole\n"
+            "files) and translation of every function to the interpreter's code, which\n"
+            "`weft run` does lazily on first call (MB/s of function bodies).\n\n" +
+            compile_table(compiled))
+    else:
+        compile_section = (
+            "Not measured in this run: `weft_compile_bench` (bench/compile_bench.cc, built\n"
+            "by `make bench` or `make weft_compile_bench`) was not available.")
     weft_state = ("weft was measured" if "weft" in runtime_names else
                   "weft could not run WASI programs at the time of this run, so its "
                   "columns are empty")
@@ -462,9 +516,7 @@ What each benchmark stresses:
 
 ## Decode + compile throughput
 
-TODO: weft has no way yet to decode and compile a module without running it
-(e.g. `weft compile` or a timing flag). When it does, run.py should report
-MB/s of decode+validate+compile on the largest guest module.
+{compile_section}
 
 ## Notes
 
@@ -489,6 +541,9 @@ def main():
     ap.add_argument("--weft", default=str(REPO_DIR / "build" / "weft"),
                     help="weft executable (default: build/weft)")
     ap.add_argument("--node", default="node", help="node executable")
+    ap.add_argument("--compile-bench", default=None,
+                    help="weft_compile_bench executable (default: bench/weft_compile_bench "
+                         "beside the weft executable, if built)")
     ap.add_argument("--runs", type=int, default=None, help="runs per benchmark (5)")
     ap.add_argument("--quick", action="store_true", help="tiny sizes, 1 run (smoke)")
     ap.add_argument("--update", action="store_true", help="rewrite BENCHMARKS.md")
@@ -554,24 +609,35 @@ def main():
                                  args, errors))
     startup = measure_startup(runtimes, native_dir, wasm_dir, work_root, args, errors)
     names = [rt.name for rt in runtimes]
+    tool = Path(args.compile_bench) if args.compile_bench else \
+        Path(args.weft).resolve().parent / "bench" / "weft_compile_bench"
+    if not tool.exists():
+        if args.compile_bench:
+            errors.append(f"--compile-bench {args.compile_bench}: not found")
+        tool = None
+    compiled = measure_compile(tool, wasm_dir, [HELLO] + [b[0] for b in selected], args,
+                               errors, notes)
 
     print(results_table(results, names))
     print()
     print(startup_table(startup))
+    if compiled:
+        print()
+        print(compile_table(compiled))
     if notes:
         print()
         for n in notes:
             print(f"note: {n}")
     if args.json:
         Path(args.json).write_text(json.dumps(
-            {"results": results, "startup": startup, "notes": notes,
+            {"results": results, "startup": startup, "compile": compiled, "notes": notes,
              "runtimes": names}, indent=2))
     if args.update:
         if errors:
             log("not updating BENCHMARKS.md: the run had errors")
         else:
             path = REPO_DIR / "BENCHMARKS.md"
-            write_benchmarks_md(path, results, startup, names, notes,
+            write_benchmarks_md(path, results, startup, compiled, names, notes,
                                 machine_description(args), args)
             log(f"wrote {path}")
     if errors:
