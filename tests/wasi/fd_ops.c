@@ -58,6 +58,7 @@
 // OUT: ok fd_fdstat_set_flags clear
 // OUT: ok write after clearing APPEND goes to the offset
 // OUT: ok fd_fdstat_set_rights
+// OUT: ok path_open fdflags APPEND
 // OUT: ok fd_renumber
 // OUT: ok fd_renumber moved the handle
 // OUT: ok fd_renumber source closed
@@ -80,6 +81,7 @@
 // FILE: sb/data.txt 0123456789
 // FILE: sb/new.txt HELLO-RW
 // FILE: sb/trunc.txt
+// FILE: sb/app.txt onetwo
 // FILE: sb/libc.txt line 1\nline 2\n
 // ABSENT: sb/missing
 #include <errno.h>
@@ -292,6 +294,15 @@ int main(void) {
     } else {
       EXPECT_ERRNO(e, __WASI_ERRNO_NOTSUP, "fd_fdstat_set_rights");
     }
+  }
+
+  {
+    // APPEND given to path_open: every write lands at the end, whatever the offset.
+    __wasi_fd_t ap;
+    CHECK(OpenAt(dir, "app.txt", __WASI_OFLAGS_CREAT, RIGHTS_ALL, __WASI_FDFLAGS_APPEND, &ap) == 0 &&
+              WriteAll(ap, "one") == 0 && __wasi_fd_seek(ap, 0, __WASI_WHENCE_SET, &pos) == 0 &&
+              WriteAll(ap, "two") == 0 && __wasi_fd_close(ap) == 0,
+          "path_open fdflags APPEND");
   }
 
   // --- fd_renumber (wasmtime: both fds must be open; the target is closed first)
