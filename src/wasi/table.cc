@@ -81,6 +81,12 @@ ErrnoOr<std::shared_ptr<Handle>> Table::GetHandle(Fd fd, Rights required) const 
   return e.handle;
 }
 
+ErrnoOr<std::pair<std::shared_ptr<Handle>, Rights>> Table::GetHandleAndRights(Fd fd) const {
+  std::shared_lock lock(mu_);
+  if (fd >= slots_.size() || !slots_[fd]) return Err(Errno::kBadf);
+  return std::make_pair(slots_[fd]->handle, slots_[fd]->base);
+}
+
 ErrnoOr<Entry> Table::Remove(Fd fd) {
   std::unique_lock lock(mu_);
   if (fd >= slots_.size() || !slots_[fd]) return Err(Errno::kBadf);

@@ -15,6 +15,7 @@
 #include <set>
 #include <shared_mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "weft/wasi/handle.h"
@@ -71,12 +72,16 @@ class Table {
   // The handle, after checking that the entry has every right in `required`.
   // EBADF if `fd` is not in use, ENOTCAPABLE if a right is missing.
   ErrnoOr<std::shared_ptr<Handle>> GetHandle(Fd fd, Rights required = 0) const;
-  // As GetHandle, but the handle must be a T (File, Dir, or a user type): EBADF if not.
+  // The handle and its base rights, unchecked. EBADF if `fd` is not in use.
+  ErrnoOr<std::pair<std::shared_ptr<Handle>, Rights>> GetHandleAndRights(Fd fd) const;
+  // As GetHandle, but the handle must be a T (File, Dir, or a user type). The type is
+  // checked first: EBADF if it is not a T, then ENOTCAPABLE if a right is missing.
   template <class T>
   ErrnoOr<std::shared_ptr<T>> GetAs(Fd fd, Rights required = 0) const {
-    WEFT_TRY_ASSIGN(std::shared_ptr<Handle> h, GetHandle(fd, required));
-    std::shared_ptr<T> t = std::dynamic_pointer_cast<T>(std::move(h));
+    WEFT_TRY_ASSIGN(auto hr, GetHandleAndRights(fd));
+    std::shared_ptr<T> t = std::dynamic_pointer_cast<T>(std::move(hr.first));
     if (!t) return Err(Errno::kBadf);
+    if ((hr.second & required) != required) return Err(Errno::kNotcapable);
     return t;
   }
   // Removes and returns the entry. EBADF if `fd` is not in use.

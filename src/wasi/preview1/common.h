@@ -20,7 +20,7 @@ inline Result<std::shared_ptr<File>> GetFile(Call& call, Fd fd, Rights required)
     Errno e = f.error();
     constexpr Rights kRw = rights::kFdRead | rights::kFdWrite;
     if (e == Errno::kNotcapable && (required & kRw) &&
-        call.table().GetHandle(fd, required & ~kRw).ok()) {
+        call.table().GetAs<File>(fd, required & ~kRw).ok()) {
       e = Errno::kBadf;  // the missing right was FD_READ or FD_WRITE
     }
     return Err(e);
@@ -31,10 +31,13 @@ inline Result<std::shared_ptr<File>> GetFile(Call& call, Fd fd, Rights required)
 // The directory a path_* call resolves under: EBADF if `fd` is not open, ENOTDIR if it
 // is a regular file (wasmtime's answer), EBADF for other non-directories.
 inline Result<std::shared_ptr<Dir>> GetDir(Call& call, Fd fd, Rights required) {
-  WEFT_TRY_ASSIGN(std::shared_ptr<Handle> h, call.table().GetHandle(fd, required));
-  if (h->AsDir() != nullptr) return std::shared_ptr<Dir>(h, h->AsDir());
-  if (h->filetype() == Filetype::kRegularFile) return Err(Errno::kNotdir);
-  return Err(Errno::kBadf);
+  WEFT_TRY_ASSIGN(auto hr, call.table().GetHandleAndRights(fd));
+  std::shared_ptr<Handle>& h = hr.first;
+  if (h->AsDir() == nullptr) {
+    return Err(h->filetype() == Filetype::kRegularFile ? Errno::kNotdir : Errno::kBadf);
+  }
+  if ((hr.second & required) != required) return Err(Errno::kNotcapable);
+  return std::shared_ptr<Dir>(h, h->AsDir());
 }
 
 // EINVAL for unknown fstflags bits or for X together with X_NOW.

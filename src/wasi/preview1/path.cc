@@ -88,7 +88,7 @@ Result<void> path_open(Call& call, u32 fd, u32 dirflags, u32 path, u32 path_len,
   if ((oflags & kOflagDirectory) && h->AsDir() == nullptr) return Err(Errno::kNotdir);
   Entry e;
   e.base = rights_base & parent.inheriting & DefaultBaseRights(*h);
-  e.inheriting = rights_inheriting & parent.inheriting;
+  e.inheriting = rights_inheriting & parent.inheriting & DefaultInheritingRights(*h);
   e.handle = std::move(h);
   WEFT_TRY_ASSIGN(Fd new_fd, call.table().Push(std::move(e)));
   WEFT_TRY(call.StoreU32(fd_out, new_fd));

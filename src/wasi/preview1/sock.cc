@@ -9,10 +9,11 @@ namespace weft::wasi::preview1 {
 
 namespace {
 Result<std::shared_ptr<File>> GetSocket(Call& call, Fd fd, Rights required) {
-  WEFT_TRY_ASSIGN(std::shared_ptr<Handle> h, call.table().GetHandle(fd, required));
-  File* f = h->AsFile();
+  WEFT_TRY_ASSIGN(auto hr, call.table().GetHandleAndRights(fd));
+  File* f = hr.first->AsFile();
   if (f == nullptr) return Err(Errno::kNotsock);
-  return std::shared_ptr<File>(h, f);
+  if ((hr.second & required) != required) return Err(Errno::kNotcapable);
+  return std::shared_ptr<File>(hr.first, f);
 }
 }  // namespace
 
@@ -54,8 +55,9 @@ Result<void> sock_send(Call& call, u32 fd, u32 si_data, u32 si_data_len, u32 si_
 }
 
 Result<void> sock_shutdown(Call& call, u32 fd, u32 how) {
-  if (how == 0 || (how & ~u32{kSdRd | kSdWr})) return Err(Errno::kInval);
+  if (how & ~u32{kSdRd | kSdWr}) return Err(Errno::kInval);
   WEFT_TRY_ASSIGN(auto sock, GetSocket(call, fd, rights::kSockShutdown));
+  if (how == 0) return Err(Errno::kInval);  // neither direction
   WEFT_TRY(sock->SockShutdown(static_cast<Sdflags>(how)));
   return {};
 }
