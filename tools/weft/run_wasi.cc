@@ -1,0 +1,180 @@
+// `weft run` for modules that import wasi_snapshot_preview1: builds the WASI context from
+// the command line, links, instantiates, then runs `_start` (a command) or
+// `_initialize` + `--invoke NAME` (a reactor). Exit code: the guest's status, 134 on a
+// trap, 1 when setting up fails (nothing of the guest has run then).
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli.h"
+#include "weft/wasi/binding.h"
+#include "weft/wasi/ctx.h"
+#include "weft/wasi/net.h"
+#include "weft/wasi/table.h"
+#include "weft/wasm/runtime.h"
+
+namespace weft::cli {
+
+namespace {
+
+using weft::wasm::Trap;
+using weft::wasm::TrapKind;
+using weft::wasm::Value;
+using weft::wasm::ValType;
+
+int SetupError(const std::string& message) {
+  std::fprintf(stderr, "Error: %s\n", message.c_str());
+  return 1;
+}
+
+// --invoke arguments, decimal, typed by the export's parameters.
+bool ParseArg(const std::string& text, ValType type, Value* out) {
+  if (text.empty()) return false;
+  const char* s = text.c_str();
+  char* end = nullptr;
+  errno = 0;
+  switch (type) {
+    case ValType::kI32: {
+      long long v = std::strtoll(s, &end, 10);
+      if (*end || errno || v < INT32_MIN || v > UINT32_MAX) return false;
+      *out = Value::I32(static_cast<uint32_t>(v));
+      return true;
+    }
+    case ValType::kI64: {
+      if (text[0] == '-') {
+        long long v = std::strtoll(s, &end, 10);
+        if (*end || errno) return false;
+        *out = Value::I64(static_cast<uint64_t>(v));
+      } else {
+        unsigned long long v = std::strtoull(s, &end, 10);
+        if (*end || errno) return false;
+        *out = Value::I64(v);
+      }
+      return true;
+    }
+    case ValType::kF32: {
+      float v = std::strtof(s, &end);
+      if (*end) return false;
+      *out = Value::F32(v);
+      return true;
+    }
+    case ValType::kF64: {
+      double v = std::strtod(s, &end);
+      if (*end) return false;
+      *out = Value::F64(v);
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+// The guest's exit status for a finished call, or the trap report.
+int Finish(const RunOptions& options, const Trap& trap, const std::string& what) {
+  if (trap.kind == TrapKind::kExit) return trap.exit_code;
+  return ReportTrap(options, trap, what);
+}
+
+}  // namespace
+
+int RunWasi(const RunOptions& options, std::shared_ptr<const weft::wasm::Module> module) {
+  // wasmtime puts --tcplisten sockets at fds 3, 4, ... before the --dir preopens.
+  auto table = std::make_shared<weft::wasi::Table>();
+  if (!options.tcplisten.empty()) {
+    auto fds = weft::wasi::PreopenTcpListeners(*table, options.tcplisten, weft::wasi::Fd{3});
+    if (!fds.ok()) return SetupError(fds.error());
+  }
+
+  weft::wasi::CtxBuilder builder;
+  builder.Table(table).InheritStdio().Arg(options.module_path);
+  if (!options.invoke) builder.Args(options.args);
+  for (const auto& [name, value] : options.env) {
+    if (value) {
+      builder.Env(name, *value);
+    } else {
+      builder.InheritEnv(name);
+    }
+  }
+  for (const DirOption& dir : options.dirs) {
+#if WEFT_HOST_FS
+    builder.PreopenHostDir(dir.host, dir.guest, dir.read_only);
+#else
+    return SetupError("--dir " + dir.host + ": weft was built without the host filesystem");
+#endif
+  }
+  if (options.trace_wasi) builder.TraceToStderr();
+  auto ctx = builder.Build();
+  if (!ctx.ok()) return SetupError(ctx.error());
+
+  weft::wasm::Store store;
+  weft::wasm::Linker linker;
+  weft::wasi::AddToLinker(linker, store, *ctx);
+  auto inst = linker.Instantiate(store, module);
+  if (!inst.ok()) {
+    const auto& e = inst.error();
+    if (e.kind == weft::wasm::InstantiateError::Kind::kTrap) {
+      return Finish(options, e.trap, "failed to instantiate `" + options.module_path + "`");
+    }
+    return SetupError("failed to instantiate `" + options.module_path + "`: " + e.link.message);
+  }
+  weft::wasm::Instance* instance = *inst;
+
+  if (!options.invoke) {
+    weft::wasm::FuncInst* start = instance->GetFunc("_start");
+    if (start == nullptr) {
+      // A reactor without --invoke: instantiating (and _initialize) is all there is.
+      if (weft::wasm::FuncInst* init = instance->GetFunc("_initialize")) {
+        if (auto trap = weft::wasm::Call(store, init, {}, {})) {
+          return Finish(options, *trap, "failed to run `_initialize`");
+        }
+      }
+      return 0;
+    }
+    if (!start->type->params.empty() || !start->type->results.empty()) {
+      return SetupError("`_start` in `" + options.module_path + "` must have type [] -> []");
+    }
+    if (auto trap = weft::wasm::Call(store, start, {}, {})) {
+      return Finish(options, *trap, "");
+    }
+    return 0;
+  }
+
+  const std::string& name = *options.invoke;
+  weft::wasm::FuncInst* func = instance->GetFunc(name);
+  if (func == nullptr) {
+    return SetupError("no exported function `" + name + "` in `" + options.module_path + "`");
+  }
+  const auto& params = func->type->params;
+  if (options.args.size() != params.size()) {
+    return SetupError("`" + name + "` takes " + std::to_string(params.size()) +
+                      " argument(s), " + std::to_string(options.args.size()) + " given");
+  }
+  std::vector<Value> args(params.size());
+  for (size_t k = 0; k < params.size(); ++k) {
+    if (!ParseArg(options.args[k], params[k], &args[k])) {
+      return SetupError("invalid argument " + std::to_string(k) + " for `" + name + "`: `" +
+                        options.args[k] + "` is not a valid " +
+                        weft::wasm::ValTypeName(params[k]));
+    }
+  }
+  // A reactor is initialised once before its exports are used.
+  if (weft::wasm::FuncInst* init = instance->GetFunc("_initialize")) {
+    if (auto trap = weft::wasm::Call(store, init, {}, {})) {
+      return Finish(options, *trap, "failed to run `_initialize`");
+    }
+  }
+  auto results = weft::wasm::Invoke(store, func, args);
+  if (!results.ok()) return Finish(options, results.error(), "failed to invoke `" + name + "`");
+  const auto& types = func->type->results;
+  for (size_t k = 0; k < types.size(); ++k) {
+    std::printf("%s\n", weft::wasm::FormatValue({types[k], (*results)[k]}).c_str());
+  }
+  std::fflush(stdout);
+  return 0;
+}
+
+}  // namespace weft::cli
