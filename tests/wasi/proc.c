@@ -18,6 +18,18 @@
 // EXIT: 7
 // OUT: returning 7
 //
+// CASE: trace_wasi
+// RUN: --trace-wasi {wasm} return
+// EXIT: 7
+// OUT: returning 7
+// ERR-HAS: fd_write(1
+// ERR-HAS: proc_exit(7
+//
+// CASE: missing_dir
+// RUN: --dir {tmp}/missing::/m {wasm} return
+// EXIT: 1
+// ERR-HAS: {tmp}/missing
+//
 // CASE: exit_zero
 // RUN: {wasm} exit_zero
 // OUT: exiting 0
@@ -55,9 +67,13 @@
 // OUT: ok fd_read on stdout refused
 // OUT: ok read stdin: line one|line two|
 // OUT: ok fd_read stdin at EOF gives 0
+// OUT: ok stdout is not a tty
+// OUT: ok fd_filestat_get stdout
 // ERR: stderr line
 // OUT: ok fd_close stdin
 // OUT: ok fd_read closed stdin EBADF
+#include <unistd.h>
+
 #include "wasi_test.h"
 
 static int depth;
@@ -147,6 +163,13 @@ static void Stdio(void) {
     __wasi_iovec_t iov = {b, sizeof b};
     __wasi_size_t n = 99;
     CHECK(__wasi_fd_read(0, &iov, 1, &n) == 0 && n == 0, "fd_read stdin at EOF gives 0");
+  }
+  CHECK(!isatty(1) && !isatty(0), "stdout is not a tty");
+  {
+    __wasi_filestat_t st;
+    CHECK(__wasi_fd_filestat_get(1, &st) == 0 && st.filetype != __WASI_FILETYPE_DIRECTORY &&
+              st.filetype != __WASI_FILETYPE_REGULAR_FILE,
+          "fd_filestat_get stdout");
   }
   if (WriteAll(2, "stderr line\n")) FAIL("stderr", "failed");
   EXPECT_OK(__wasi_fd_close(0), "fd_close stdin");
