@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -18,7 +19,17 @@
 namespace weft::wasi {
 namespace {
 
-using namespace weft::wasi::testing;
+using testing::ErrOf;
+using testing::HostExists;
+using testing::MakeTempDir;
+using testing::ModeName;
+using testing::Opts;
+using testing::ReadAll;
+using testing::ReadHostFile;
+using testing::RemoveTree;
+using testing::UseResolver;
+using testing::WriteHostFile;
+using testing::WriteStr;
 using host::ResolverMode;
 
 class HostDirTest : public ::testing::TestWithParam<ResolverMode> {
@@ -28,6 +39,8 @@ class HostDirTest : public ::testing::TestWithParam<ResolverMode> {
       GTEST_SKIP() << "openat2 not available on this kernel";
     }
     UseResolver(GetParam());
+    // Make sure the resolver under test is the one in use.
+    ASSERT_EQ(host::UsingOpenat2(), GetParam() == ResolverMode::kAuto);
     base_ = MakeTempDir();
     root_ = base_ + "/root";
     ASSERT_EQ(mkdir(root_.c_str(), 0755), 0);
@@ -194,6 +207,23 @@ TEST_P(HostDirTest, LongInSandboxSymlinkChainWithinBudget) {
   ASSERT_TRUE(f.ok());
   EXPECT_EQ(ReadAll(*(*f)->AsFile()), "E");
   EXPECT_EQ(ErrOf(dir_->OpenAt("l44", Opts(0, true, false, kLookupSymlinkFollow))), Errno::kLoop);
+}
+
+TEST_P(HostDirTest, IntermediateSymlinkChainWithinBudget) {
+  ASSERT_EQ(mkdir(P("dir").c_str(), 0755), 0);
+  WriteHostFile(P("dir/f"), "F");
+  std::string prev = "dir";
+  for (int i = 0; i < 45; ++i) {
+    std::string name = "d" + std::to_string(i);
+    ASSERT_EQ(symlink(prev.c_str(), P(name).c_str()), 0);
+    prev = name;
+  }
+  auto f = dir_->OpenAt("d30/f", Opts(0, true, false));
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(ReadAll(*(*f)->AsFile()), "F");
+  EXPECT_TRUE(dir_->StatAt(0, "d30/f").ok());
+  EXPECT_EQ(ErrOf(dir_->OpenAt("d44/f", Opts(0, true, false))), Errno::kLoop);
+  EXPECT_EQ(ErrOf(dir_->StatAt(0, "d44/f")), Errno::kLoop);
 }
 
 TEST_P(HostDirTest, CreateDir) {

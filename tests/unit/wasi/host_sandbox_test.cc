@@ -23,7 +23,17 @@
 namespace weft::wasi {
 namespace {
 
-using namespace weft::wasi::testing;
+using testing::ErrOf;
+using testing::HostExists;
+using testing::MakeTempDir;
+using testing::ModeName;
+using testing::Opts;
+using testing::ReadAll;
+using testing::ReadHostFile;
+using testing::RemoveTree;
+using testing::UseResolver;
+using testing::WriteHostFile;
+using testing::WriteStr;
 using host::ResolverMode;
 
 struct Snap {
@@ -80,6 +90,8 @@ class SandboxTest : public ::testing::TestWithParam<ResolverMode> {
       GTEST_SKIP() << "openat2 not available on this kernel";
     }
     UseResolver(GetParam());
+    // Make sure the resolver under test is the one in use.
+    ASSERT_EQ(host::UsingOpenat2(), GetParam() == ResolverMode::kAuto);
     base_ = MakeTempDir();
     root_ = base_ + "/root";
     std::string out = base_ + "/outside";
