@@ -4,6 +4,7 @@
 // unreachable/br/br_table/return, and a control stack of frames.
 #include "wasm/validate/function_validator.h"
 
+#include <algorithm>
 #include <string>
 
 #include "wasm/decode/opcode.h"
@@ -105,7 +106,7 @@ class BodyDecoder {
   BodyDecoder(Reader& r, const BodyContext& ctx, std::optional<Diag>* invalid)
       : r_(r), ctx_(ctx), m_(*ctx.module), invalid_(invalid), valid_(!invalid->has_value()) {}
 
-  Result<void, Diag> Run(const FuncType* func_type, const std::vector<ValType>* locals);
+  Result<void, Diag> Run(const FuncType* func_type, const std::vector<LocalRun>* locals);
 
  private:
   // ---- validation helpers: all are no-ops once the body is known to be invalid ----
@@ -225,7 +226,20 @@ class BodyDecoder {
   bool valid_;
   size_t op_offset_ = 0;
   const FuncType* func_type_ = nullptr;
-  const std::vector<ValType>* locals_ = nullptr;
+  // Locals are looked up in their runs rather than expanded, so that many functions with
+  // many locals cost time proportional to their encoded size.
+  struct LocalRunEnd {
+    uint64_t end;  // one past the last local index of the run
+    ValType type;
+  };
+  ValType LocalType(uint32_t x) const {
+    const auto& params = func_type_->params;
+    if (x < params.size()) return params[x];
+    auto it = std::upper_bound(local_runs_.begin(), local_runs_.end(), uint64_t{x},
+                               [](uint64_t v, const LocalRunEnd& r) { return v < r.end; });
+    return it == local_runs_.end() ? kUnknown : it->type;
+  }
+  std::vector<LocalRunEnd> local_runs_;
   std::vector<ValType> stack_;
   std::vector<Frame> ctrl_;
 };
@@ -264,10 +278,18 @@ Result<uint32_t, Diag> BodyDecoder::ReadMemArg(uint32_t max_align) {
 }
 
 Result<void, Diag> BodyDecoder::Run(const FuncType* func_type,
-                                    const std::vector<ValType>* locals) {
+                                    const std::vector<LocalRun>* locals) {
   func_type_ = func_type;
-  locals_ = locals;
-  if (func_type == nullptr) valid_ = false;
+  if (func_type == nullptr) {
+    valid_ = false;
+  } else {
+    uint64_t end = func_type->params.size();
+    for (const LocalRun& run : *locals) {
+      if (run.count == 0) continue;
+      end += run.count;
+      local_runs_.push_back(LocalRunEnd{end, run.type});
+    }
+  }
   BlockType fbt;
   ctrl_.push_back(Frame{BlockKind::kFunc, fbt, 0, false});
   while (!ctrl_.empty()) {
@@ -449,11 +471,11 @@ Result<void, Diag> BodyDecoder::Instruction(uint8_t byte) {
     case 0x20: case 0x21: case 0x22: {  // local.get/set/tee
       WEFT_TRY_ASSIGN(uint32_t x, r_.ReadU32());
       if (!valid_) return {};
-      if (x >= locals_->size()) {
+      ValType t = LocalType(x);
+      if (t == kUnknown) {
         Fail("unknown local " + std::to_string(x));
         return {};
       }
-      ValType t = (*locals_)[x];
       if (byte == 0x20) {
         Push(t);
       } else {
@@ -726,14 +748,8 @@ Result<void, Diag> DecodeFunctionBody(Reader& r, const BodyContext& ctx, const F
   f->num_locals = static_cast<uint32_t>(total);
 
   f->body_offset = static_cast<uint32_t>(r.offset());
-  std::vector<ValType> locals;
-  if (func_type != nullptr && !invalid->has_value()) {
-    locals.reserve(func_type->params.size() + total);
-    locals = func_type->params;
-    for (const LocalRun& run : f->locals) locals.insert(locals.end(), run.count, run.type);
-  }
   BodyDecoder d(r, ctx, invalid);
-  WEFT_TRY(d.Run(invalid->has_value() ? nullptr : func_type, &locals));
+  WEFT_TRY(d.Run(invalid->has_value() ? nullptr : func_type, &f->locals));
   f->body_size = static_cast<uint32_t>(r.offset() - f->body_offset);
   return {};
 }
@@ -741,8 +757,7 @@ Result<void, Diag> DecodeFunctionBody(Reader& r, const BodyContext& ctx, const F
 Result<void, Diag> SkipInstructions(Reader& r, const BodyContext& ctx) {
   std::optional<Diag> ignored = Diag{};  // set: syntax only
   BodyDecoder d(r, ctx, &ignored);
-  std::vector<ValType> no_locals;
-  return d.Run(nullptr, &no_locals);
+  return d.Run(nullptr, nullptr);
 }
 
 }  // namespace weft::wasm

@@ -35,6 +35,13 @@ TEST(ValidateFunction, Locals) {
   EXPECT_EQ(Check({kI32}, {}, {0x20, 0x01, 0x1A}), "unknown local 1");
   EXPECT_EQ(Check({kI32}, {kI32}, {0x41, 0x05, 0x22, 0x00}), "");  // local.tee
   EXPECT_EQ(Check({kI32}, {}, {0x42, 0x05, 0x21, 0x00}), "type mismatch");
+  // Runs [2 x i64, 0 x f32, 1 x f64] after one i32 param: locals 1-2 are i64, 3 is f64.
+  Bytes types = Vec({FuncTypeBytes({kI32}, {kF64})});
+  Bytes runs = Vec({{0x02, kI64}, {0x00, kF32}, {0x01, kF64}});
+  auto with = [&](Bytes instrs) { return DecodeError(OneFunc(types, 0, instrs, {}, {}, runs)); };
+  EXPECT_EQ(with({0x20, 0x02, 0x1A, 0x20, 0x03}), "");
+  EXPECT_EQ(with({0x20, 0x02}), "type mismatch");
+  EXPECT_EQ(with({0x20, 0x04}), "unknown local 4");
 }
 
 TEST(ValidateFunction, PolymorphicStackAfterUnreachable) {
