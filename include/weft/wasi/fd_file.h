@@ -3,6 +3,20 @@
 // hand a host fd to a guest. It never resolves a path, so it is built even with
 // WEFT_HOST_FS=OFF. Thread-safe: the kernel's open file description holds offset and
 // flags, so concurrent users share them exactly as dup(2) does.
+//
+// Behaviour worth knowing (each as wasmtime answers, unless noted):
+//  - filetype: from fstat at construction; sockets by SO_TYPE; FIFOs are kUnknown.
+//  - Read/Write go to readv/writev on the guest's buffers directly (no copy; at most
+//    IOV_MAX buffers per call, the rest is a short transfer). EINTR is retried.
+//  - Seek/Tell/Pread/Pwrite on pipes, ttys and sockets: ESPIPE (from the host).
+//  - SetFdflags: only APPEND and NONBLOCK change (fcntl F_SETFL, shared with every
+//    dup of the fd); asking for DSYNC/RSYNC/SYNC is EINVAL. GetFdflags reports the sync
+//    flags as the host has them (on Linux O_SYNC also shows DSYNC).
+//  - SetTimes: futimens; *_NOW together with the explicit time is EINVAL.
+//  - Allocate: ENOTSUP (wasmtime dropped fd_allocate); SetSize: ftruncate.
+//  - Readiness: the fd itself is the poll source (POLLIN/POLLOUT); regular files are
+//    always ready and report size minus offset; others report FIONREAD bytes and
+//    POLLHUP as hangup.
 #pragma once
 
 #include <memory>
