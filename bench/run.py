@@ -447,9 +447,16 @@ def machine_description(args):
     except OSError:
         pass
     commit = first_line(["git", "-C", str(REPO_DIR), "rev-parse", "--short", "HEAD"])
+    build_type = "?"
+    cache = Path(args.weft).resolve().parent / "CMakeCache.txt"
+    if cache.exists():
+        for line in cache.read_text(errors="replace").splitlines():
+            if line.startswith("CMAKE_BUILD_TYPE:"):
+                build_type = line.split("=", 1)[1] or "(none)"
     return [
         ("date (UTC)", datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")),
         ("weft commit", commit),
+        ("weft build", f"{args.weft} (CMAKE_BUILD_TYPE {build_type})"),
         ("CPU", f"{model}, {os.cpu_count()} logical CPUs"),
         ("kernel", f"{platform.system()} {platform.release()}"),
         ("gcc", first_line(["gcc", "--version"])),
