@@ -16,8 +16,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "weft/wasi/fd_file.h"
 #include "weft/wasi/handle.h"
@@ -138,6 +141,19 @@ class TcpStream final : public FdFile {
   // RD, WR or RD|WR -> shutdown(2); anything else (0, unknown bits) is EINVAL.
   ErrnoOr<void> SockShutdown(Sdflags how) override;
 };
+
+class Table;
+
+// What `weft run --tcplisten HOST:PORT` does, as wasmtime's `--tcplisten`: binds each
+// address, makes the listener nonblocking (wasmtime does, so a guest's accept answers
+// EAGAIN and it waits in poll_oneoff), and inserts it with default rights into `table`
+// at fds first_fd, first_fd + 1, ... (wasmtime: 3, 4, ..., before any --dir preopen),
+// or at the lowest free fds when `first_fd` is nullopt. All or nothing: on error no fd
+// is inserted, and the message names the address, e.g.
+// "failed to bind to address '127.0.0.1:80': permission denied". An fd in the range
+// that is already in use is an error too (never silently replaced).
+weft::Result<std::vector<Fd>, std::string> PreopenTcpListeners(
+    Table& table, std::span<const std::string> addrs, std::optional<Fd> first_fd = Fd{3});
 
 // Wraps a host fd in the most specific handle: a TcpListener for a listening stream
 // socket, a TcpStream for another stream socket, else a plain FdFile (so that an
