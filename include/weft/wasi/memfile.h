@@ -29,7 +29,10 @@ class MemFile : public File {
  public:
   // A description of `node` (a regular-file inode). `readable`/`writable` come from the
   // open rights; a transfer in a direction not opened answers EBADF, as POSIX does.
-  MemFile(std::shared_ptr<virt::Node> node, Fdflags flags, bool readable, bool writable);
+  // `read_only` (opened under a read-only VirtualDir): never writable, and SetSize,
+  // Allocate and SetTimes answer EPERM, as HostFile does under a read-only preopen.
+  MemFile(std::shared_ptr<virt::Node> node, Fdflags flags, bool readable, bool writable,
+          bool read_only = false);
   ~MemFile() override;
 
   // A copy of the current contents (for the host, e.g. to read what a guest wrote).
@@ -64,6 +67,7 @@ class MemFile : public File {
   const std::shared_ptr<virt::Node> node_;
   const bool readable_;
   const bool writable_;
+  const bool read_only_;
   mutable std::mutex mu_;  // guards offset_ and flags_; taken before node_->mu
   Filesize offset_ = 0;
   Fdflags flags_;

@@ -29,8 +29,16 @@ struct Tree;
 
 class VirtualDir : public Dir {
  public:
-  VirtualDir(std::shared_ptr<virt::Tree> tree, std::shared_ptr<virt::Node> node);
+  VirtualDir(std::shared_ptr<virt::Tree> tree, std::shared_ptr<virt::Node> node,
+             bool read_only = false);
   ~VirtualDir() override;
+
+  // A handle on the same directory through which the guest cannot modify anything:
+  // every modifying call (create, truncate, write-open, remove, rename, link, symlink,
+  // set times, and SetSize/Allocate/SetTimes on files opened from it) answers EPERM,
+  // as a read-only host preopen does. The host helpers below still work on it.
+  std::shared_ptr<VirtualDir> ReadOnlyView() const;
+  bool read_only() const { return read_only_; }
 
   // Host-side setup and inspection (paths are resolved like a guest's, following
   // symlinks, beneath this directory).
@@ -72,6 +80,7 @@ class VirtualDir : public Dir {
  private:
   const std::shared_ptr<virt::Tree> tree_;
   const std::shared_ptr<virt::Node> node_;
+  const bool read_only_;
 };
 
 // A new, empty in-memory filesystem; the handle is its root directory.

@@ -13,6 +13,7 @@ namespace {
 
 constexpr Fdflags kSyncFlags = kFdflagDsync | kFdflagRsync | kFdflagSync;
 constexpr Fdflags kAllFdflags = kFdflagAppend | kFdflagNonblock | kSyncFlags;
+constexpr Errno kReadOnlyErrno = virt::kReadOnlyErrno;
 
 template <class V>
 size_t TotalLen(std::span<V> iovs) {
@@ -59,9 +60,10 @@ ErrnoOr<size_t> WriteAtLocked(virt::Node& node, Filesize pos, std::span<const Co
 
 }  // namespace
 
-MemFile::MemFile(std::shared_ptr<virt::Node> node, Fdflags flags, bool readable, bool writable)
-    : node_(std::move(node)), readable_(readable), writable_(writable),
-      flags_(flags & kAllFdflags) {}
+MemFile::MemFile(std::shared_ptr<virt::Node> node, Fdflags flags, bool readable, bool writable,
+                 bool read_only)
+    : node_(std::move(node)), readable_(readable), writable_(writable && !read_only),
+      read_only_(read_only), flags_(flags & kAllFdflags) {}
 
 MemFile::~MemFile() = default;
 
@@ -97,6 +99,11 @@ ErrnoOr<void> MemFile::SetFdflags(Fdflags flags) {
 }
 
 ErrnoOr<void> MemFile::SetTimes(Timestamp atim, Timestamp mtim, Fstflags flags) {
+  if (read_only_) {
+    Timestamp a = 0, m = 0;
+    WEFT_TRY(virt::ApplyTimes(atim, mtim, flags, &a, &m));  // EINVAL first, as HostFile
+    return Err(kReadOnlyErrno);
+  }
   std::lock_guard<std::mutex> lock(node_->mu);
   WEFT_TRY(virt::ApplyTimes(atim, mtim, flags, &node_->atim, &node_->mtim));
   node_->ctim = virt::NowRealtime();
@@ -187,6 +194,7 @@ ErrnoOr<void> MemFile::Advise(Filesize offset, Filesize len, Advice advice) {
 
 ErrnoOr<void> MemFile::Allocate(Filesize offset, Filesize len) {
   if (len == 0) return Err(Errno::kInval);
+  if (read_only_) return Err(kReadOnlyErrno);
   if (!writable_) return Err(Errno::kBadf);
   if (offset > virt::kMaxFileSize || len > virt::kMaxFileSize - offset) return Err(Errno::kFbig);
   std::lock_guard<std::mutex> node_lock(node_->mu);
@@ -198,6 +206,7 @@ ErrnoOr<void> MemFile::Allocate(Filesize offset, Filesize len) {
 }
 
 ErrnoOr<void> MemFile::SetSize(Filesize size) {
+  if (read_only_) return Err(kReadOnlyErrno);
   // ftruncate(2) on a description not open for writing is EINVAL on Linux.
   if (!writable_) return Err(Errno::kInval);
   if (size > virt::kMaxFileSize) return Err(Errno::kFbig);

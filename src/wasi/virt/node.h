@@ -20,6 +20,9 @@ namespace weft::wasi::virt {
 // Largest size a MemFile may reach (EFBIG beyond): memory, not disk, backs it.
 inline constexpr Filesize kMaxFileSize = Filesize{1} << 31;
 
+// What every modification under a read-only VirtualDir answers (as HostDir does).
+inline constexpr Errno kReadOnlyErrno = Errno::kPerm;
+
 // Realtime clock in nanoseconds since the epoch.
 Timestamp NowRealtime();
 

@@ -201,10 +201,22 @@ ErrnoOr<void> SetNodeTimes(Node& node, Timestamp atim, Timestamp mtim, Fstflags 
   return {};
 }
 
+// A set-times call under a read-only directory: EINVAL for bad flags first, then EPERM.
+ErrnoOr<void> CheckedReadOnly(Timestamp atim, Timestamp mtim, Fstflags flags) {
+  Timestamp a = 0, m = 0;
+  WEFT_TRY(virt::ApplyTimes(atim, mtim, flags, &a, &m));
+  return Err(virt::kReadOnlyErrno);
+}
+
 }  // namespace
 
-VirtualDir::VirtualDir(std::shared_ptr<virt::Tree> tree, std::shared_ptr<virt::Node> node)
-    : tree_(std::move(tree)), node_(std::move(node)) {}
+VirtualDir::VirtualDir(std::shared_ptr<virt::Tree> tree, std::shared_ptr<virt::Node> node,
+                       bool read_only)
+    : tree_(std::move(tree)), node_(std::move(node)), read_only_(read_only) {}
+
+std::shared_ptr<VirtualDir> VirtualDir::ReadOnlyView() const {
+  return std::make_shared<VirtualDir>(tree_, node_, /*read_only=*/true);
+}
 
 VirtualDir::~VirtualDir() = default;
 
@@ -220,6 +232,7 @@ ErrnoOr<Filestat> VirtualDir::Stat() {
 }
 
 ErrnoOr<void> VirtualDir::SetTimes(Timestamp atim, Timestamp mtim, Fstflags flags) {
+  if (read_only_) return CheckedReadOnly(atim, mtim, flags);
   return SetNodeTimes(*node_, atim, mtim, flags);
 }
 
@@ -236,6 +249,7 @@ ErrnoOr<std::shared_ptr<Handle>> VirtualDir::OpenAt(std::string_view path,
   // As wasmtime (and HostDir): a directory cannot be created, exclusively opened or
   // truncated through path_open.
   if (directory && (creat || excl || trunc)) return Err(Errno::kInval);
+  if (read_only_ && (creat || trunc || opts.write)) return Err(virt::kReadOnlyErrno);
   Follow follow = (opts.lookup & kLookupSymlinkFollow) ? Follow::kYes : Follow::kNo;
   if (creat && excl) follow = Follow::kNever;  // O_EXCL: a final symlink is "existing"
 
@@ -254,7 +268,7 @@ ErrnoOr<std::shared_ptr<Handle>> VirtualDir::OpenAt(std::string_view path,
     if (directory && node->type != Filetype::kDirectory) return Err(Errno::kNotdir);
     if (node->type == Filetype::kDirectory) {
       if (opts.write || trunc) return Err(Errno::kIsdir);
-      return std::shared_ptr<Handle>(std::make_shared<VirtualDir>(tree_, node));
+      return std::shared_ptr<Handle>(std::make_shared<VirtualDir>(tree_, node, read_only_));
     }
     if (trunc) {
       std::lock_guard<std::mutex> node_lock(node->mu);
@@ -265,11 +279,12 @@ ErrnoOr<std::shared_ptr<Handle>> VirtualDir::OpenAt(std::string_view path,
       node->TouchLocked();
     }
   }
-  return std::shared_ptr<Handle>(
-      std::make_shared<MemFile>(std::move(node), opts.fdflags, opts.read, opts.write));
+  return std::shared_ptr<Handle>(std::make_shared<MemFile>(std::move(node), opts.fdflags,
+                                                           opts.read, opts.write, read_only_));
 }
 
 ErrnoOr<void> VirtualDir::CreateDir(std::string_view path) {
+  if (read_only_) return Err(virt::kReadOnlyErrno);
   std::lock_guard<std::mutex> lock(tree_->mu);
   WEFT_TRY_ASSIGN(Lookup r, Resolve(node_, path, Follow::kNever));
   if (r.node) return Err(Errno::kExist);
@@ -279,6 +294,7 @@ ErrnoOr<void> VirtualDir::CreateDir(std::string_view path) {
 }
 
 ErrnoOr<void> VirtualDir::RemoveDir(std::string_view path) {
+  if (read_only_) return Err(virt::kReadOnlyErrno);
   std::lock_guard<std::mutex> lock(tree_->mu);
   WEFT_TRY_ASSIGN(Lookup r, Resolve(node_, path, Follow::kNever));
   if (!r.node) return Err(Errno::kNoent);
@@ -291,6 +307,7 @@ ErrnoOr<void> VirtualDir::RemoveDir(std::string_view path) {
 }
 
 ErrnoOr<void> VirtualDir::UnlinkFile(std::string_view path) {
+  if (read_only_) return Err(virt::kReadOnlyErrno);
   std::lock_guard<std::mutex> lock(tree_->mu);
   WEFT_TRY_ASSIGN(Lookup r, Resolve(node_, path, Follow::kNever));
   if (!r.node) return Err(Errno::kNoent);
@@ -306,6 +323,7 @@ ErrnoOr<void> VirtualDir::Rename(std::string_view old_path, Dir& new_dir,
                                  std::string_view new_path) {
   auto* dst = dynamic_cast<VirtualDir*>(&new_dir);
   if (dst == nullptr || dst->tree_ != tree_) return Err(Errno::kXdev);
+  if (read_only_ || dst->read_only_) return Err(virt::kReadOnlyErrno);
   std::lock_guard<std::mutex> lock(tree_->mu);
   WEFT_TRY_ASSIGN(Lookup from, Resolve(node_, old_path, Follow::kNever));
   if (!from.node) return Err(Errno::kNoent);
@@ -348,9 +366,10 @@ ErrnoOr<void> VirtualDir::Rename(std::string_view old_path, Dir& new_dir,
 
 ErrnoOr<void> VirtualDir::Link(Lookupflags lookup, std::string_view old_path, Dir& new_dir,
                                std::string_view new_path) {
-  if (lookup & kLookupSymlinkFollow) return Err(Errno::kInval);  // as wasmtime
   auto* dst = dynamic_cast<VirtualDir*>(&new_dir);
   if (dst == nullptr || dst->tree_ != tree_) return Err(Errno::kXdev);
+  if (read_only_ || dst->read_only_) return Err(virt::kReadOnlyErrno);
+  if (lookup & kLookupSymlinkFollow) return Err(Errno::kInval);  // as wasmtime
   std::lock_guard<std::mutex> lock(tree_->mu);
   WEFT_TRY_ASSIGN(Lookup from, Resolve(node_, old_path, Follow::kNever));
   if (!from.node) return Err(Errno::kNoent);
@@ -371,6 +390,7 @@ ErrnoOr<void> VirtualDir::Link(Lookupflags lookup, std::string_view old_path, Di
 }
 
 ErrnoOr<void> VirtualDir::Symlink(std::string_view target, std::string_view link_path) {
+  if (read_only_) return Err(virt::kReadOnlyErrno);
   if (target.empty()) return Err(Errno::kNoent);
   if (target.find('\0') != std::string_view::npos) return Err(Errno::kInval);
   // As wasmtime (cap-std) and HostDir: an absolute target is an escape attempt. A
@@ -408,6 +428,7 @@ ErrnoOr<Filestat> VirtualDir::StatAt(Lookupflags lookup, std::string_view path) 
 
 ErrnoOr<void> VirtualDir::SetTimesAt(Lookupflags lookup, std::string_view path, Timestamp atim,
                                      Timestamp mtim, Fstflags flags) {
+  if (read_only_) return CheckedReadOnly(atim, mtim, flags);
   std::lock_guard<std::mutex> lock(tree_->mu);
   WEFT_TRY_ASSIGN(Lookup r, Resolve(node_, path,
                                     (lookup & kLookupSymlinkFollow) ? Follow::kYes : Follow::kNo));
@@ -483,7 +504,8 @@ ErrnoOr<void> VirtualDir::AddFile(std::string_view path, std::string_view conten
 }
 
 ErrnoOr<void> VirtualDir::AddSymlink(std::string_view path, std::string_view target) {
-  return Symlink(target, path);
+  // The host may add links even through a read-only view.
+  return VirtualDir(tree_, node_).Symlink(target, path);
 }
 
 ErrnoOr<std::string> VirtualDir::ReadFile(std::string_view path) {

@@ -494,3 +494,51 @@ TEST(VirtFs, ThreadConcurrentTreeOperations) {
 
 }  // namespace
 }  // namespace weft::wasi
+
+namespace weft::wasi {
+namespace {
+
+TEST(VirtFsReadOnly, EveryModificationIsEperm) {
+  auto fs = MakeVirtualFs();
+  ASSERT_TRUE(fs->AddFile("d/f", "data").ok());
+  auto ro = fs->ReadOnlyView();
+  EXPECT_TRUE(ro->read_only());
+  EXPECT_FALSE(fs->read_only());
+  // Reading works.
+  auto f = ro->OpenAt("d/f", Opts());
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(ReadAll(*(*f)->AsFile()), "data");
+  EXPECT_EQ(Names(*ro).size(), 3u);
+  EXPECT_EQ(ro->StatAt(0, "d/f")->size, 4u);
+  // Every modification answers EPERM.
+  EXPECT_EQ(ErrOf(ro->OpenAt("d/f", Opts(0, true, true))), Errno::kPerm);
+  EXPECT_EQ(ErrOf(ro->OpenAt("d/f", Opts(kOflagTrunc))), Errno::kPerm);
+  EXPECT_EQ(ErrOf(ro->OpenAt("new", Opts(kOflagCreat))), Errno::kPerm);
+  EXPECT_EQ(ErrOf(ro->CreateDir("x")), Errno::kPerm);
+  EXPECT_EQ(ErrOf(ro->RemoveDir("d")), Errno::kPerm);
+  EXPECT_EQ(ErrOf(ro->UnlinkFile("d/f")), Errno::kPerm);
+  EXPECT_EQ(ErrOf(ro->Rename("d/f", *ro, "g")), Errno::kPerm);
+  EXPECT_EQ(ErrOf(fs->Rename("d/f", *ro, "g")), Errno::kPerm);
+  EXPECT_EQ(ErrOf(ro->Link(0, "d/f", *ro, "g")), Errno::kPerm);
+  EXPECT_EQ(ErrOf(ro->Symlink("d/f", "g")), Errno::kPerm);
+  EXPECT_EQ(ErrOf(ro->SetTimesAt(0, "d/f", 1, 1, kFstMtim)), Errno::kPerm);
+  EXPECT_EQ(ErrOf(ro->SetTimesAt(0, "d/f", 1, 1, kFstMtim | kFstMtimNow)), Errno::kInval);
+  EXPECT_EQ(ErrOf(ro->SetTimes(1, 1, kFstAtim)), Errno::kPerm);
+  File& file = *(*f)->AsFile();
+  EXPECT_EQ(ErrOf(file.SetSize(0)), Errno::kPerm);
+  EXPECT_EQ(ErrOf(file.Allocate(0, 10)), Errno::kPerm);
+  EXPECT_EQ(ErrOf(file.SetTimes(1, 1, kFstMtim)), Errno::kPerm);
+  EXPECT_EQ(ErrOf(file.Write({})), Errno::kBadf);
+  // Subdirectories opened from it are read-only too.
+  auto sub = ro->OpenAt("d", Opts(kOflagDirectory));
+  ASSERT_TRUE(sub.ok());
+  EXPECT_EQ(ErrOf((*sub)->AsDir()->UnlinkFile("f")), Errno::kPerm);
+  // Nothing changed; the host can still set up through the view.
+  EXPECT_EQ(*fs->ReadFile("d/f"), "data");
+  ASSERT_TRUE(ro->AddFile("d/g", "host").ok());
+  ASSERT_TRUE(ro->AddSymlink("d/l", "g").ok());
+  EXPECT_EQ(*fs->ReadFile("d/l"), "host");
+}
+
+}  // namespace
+}  // namespace weft::wasi
