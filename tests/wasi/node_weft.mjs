@@ -5,6 +5,18 @@
 // or through the driver: run_guest.py ... --engine node tests/wasi/node_weft.mjs
 // uvwasi differs from wasmtime (the target) in places; the guest sources say where.
 // Read-only preopens (`:ro`) are accepted but NOT enforced by node.
+//
+// Where node v20 (uvwasi) answers differently from wasmtime, the tests follow wasmtime.
+// Seen while writing them: environ_get with an empty environment -> EINVAL (wasmtime:
+// success); fdstat fs_flags carry host O_* bits; timestamps set with second precision;
+// fd_allocate succeeds (wasmtime: ENOTSUP); invalid oflags accepted (wasmtime: EINVAL);
+// fd_prestat_get(stdout) -> EINVAL (EBADF); fd_prestat_dir_name short buffer -> ENOBUFS
+// (ENAMETOOLONG); path_readlink short buffer -> error (wasmtime truncates); ABSTIME clock
+// subscriptions never fire; fd subscriptions on regular files -> EPERM; readdir lists no
+// "." and ".."; symlinks pointing out of a preopen are followed and `..` that re-enters
+// is allowed (wasmtime: EPERM); proc_raise really raises (ENOTSUP); sock_* on files ->
+// ENOTCAPABLE (ENOTSOCK); fd_seek(stdout) -> ENOTCAPABLE (ESPIPE); wild guest pointers
+// -> an errno instead of a trap; invalid UTF-8 paths accepted (EILSEQ).
 import { readFileSync } from 'node:fs';
 import { WASI } from 'node:wasi';
 import process from 'node:process';
