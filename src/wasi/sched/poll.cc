@@ -5,6 +5,7 @@
 // clock deadline as the timeout. Readiness is then decided by Handle::CheckReadiness,
 // so handles without a poll source still take part (they are re-checked every
 // millisecond while nothing else is ready).
+#include <fcntl.h>
 #include <poll.h>
 #include <time.h>
 
@@ -71,8 +72,10 @@ Result<void> WaitReadable(Call& call, File& file) {
   if (type == Filetype::kRegularFile || type == Filetype::kDirectory) return {};
   PollSource src = file.GetPollSource(Interest::kRead);
   if (src.fd < 0) return {};
-  auto flags = file.GetFdflags();
-  if (flags.ok() && (flags.value() & kFdflagNonblock)) return {};
+  // Never wait where read(2) would not block: a non-blocking fd (EAGAIN) or one not
+  // open for reading (EBADF, e.g. fd_read on a stdout pipe).
+  int fl = fcntl(src.fd, F_GETFL);
+  if (fl < 0 || (fl & O_NONBLOCK) || (fl & O_ACCMODE) == O_WRONLY) return {};
   Ctx& ctx = call.ctx();
   std::vector<pollfd> fds = {{src.fd, static_cast<short>(src.events ? src.events : POLLIN), 0},
                              {ctx.wake_fd(), POLLIN, 0}};
