@@ -108,13 +108,27 @@ ErrnoOr<void> FdFile::Datasync() {
   return {};
 }
 
+namespace {
+// False when the fd's access mode rules the direction out (a pipe's write end is never
+// readable): poll(2) would wait forever, while a read or write fails at once (EBADF).
+bool OpenFor(int fd, Interest interest) {
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0) return true;  // let the operation itself report the error
+  int mode = fl & O_ACCMODE;
+  return interest == Interest::kRead ? mode != O_WRONLY : mode != O_RDONLY;
+}
+}  // namespace
+
 PollSource FdFile::GetPollSource(Interest interest) {
+  // Nothing to wait on when the fd cannot move in that direction; CheckReadiness then
+  // reports it ready with EBADF.
+  if (fd_ < 0 || !OpenFor(fd_, interest)) return PollSource{};
   return PollSource{fd_, static_cast<short>(interest == Interest::kRead ? POLLIN : POLLOUT)};
 }
 
 Readiness FdFile::CheckReadiness(Interest interest) {
   Readiness r;
-  if (fd_ < 0) {  // poll(2) silently skips negative fds
+  if (fd_ < 0 || !OpenFor(fd_, interest)) {  // poll(2) silently skips negative fds
     r.error = Errno::kBadf;
     return r;
   }

@@ -219,6 +219,26 @@ TEST(FdFilePipeTest, PipeIsAStream) {
   EXPECT_EQ(Get(*rd, 4), "");
 }
 
+TEST(FdFilePipeTest, WrongDirectionIsReadyWithEbadfAndNotPolled) {
+  int p[2];
+  ASSERT_EQ(pipe2(p, O_CLOEXEC), 0);
+  FdFile rd(p[0], true), wr(p[1], true);
+  // A pipe's write end never becomes readable: waiting on it would hang a blocking
+  // fd_read that should fail with EBADF at once.
+  EXPECT_LT(wr.GetPollSource(Interest::kRead).fd, 0);
+  Readiness r = wr.CheckReadiness(Interest::kRead);
+  EXPECT_TRUE(r.ready);
+  EXPECT_EQ(r.error, Errno::kBadf);
+  EXPECT_EQ(Get(wr, 1), "<err>");
+  EXPECT_LT(rd.GetPollSource(Interest::kWrite).fd, 0);
+  EXPECT_EQ(rd.CheckReadiness(Interest::kWrite).error, Errno::kBadf);
+  EXPECT_EQ(ErrOf(Put(rd, "x")), Errno::kBadf);
+  // The right directions are polled on the fd itself.
+  EXPECT_EQ(rd.GetPollSource(Interest::kRead).fd, p[0]);
+  EXPECT_EQ(wr.GetPollSource(Interest::kWrite).fd, p[1]);
+  EXPECT_EQ(wr.CheckReadiness(Interest::kWrite).error, Errno::kSuccess);
+}
+
 TEST(FdFilePipeTest, WriteToClosedPipeIsEpipe) {
   signal(SIGPIPE, SIG_IGN);
   int p[2];
