@@ -19,13 +19,16 @@ import hashlib
 import os
 import shlex
 import shutil
+import socket
 import stat
 import subprocess
 import sys
 import tempfile
+import time
 
 DIRECTIVES = ("CFLAGS", "CASE", "SETUP", "HOSTENV", "STDIN", "RUN", "EXIT", "OUT",
-              "ERR", "ERR-HAS", "OUT-HAS", "FILE", "ABSENT", "UNTOUCHED", "TIMEOUT")
+              "ERR", "ERR-HAS", "OUT-HAS", "FILE", "ABSENT", "UNTOUCHED", "TIMEOUT",
+              "TCP-SEND", "TCP-REPLY")
 
 
 def unescape(text):
@@ -106,13 +109,20 @@ def main():
     tmp = tempfile.mkdtemp(prefix="weft-wasi-")
     wasm = os.path.abspath(args.wasm)
 
+    # {port}: a TCP port that was free a moment ago (for --tcplisten).
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = str(probe.getsockname()[1])
+    probe.close()
+
     def subst(text):
-        return text.replace("{tmp}", tmp).replace("{wasm}", wasm)
+        return text.replace("{tmp}", tmp).replace("{wasm}", wasm).replace("{port}", port)
 
     env = dict(os.environ)
     stdin_text, run_args, exit_code, timeout = "", None, 0, 60
     out_lines, err_lines, err_has, out_has = [], [], [], []
     file_checks, absent, untouched = [], [], []
+    tcp_send, tcp_reply = None, None
     for key, value in directives:
         if key == "SETUP":
             op, _, rest = value.partition(" ")
@@ -163,18 +173,52 @@ def main():
             untouched.append(value.strip())
         elif key == "TIMEOUT":
             timeout = int(value)
+        elif key == "TCP-SEND":
+            tcp_send = unescape(value)
+        elif key == "TCP-REPLY":
+            tcp_reply = unescape(value)
     if run_args is None:
         run_args = [wasm]
 
     before = {p: snapshot(os.path.join(tmp, p)) for p in untouched}
     cmd = list(args.engine) + ["run"] + run_args
     failures = []
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, cwd=tmp, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if tcp_send is not None:
+        # TCP-SEND: connect to 127.0.0.1:{port} (retrying while weft starts), send the
+        # text, half-close, and read the reply until the guest closes the connection.
+        got_reply = None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with socket.create_connection(("127.0.0.1", int(port)), timeout=timeout) as c:
+                    c.sendall(tcp_send.encode())
+                    c.shutdown(socket.SHUT_WR)
+                    chunks = []
+                    while True:
+                        data = c.recv(65536)
+                        if not data:
+                            break
+                        chunks.append(data)
+                    got_reply = b"".join(chunks).decode("utf-8", "replace")
+                break
+            except ConnectionRefusedError:
+                time.sleep(0.05)
+            except OSError as e:
+                failures.append(f"tcp: {e}")
+                break
+        if got_reply is None:
+            failures.append("tcp: could not talk to the guest")
+        elif tcp_reply is not None and got_reply != tcp_reply:
+            failures.append(f"tcp reply: expected {tcp_reply!r}, got {got_reply!r}")
     try:
-        proc = subprocess.run(cmd, input=stdin_text.encode(), cwd=tmp, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
-        code, out, err = proc.returncode, proc.stdout, proc.stderr
-    except subprocess.TimeoutExpired as e:
-        code, out, err = None, e.stdout or b"", e.stderr or b""
+        out, err = proc.communicate(input=stdin_text.encode(), timeout=timeout)
+        code = proc.returncode
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        code = None
         failures.append(f"timed out after {timeout}s")
     out = out.decode("utf-8", "replace")
     err = err.decode("utf-8", "replace")
