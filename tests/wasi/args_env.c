@@ -16,6 +16,16 @@
 // OUT: argv[6]=--env=y
 // OUT: envc=0
 //
+// CASE: unicode
+// RUN: --env "GREETING=grüße 😀" {wasm} héllo "日本"
+// OUT: ok sizes consistent
+// OUT: argc=3
+// OUT: argv[0]={wasm}
+// OUT: argv[1]=héllo
+// OUT: argv[2]=日本
+// OUT: envc=1
+// OUT: env[0]=GREETING=grüße 😀
+//
 // CASE: argv0_relative
 // SETUP: copywasm mod.wasm
 // RUN: mod.wasm a
