@@ -11,6 +11,7 @@
 // that instruction's destination to the local instead of emitting a copy.
 // The input is trusted (DecodeModule validated it), so reading never fails here.
 #include <cstring>
+#include <unordered_map>
 
 #include "wasm/runtime/store_impl.h"
 
@@ -24,6 +25,8 @@ enum class Op : uint16_t {
 };
 
 constexpr size_t kNone = ~size_t{0};
+// Distinct constants per function kept in frame slots (copied on every call).
+constexpr size_t kMaxConsts = 32;
 
 struct Entry {
   enum Kind : uint8_t { kSlot, kLocal, kConst } kind = kSlot;
@@ -51,6 +54,11 @@ class Compiler {
         handlers_(interp::HandlerTable()) {}
 
   std::unique_ptr<CompiledFunc> Run();
+
+ private:
+  // One translation. The first pass discovers the constants; when there are any, a
+  // second pass runs with their slots reserved between the locals and the operands.
+  std::unique_ptr<CompiledFunc> Pass();
 
  private:
   // ---- byte reading (validated input) ----
@@ -91,6 +99,8 @@ class Compiler {
   // ---- emission ----
   size_t Emit(IOp op) {
     size_t at = code_.size();
+    last_instr_ = at;
+    last_op_ = op;
     code_.push_back(reinterpret_cast<uint64_t>(handlers_[static_cast<size_t>(op)]));
     if (offsets_.empty() || offsets_.back().second != instr_offset_)
       offsets_.emplace_back(static_cast<uint32_t>(at), instr_offset_);
@@ -100,7 +110,7 @@ class Compiler {
   void Word(uint64_t w) { code_.push_back(w); }
 
   uint32_t H() const { return static_cast<uint32_t>(stack_.size()); }
-  uint64_t PosSlot(uint32_t pos) const { return num_locals_ + pos; }
+  uint64_t PosSlot(uint32_t pos) const { return num_locals_ + num_consts_ + pos; }
 
   // Writes entry i into its positional slot.
   void Materialize(uint32_t i) {
@@ -115,11 +125,23 @@ class Compiler {
   void MaterializeAll() { for (uint32_t i = 0; i < H(); ++i) Materialize(i); }
   void MaterializeTop(uint32_t n) { for (uint32_t i = H() - n; i < H(); ++i) Materialize(i); }
 
-  // The slot an instruction can read entry i from (constants get materialised).
+  // The slot an instruction can read entry i from. Constants live in the frame's constant
+  // slots (copied in on entry), up to kMaxConsts distinct values; beyond that they are
+  // written into their positional slot.
   uint64_t SlotOf(uint32_t i) {
     Entry& e = stack_[i];
     if (e.kind == Entry::kLocal) return e.local;
-    if (e.kind == Entry::kConst) Materialize(i);
+    if (e.kind == Entry::kConst) {
+      auto it = const_index_.find(e.bits);
+      if (it != const_index_.end()) return num_locals_ + it->second;
+      if (const_values_.size() < kMaxConsts) {
+        uint32_t k = static_cast<uint32_t>(const_values_.size());
+        const_values_.push_back(e.bits);
+        const_index_.emplace(e.bits, k);
+        return num_locals_ + k;
+      }
+      Materialize(i);
+    }
     return PosSlot(i);
   }
   uint64_t PopSlot() {
@@ -256,6 +278,71 @@ class Compiler {
     Target(c, at + 1, at);
   }
 
+  // A branch condition: a slot, or an integer compare whose instruction was removed so
+  // that the branch can test it directly.
+  struct Cond {
+    uint64_t slot = 0;
+    IOp cmp = IOp::kCount;  // kCount: plain slot
+    uint64_t a = 0, b = 0;
+  };
+  static bool FusedFor(IOp cmp, bool negate, IOp* out) {
+    struct Row { IOp cmp, if_true, if_false; };
+#define ROW(T, C, N) {IOp::k##T##C, IOp::kBrIf##T##C, IOp::kBrIf##T##N}
+    static const Row kRows[] = {
+        ROW(I32, Eq, Ne), ROW(I32, Ne, Eq), ROW(I32, LtS, GeS), ROW(I32, LtU, GeU),
+        ROW(I32, GtS, LeS), ROW(I32, GtU, LeU), ROW(I32, LeS, GtS), ROW(I32, LeU, GtU),
+        ROW(I32, GeS, LtS), ROW(I32, GeU, LtU),
+        ROW(I64, Eq, Ne), ROW(I64, Ne, Eq), ROW(I64, LtS, GeS), ROW(I64, LtU, GeU),
+        ROW(I64, GtS, LeS), ROW(I64, GtU, LeU), ROW(I64, LeS, GtS), ROW(I64, LeU, GtU),
+        ROW(I64, GeS, LtS), ROW(I64, GeU, LtU),
+    };
+#undef ROW
+    for (const Row& r : kRows)
+      if (r.cmp == cmp) { *out = negate ? r.if_false : r.if_true; return true; }
+    return false;
+  }
+  Cond PopCond() {
+    Cond c;
+    bool fusable = stack_.back().kind == Entry::kSlot && producer_word_ != kNone &&
+                   producer_height_ == H() && last_instr_ != kNone &&
+                   producer_word_ == last_instr_ + 1 && code_[producer_word_] == PosSlot(H() - 1);
+    IOp dummy;
+    if (fusable && (last_op_ == IOp::kI32Eqz || FusedFor(last_op_, false, &dummy))) {
+      c.cmp = last_op_;
+      c.a = code_[last_instr_ + 2];
+      if (last_op_ != IOp::kI32Eqz) c.b = code_[last_instr_ + 3];
+      code_.resize(last_instr_);
+      while (!offsets_.empty() && offsets_.back().first >= last_instr_) offsets_.pop_back();
+      last_instr_ = kNone;
+      producer_word_ = kNone;
+      stack_.pop_back();
+      return c;
+    }
+    c.slot = PopSlot();
+    return c;
+  }
+  // Emits a conditional branch taken when `c` is true (or false with `negate`); returns
+  // the index of the instruction and sets *rel_word to its target operand.
+  size_t EmitCondBr(const Cond& c, bool negate, size_t* rel_word) {
+    size_t at;
+    IOp fused;
+    if (c.cmp == IOp::kCount) {
+      at = Emit(negate ? IOp::kBrUnless : IOp::kBrIf);
+      Word(c.slot);
+    } else if (c.cmp == IOp::kI32Eqz) {
+      at = Emit(negate ? IOp::kBrIf : IOp::kBrUnless);
+      Word(c.a);
+    } else {
+      FusedFor(c.cmp, negate, &fused);
+      at = Emit(fused);
+      Word(c.a);
+      Word(c.b);
+    }
+    *rel_word = code_.size();
+    Word(0);
+    return at;
+  }
+
   void EmitEnd();
   void EmitElse();
 
@@ -268,13 +355,18 @@ class Compiler {
   size_t pos_ = 0;
   uint32_t instr_offset_ = 0;
   uint32_t num_locals_ = 0;
+  uint32_t num_consts_ = 0;  // constant slots reserved after the locals (pass 2)
   uint32_t max_height_ = 0;
+  std::vector<uint64_t> const_values_;
+  std::unordered_map<uint64_t, uint32_t> const_index_;
   std::vector<uint64_t> code_;
   std::vector<std::pair<uint32_t, uint32_t>> offsets_;
   std::vector<Entry> stack_;
   std::vector<Ctrl> ctrls_;
   size_t producer_word_ = kNone;
   uint32_t producer_height_ = 0;
+  size_t last_instr_ = kNone;
+  IOp last_op_ = IOp::kUnreachable;
 };
 
 void Compiler::EmitEnd() {
@@ -320,6 +412,22 @@ void Compiler::EmitElse() {
 }
 
 std::unique_ptr<CompiledFunc> Compiler::Run() {
+  std::unique_ptr<CompiledFunc> out = Pass();
+  if (const_values_.empty()) return out;
+  num_consts_ = static_cast<uint32_t>(const_values_.size());
+  out = Pass();
+  out->consts = const_values_;
+  return out;
+}
+
+std::unique_ptr<CompiledFunc> Compiler::Pass() {
+  code_.clear();
+  offsets_.clear();
+  stack_.clear();
+  ctrls_.clear();
+  const_values_.clear();
+  const_index_.clear();
+  producer_word_ = kNone;
   const Function& fn = module_.DefinedFunction(func_->func_index);
   const FuncType& type = *func_->type;
   auto out = std::make_unique<CompiledFunc>();
@@ -388,19 +496,17 @@ std::unique_ptr<CompiledFunc> Compiler::Run() {
           ctrls_.push_back(std::move(c));
           break;
         }
-        uint64_t cond = 0;
-        if (op == Op::If) cond = PopSlot();
+        Cond cond;
+        if (op == Op::If) cond = PopCond();
         MaterializeAll();
         c.base = H() - np;
         if (op == Op::Loop) {
           producer_word_ = kNone;
-          c.loop_pc = code_.size();
-          Emit(IOp::kInterruptCheck);
+          c.loop_pc = code_.size();  // back-edges check the interrupt flag (dispatch.cc)
         } else if (op == Op::If) {
-          size_t at = Emit(IOp::kBrUnless);
-          Word(cond);
-          Word(0);
-          c.else_word = at + 2;
+          size_t rel_word;
+          size_t at = EmitCondBr(cond, /*negate=*/true, &rel_word);
+          c.else_word = rel_word;
           c.else_instr = at;
         }
         ctrls_.push_back(std::move(c));
@@ -422,19 +528,16 @@ std::unique_ptr<CompiledFunc> Compiler::Run() {
       case Op::BrIf: {
         uint32_t depth = ReadU32();
         LIVE();
-        uint64_t cond = PopSlot();
+        Cond cond = PopCond();
         Ctrl& c = ctrls_[ctrls_.size() - 1 - depth];
+        size_t rel_word;
         if (c.kind != Ctrl::kFunc && !NeedsCopies(c)) {
-          size_t at = Emit(IOp::kBrIf);
-          Word(cond);
-          Word(0);
-          Target(c, at + 2, at);
+          size_t at = EmitCondBr(cond, /*negate=*/false, &rel_word);
+          Target(c, rel_word, at);
         } else {
-          size_t at = Emit(IOp::kBrUnless);
-          Word(cond);
-          Word(0);
+          size_t at = EmitCondBr(cond, /*negate=*/true, &rel_word);
           EmitBr(depth);
-          code_[at + 2] = code_.size() - at;
+          code_[rel_word] = code_.size() - at;
           producer_word_ = kNone;
         }
         break;
@@ -752,7 +855,7 @@ std::unique_ptr<CompiledFunc> Compiler::Run() {
   }
   out->code = std::move(code_);
   out->offsets = std::move(offsets_);
-  out->frame_slots = num_locals_ + max_height_;
+  out->frame_slots = num_locals_ + num_consts_ + max_height_;
   return out;
 }
 

@@ -12,6 +12,10 @@
 #include "wasm/interp/numeric.h"
 #include "wasm/runtime/store_impl.h"
 
+// Frame set-up copies a handful of slots per call: keep those loops inline instead of
+// letting GCC turn them into memset/memcpy calls.
+#pragma GCC optimize("no-tree-loop-distribute-patterns")
+
 namespace weft::wasm::interp {
 namespace {
 
@@ -96,6 +100,8 @@ std::optional<Trap> Run(Store* store_ptr, FuncInst* entry, Value* fp,
   st.activations++;
   std::memset(static_cast<void*>(fp + cf->num_params), 0,
               (cf->num_locals - cf->num_params) * sizeof(Value));
+  if (!cf->consts.empty())
+    std::memcpy(static_cast<void*>(fp + cf->num_locals), cf->consts.data(), cf->consts.size() * 8);
   RELOAD_MEM();
   if (interrupt->load(std::memory_order_relaxed)) TRAP(TrapKind::kInterrupted);
   NEXT();
@@ -103,20 +109,57 @@ std::optional<Trap> Run(Store* store_ptr, FuncInst* entry, Value* fp,
   // ---- control ----
 L_Unreachable:
   TRAP(TrapKind::kUnreachable);
+// Taken branches: a backward jump is a loop back-edge, where the interrupt flag is checked
+// (so a loop costs no extra instruction per iteration).
+#define JUMP(rel_word)                                                            \
+  do {                                                                            \
+    int64_t rel_ = static_cast<int64_t>(rel_word);                                \
+    if (rel_ <= 0 && interrupt->load(std::memory_order_relaxed))                  \
+      TRAP(TrapKind::kInterrupted);                                               \
+    pc += rel_;                                                                   \
+  } while (0)
 L_Br:
-  pc += static_cast<int64_t>(pc[1]);
+  JUMP(pc[1]);
   NEXT();
 L_BrIf:
-  if (S(1).i32()) pc += static_cast<int64_t>(pc[2]); else pc += 3;
+  if (S(1).i32()) JUMP(pc[2]); else pc += 3;
   NEXT();
 L_BrUnless:
-  if (!S(1).i32()) pc += static_cast<int64_t>(pc[2]); else pc += 3;
+  if (!S(1).i32()) JUMP(pc[2]); else pc += 3;
   NEXT();
+#define BRCMP(Name, T, op)                                   \
+  L_BrIf##Name:                                              \
+    if (static_cast<T>(S(1).bits) op static_cast<T>(S(2).bits)) \
+      JUMP(pc[3]);                                           \
+    else                                                     \
+      pc += 4;                                               \
+    NEXT();
+  BRCMP(I32Eq, uint32_t, ==)
+  BRCMP(I32Ne, uint32_t, !=)
+  BRCMP(I32LtS, int32_t, <)
+  BRCMP(I32LtU, uint32_t, <)
+  BRCMP(I32GtS, int32_t, >)
+  BRCMP(I32GtU, uint32_t, >)
+  BRCMP(I32LeS, int32_t, <=)
+  BRCMP(I32LeU, uint32_t, <=)
+  BRCMP(I32GeS, int32_t, >=)
+  BRCMP(I32GeU, uint32_t, >=)
+  BRCMP(I64Eq, uint64_t, ==)
+  BRCMP(I64Ne, uint64_t, !=)
+  BRCMP(I64LtS, int64_t, <)
+  BRCMP(I64LtU, uint64_t, <)
+  BRCMP(I64GtS, int64_t, >)
+  BRCMP(I64GtU, uint64_t, >)
+  BRCMP(I64LeS, int64_t, <=)
+  BRCMP(I64LeU, uint64_t, <=)
+  BRCMP(I64GeS, int64_t, >=)
+  BRCMP(I64GeU, uint64_t, >=)
+#undef BRCMP
 L_BrTable: {
   uint64_t idx = S(1).i32();
   uint64_t n = pc[2];
   if (idx > n) idx = n;
-  pc += static_cast<int64_t>(pc[3 + idx]);
+  JUMP(pc[3 + idx]);
   NEXT();
 }
 L_Copy:
@@ -196,8 +239,12 @@ do_call:
                                          : CompileFunction(store, callee);
     if (nfp + ncf->frame_slots > slots_end) TRAP(TrapKind::kCallStackExhausted);
     st.frames[st.depth++] = Frame{ret, fp, func};
-    std::memset(static_cast<void*>(nfp + ncf->num_params), 0,
-                (ncf->num_locals - ncf->num_params) * sizeof(Value));
+    // Zero the declared locals and copy the constants in (short loops: no libc call).
+    for (Value *p = nfp + ncf->num_params, *e = nfp + ncf->num_locals; p < e; ++p) p->bits = 0;
+    {
+      Value* p = nfp + ncf->num_locals;
+      for (uint64_t c : ncf->consts) (p++)->bits = c;
+    }
     fp = nfp;
     func = callee;
     cf = ncf;
@@ -216,7 +263,7 @@ L_Return:
     fp = f.fp;
     func = f.func;
     cf = static_cast<CompiledFunc*>(func->compiled);
-    inst = func->instance;
+    if (func->instance != inst) inst = func->instance;
     RELOAD_MEM();  // the callee may have grown the memory
     NEXT();
   }

@@ -20,7 +20,9 @@ struct CompiledFunc {
   uint32_t num_params = 0;
   uint32_t num_results = 0;
   uint32_t num_locals = 0;     // params + declared locals: the first operand slot
-  uint32_t frame_slots = 0;    // locals + the deepest operand stack
+  uint32_t frame_slots = 0;    // locals + constants + the deepest operand stack
+  // Frame layout: [params][locals][consts][operands]; consts are copied in on entry.
+  std::vector<uint64_t> consts;
   // (code index of an instruction, byte offset in the module), ascending by code index.
   std::vector<std::pair<uint32_t, uint32_t>> offsets;
   uint32_t OffsetAt(size_t code_index) const;
