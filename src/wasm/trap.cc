@@ -48,9 +48,32 @@ template <class F>
 std::string FormatFloat(F v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v < 0 ? "-inf" : "inf";
-  char buf[512];
-  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
-  return std::string(buf, r.ptr);
+  // Shortest round-trip digits, then laid out without an exponent.
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+  std::string sci(buf, r.ptr);  // "-1.2345e+30"
+  std::string out;
+  size_t i = 0;
+  if (sci[0] == '-') {
+    out = "-";
+    i = 1;
+  }
+  size_t e_pos = sci.find('e');
+  std::string digits;
+  for (size_t k = i; k < e_pos; ++k)
+    if (sci[k] != '.') digits.push_back(sci[k]);
+  int exp = std::stoi(sci.substr(e_pos + 1));
+  if (exp >= 0) {
+    size_t int_len = static_cast<size_t>(exp) + 1;
+    if (digits.size() <= int_len) {
+      out += digits + std::string(int_len - digits.size(), '0');
+    } else {
+      out += digits.substr(0, int_len) + "." + digits.substr(int_len);
+    }
+  } else {
+    out += "0." + std::string(static_cast<size_t>(-exp - 1), '0') + digits;
+  }
+  return out;
 }
 }  // namespace
 

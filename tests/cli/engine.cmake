@@ -35,3 +35,6 @@ weft_cli_test(unknown_import ARGS run ${W}/unknown_import.wasm EXIT 1
   STDERR_CONTAINS "unknown import: `env::missing_fn` has not been defined")
 weft_cli_test(no_module ARGS run EXIT 1 STDERR_CONTAINS "no module given")
 weft_cli_test(unknown_option ARGS run --bogus x.wasm EXIT 1 STDERR_CONTAINS "unknown option --bogus")
+# Floats print as the shortest round-trip decimal without an exponent (Rust's Display).
+weft_cli_test(invoke_float_format ARGS --invoke swap ${W}/invoke.wasm 1e30 0.1
+  STDOUT "0.1\\n1000000000000000000000000000000\\n")
