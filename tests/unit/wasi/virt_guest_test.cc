@@ -234,5 +234,26 @@ TEST(VirtGuest, ChannelStdinStdoutThread) {
   EXPECT_EQ(received, "HELLO, CHANNEL\nSECOND LINE IS LONGER THAN SIXTEEN BYTES\n[56]\n");
 }
 
+// A guest blocked reading an empty Channel is woken by Ctx::Interrupt() from another
+// thread (the scheduler waits on the channel's eventfd and the ctx's wake fd together).
+TEST(VirtGuest, ChannelBlockedReadInterruptedThread) {
+  std::string why;
+  std::vector<uint8_t> wasm = CompileGuest(kEchoGuest, &why);
+  if (wasm.empty()) GTEST_SKIP() << why;
+  auto [host_in, guest_in] = MakeChannel(16);
+  auto ctx = CtxBuilder().Arg("echo").Stdin(guest_in).Build();
+  ASSERT_TRUE(ctx.ok()) << ctx.error();
+  std::shared_ptr<Ctx> c = *ctx;
+  std::thread interrupter([c] {
+    std::this_thread::sleep_for(100ms);
+    c->Interrupt();
+  });
+  int rc = RunGuest(wasm, c);
+  interrupter.join();
+  EXPECT_EQ(rc, -1000 - static_cast<int>(wasm::TrapKind::kInterrupted));
+  // The channel is intact: nothing was consumed, the host end still works.
+  EXPECT_FALSE(host_in->CheckReadiness(Interest::kWrite).hangup);
+}
+
 }  // namespace
 }  // namespace weft::wasi
