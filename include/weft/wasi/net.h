@@ -104,7 +104,8 @@ class TcpStream final : public FdFile {
   // Opens a blocking connection to `host_port`, trying each resolved address in turn
   // (for hosts that connect themselves and insert the stream into a guest's table).
   // Malformed string: EINVAL; unknown host name: ENOENT; otherwise the last connect
-  // error (ECONNREFUSED, ETIMEDOUT, ...).
+  // error (ECONNREFUSED, ETIMEDOUT, ...). Blocks until the kernel's connect completes
+  // or fails (no timeout of its own; a DNS name also waits for the resolver).
   static ErrnoOr<std::shared_ptr<TcpStream>> Connect(std::string_view host_port);
   // Adopts a host fd that is a stream socket (closed in the destructor when `owns_fd`).
   // Not a socket: ENOTSOCK; a datagram socket: EPROTOTYPE; a listening socket: EINVAL

@@ -41,7 +41,7 @@ struct msghdr MsgOver(std::span<V> iovs) {
   return msg;
 }
 
-ErrnoOr<size_t> SendAll(int fd, std::span<const ConstIoVec> iovs) {
+ErrnoOr<size_t> SendNoSignal(int fd, std::span<const ConstIoVec> iovs) {
   struct msghdr msg = MsgOver(iovs);
   ssize_t n = RetryEintr([&] { return sendmsg(fd, &msg, MSG_NOSIGNAL); });
   if (n < 0) return LastErr();
@@ -143,7 +143,9 @@ Readiness TcpStream::CheckReadiness(Interest interest) {
   return r;
 }
 
-ErrnoOr<size_t> TcpStream::Write(std::span<const ConstIoVec> iovs) { return SendAll(fd_, iovs); }
+ErrnoOr<size_t> TcpStream::Write(std::span<const ConstIoVec> iovs) {
+  return SendNoSignal(fd_, iovs);
+}
 
 ErrnoOr<File::RecvResult> TcpStream::SockRecv(std::span<const IoVec> iovs, Riflags flags) {
   if (flags & ~(kRiRecvPeek | kRiRecvWaitall)) return Err(Errno::kInval);
@@ -160,7 +162,7 @@ ErrnoOr<File::RecvResult> TcpStream::SockRecv(std::span<const IoVec> iovs, Rifla
 
 ErrnoOr<size_t> TcpStream::SockSend(std::span<const ConstIoVec> iovs, Siflags flags) {
   if (flags != 0) return Err(Errno::kInval);
-  return SendAll(fd_, iovs);
+  return SendNoSignal(fd_, iovs);
 }
 
 ErrnoOr<void> TcpStream::SockShutdown(Sdflags how) {
