@@ -180,6 +180,26 @@ TEST_P(HostDirTest, OpenSymlinkFollowAndNofollow) {
   EXPECT_TRUE(HostExists(P("made")));
 }
 
+TEST_P(HostDirTest, RedundantSlashesAndDotsResolve) {
+  ASSERT_EQ(mkdir(P("d").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(P("d/e").c_str(), 0755), 0);
+  WriteHostFile(P("d/e/f"), "F");
+  for (const char* p : {"d//e/./f", "./d/e/f", "d/./e//f", "d/e/../e/f", "d/../d/e/f"}) {
+    SCOPED_TRACE(p);
+    auto f = dir_->OpenAt(p, Opts(0, true, false));
+    ASSERT_TRUE(f.ok());
+    EXPECT_EQ(ReadAll(*(*f)->AsFile()), "F");
+    EXPECT_EQ(dir_->StatAt(0, p)->size, 1u);
+  }
+  EXPECT_EQ(ErrOf(dir_->OpenAt("d/e/f/", Opts(0, true, false))), Errno::kNotdir);
+  EXPECT_EQ(ErrOf(dir_->OpenAt("d/e/f/.", Opts(0, true, false))), Errno::kNotdir);
+  EXPECT_EQ(ErrOf(dir_->OpenAt("d/missing/../e/f", Opts(0, true, false))), Errno::kNoent);
+  ASSERT_TRUE(dir_->CreateDir("d//e/./g//").ok());
+  EXPECT_TRUE(HostExists(P("d/e/g")));
+  ASSERT_TRUE(dir_->RemoveDir("d/./e/g/").ok());
+  EXPECT_FALSE(HostExists(P("d/e/g")));
+}
+
 TEST_P(HostDirTest, SymlinkLoopsAreEloop) {
   ASSERT_EQ(symlink("b", P("a").c_str()), 0);
   ASSERT_EQ(symlink("a", P("b").c_str()), 0);
