@@ -57,10 +57,16 @@ class Reader {
   }
   Result<uint64_t, Diag> ReadU64() { return ReadLeb(64, false); }
   Result<int32_t, Diag> ReadS32() {
+    if (pos_ != end_ && *pos_ < 0x80) {  // one byte: sign-extend bit 6
+      return static_cast<int32_t>(static_cast<uint32_t>(*pos_++) << 25) >> 25;
+    }
     WEFT_TRY_ASSIGN(uint64_t v, ReadLeb(32, true));
     return static_cast<int32_t>(static_cast<uint32_t>(v));
   }
   Result<int64_t, Diag> ReadS64() {
+    if (pos_ != end_ && *pos_ < 0x80) {
+      return static_cast<int64_t>(static_cast<uint64_t>(*pos_++) << 57) >> 57;
+    }
     WEFT_TRY_ASSIGN(uint64_t v, ReadLeb(64, true));
     return static_cast<int64_t>(v);
   }

@@ -291,6 +291,8 @@ Result<void, Diag> BodyDecoder::Run(const FuncType* func_type,
     }
   }
   BlockType fbt;
+  stack_.reserve(64);
+  ctrl_.reserve(16);
   ctrl_.push_back(Frame{BlockKind::kFunc, fbt, 0, false});
   while (!ctrl_.empty()) {
     op_offset_ = r_.offset();
