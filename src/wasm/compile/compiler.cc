@@ -230,6 +230,15 @@ class Compiler {
       for (uint32_t k = 0; k < n; ++k)
         if (stack_[h - n + k].kind == Entry::kLocal) Materialize(h - n + k);
     }
+    // A single value just produced by the previous instruction: retarget that instruction
+    // to the label's slot. (Any emission since, such as a conditional branch, resets the
+    // producer, so this only happens on unconditional paths.)
+    if (n == 1 && stack_[h - 1].kind == Entry::kSlot && producer_word_ != kNone &&
+        producer_height_ == h && code_[producer_word_] == PosSlot(h - 1)) {
+      code_[producer_word_] = dest0;
+      producer_word_ = kNone;
+      return;
+    }
     for (uint32_t k = 0; k < n; ++k) {
       const Entry& e = stack_[h - n + k];
       uint64_t dest = dest0 + k;

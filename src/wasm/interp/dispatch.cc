@@ -62,7 +62,12 @@ std::optional<Trap> Run(Store* store_ptr, FuncInst* entry, Value* fp,
   ExecState& st = store.objects().exec;
   const std::atomic<bool>* interrupt = store.interrupt_flag();
   const uint32_t base_depth = st.depth;
-  const uint32_t max_depth = store.limits().max_call_depth;
+  // The frame stack pointer lives in a register; st.depth is synced before anything that
+  // reads it (host calls, which may re-enter, and traps).
+  Frame* const frames = st.frames.data();
+  Frame* const frames_base = frames + base_depth;
+  Frame* const frames_end = frames + store.limits().max_call_depth;
+  Frame* fsp = frames_base;
   Value* const slots_end = st.slots + st.num_slots;
 
   FuncInst* func = entry;
@@ -210,7 +215,7 @@ L_CallIndirect: {
 }
 do_call:
   if (interrupt->load(std::memory_order_relaxed)) TRAP(TrapKind::kInterrupted);
-  if (st.depth >= max_depth) TRAP(TrapKind::kCallStackExhausted);
+  if (fsp >= frames_end) TRAP(TrapKind::kCallStackExhausted);
   if (callee->is_host()) {
     // Arguments and results share nfp[]; the host gets a private copy of the arguments.
     size_t np = callee->type->params.size();
@@ -222,13 +227,14 @@ do_call:
       args = big.data();
     }
     std::copy(nfp, nfp + np, args);
-    st.frames[st.depth++] = Frame{ret, fp, func};
+    *fsp++ = Frame{ret, fp, func};
+    st.depth = static_cast<uint32_t>(fsp - frames);
     Value* saved_top = st.sp_top;
     st.sp_top = fp + cf->frame_slots;
     Caller caller{store, inst, callee->user_data};
     host_trap = callee->host(caller, args, nfp);
     st.sp_top = saved_top;
-    st.depth--;
+    --fsp;
     if (host_trap) goto trap_host;
     pc = ret;
     RELOAD_MEM();
@@ -238,7 +244,7 @@ do_call:
     CompiledFunc* ncf = callee->compiled ? static_cast<CompiledFunc*>(callee->compiled)
                                          : CompileFunction(store, callee);
     if (nfp + ncf->frame_slots > slots_end) TRAP(TrapKind::kCallStackExhausted);
-    st.frames[st.depth++] = Frame{ret, fp, func};
+    *fsp++ = Frame{ret, fp, func};
     // Zero the declared locals and copy the constants in (short loops: no libc call).
     for (Value *p = nfp + ncf->num_params, *e = nfp + ncf->num_locals; p < e; ++p) p->bits = 0;
     {
@@ -256,15 +262,19 @@ do_call:
     NEXT();
   }
 L_Return:
-  if (st.depth == base_depth) goto done;
+  if (fsp == frames_base) goto done;
   {
-    const Frame& f = st.frames[--st.depth];
+    const Frame& f = *--fsp;
     pc = f.ret_pc;
     fp = f.fp;
     func = f.func;
     cf = static_cast<CompiledFunc*>(func->compiled);
-    if (func->instance != inst) inst = func->instance;
-    RELOAD_MEM();  // the callee may have grown the memory
+    if (func->instance != inst) {
+      inst = func->instance;
+      RELOAD_MEM();
+    } else if (memi) {
+      mem_size = memi->size;  // the callee may have grown the memory
+    }
     NEXT();
   }
 
@@ -600,6 +610,7 @@ L_ElemDrop:
   BIN(F64Copysign, RF64, WF64, num::Copysign(a, b))
 
 trap: {
+  st.depth = static_cast<uint32_t>(fsp - frames);
   Trap t = Trap::Make(trap_kind);
   FillBacktrace(t, st, func, pc);
   st.depth = base_depth;
@@ -607,6 +618,7 @@ trap: {
   return t;
 }
 trap_host: {
+  st.depth = static_cast<uint32_t>(fsp - frames);
   Trap t = std::move(*host_trap);
   if (t.backtrace.empty() && t.kind != TrapKind::kExit) FillBacktrace(t, st, func, pc);
   st.depth = base_depth;
@@ -614,6 +626,7 @@ trap_host: {
   return t;
 }
 done:
+  st.depth = base_depth;
   st.activations--;
   return std::nullopt;
 }
