@@ -134,7 +134,7 @@ class Compiler {
     if (e.kind == Entry::kConst) {
       auto it = const_index_.find(e.bits);
       if (it != const_index_.end()) return num_locals_ + it->second;
-      if (const_values_.size() < kMaxConsts) {
+      if (const_values_.size() < const_limit_) {
         uint32_t k = static_cast<uint32_t>(const_values_.size());
         const_values_.push_back(e.bits);
         const_index_.emplace(e.bits, k);
@@ -365,6 +365,8 @@ class Compiler {
   uint32_t instr_offset_ = 0;
   uint32_t num_locals_ = 0;
   uint32_t num_consts_ = 0;  // constant slots reserved after the locals (pass 2)
+  // Pass 1 may find up to kMaxConsts; pass 2 never uses more than pass 1 reserved.
+  size_t const_limit_ = kMaxConsts;
   uint32_t max_height_ = 0;
   std::vector<uint64_t> const_values_;
   std::unordered_map<uint64_t, uint32_t> const_index_;
@@ -424,6 +426,7 @@ std::unique_ptr<CompiledFunc> Compiler::Run() {
   std::unique_ptr<CompiledFunc> out = Pass();
   if (const_values_.empty()) return out;
   num_consts_ = static_cast<uint32_t>(const_values_.size());
+  const_limit_ = num_consts_;
   out = Pass();
   out->consts = const_values_;
   return out;

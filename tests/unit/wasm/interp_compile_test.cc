@@ -119,5 +119,27 @@ TEST_F(InterpCompile, NestedBranchDeliversResult) {
   EXPECT_EQ(Run("nested_br", {0}), (V{14}));
 }
 
+// More distinct constants than the frame's constant slots: the rest are materialised.
+TEST_F(InterpCompile, ManyConstants) {
+  Store store;
+  Instance* inst = Instantiate(store, R"((module
+    (func (export "sum") (param i32) (result i32) local.get 0 i32.const 1000 i32.add i32.const 1001 i32.add i32.const 1002 i32.add i32.const 1003 i32.add i32.const 1004 i32.add i32.const 1005 i32.add i32.const 1006 i32.add i32.const 1007 i32.add i32.const 1008 i32.add i32.const 1009 i32.add i32.const 1010 i32.add i32.const 1011 i32.add i32.const 1012 i32.add i32.const 1013 i32.add i32.const 1014 i32.add i32.const 1015 i32.add i32.const 1016 i32.add i32.const 1017 i32.add i32.const 1018 i32.add i32.const 1019 i32.add i32.const 1020 i32.add i32.const 1021 i32.add i32.const 1022 i32.add i32.const 1023 i32.add i32.const 1024 i32.add i32.const 1025 i32.add i32.const 1026 i32.add i32.const 1027 i32.add i32.const 1028 i32.add i32.const 1029 i32.add i32.const 1030 i32.add i32.const 1031 i32.add i32.const 1032 i32.add i32.const 1033 i32.add i32.const 1034 i32.add i32.const 1035 i32.add i32.const 1036 i32.add i32.const 1037 i32.add i32.const 1038 i32.add i32.const 1039 i32.add)
+    (func (export "noparams") (result i32 i32) i32.const 7 i32.const 9)
+    (func (export "noparams_ret") (result i32 i32) i32.const 9 i32.const 7 return)))");
+  ASSERT_NE(inst, nullptr);
+  Value arg = Value::I32(5);
+  auto r = Invoke(store, inst->GetFunc("sum"), {&arg, 1});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)[0].i32(), 5u + 40 * 1000 + 39 * 40 / 2);
+  auto n = Invoke(store, inst->GetFunc("noparams"), {});
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ((*n)[0].i32(), 7u);
+  EXPECT_EQ((*n)[1].i32(), 9u);
+  auto m = Invoke(store, inst->GetFunc("noparams_ret"), {});
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ((*m)[0].i32(), 9u);
+  EXPECT_EQ((*m)[1].i32(), 7u);
+}
+
 }  // namespace
 }  // namespace weft::wasm
