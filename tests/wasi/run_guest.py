@@ -28,7 +28,7 @@ import time
 
 DIRECTIVES = ("CFLAGS", "CASE", "SETUP", "HOSTENV", "STDIN", "RUN", "EXIT", "OUT",
               "ERR", "ERR-HAS", "OUT-HAS", "FILE", "ABSENT", "UNTOUCHED", "TIMEOUT",
-              "TCP-SEND", "TCP-REPLY")
+              "TCP-SEND", "TCP-REPLY", "STDIN-FILE", "OUT-BYTES")
 
 
 def unescape(text):
@@ -123,6 +123,7 @@ def main():
     out_lines, err_lines, err_has, out_has = [], [], [], []
     file_checks, absent, untouched = [], [], []
     tcp_send, tcp_reply = None, None
+    stdin_file, out_bytes = None, None
     for key, value in directives:
         if key == "SETUP":
             op, _, rest = value.partition(" ")
@@ -173,6 +174,10 @@ def main():
             untouched.append(value.strip())
         elif key == "TIMEOUT":
             timeout = int(value)
+        elif key == "STDIN-FILE":
+            stdin_file = os.path.join(tmp, value.strip())
+        elif key == "OUT-BYTES":
+            out_bytes = int(value)
         elif key == "TCP-SEND":
             tcp_send = unescape(value)
         elif key == "TCP-REPLY":
@@ -183,7 +188,8 @@ def main():
     before = {p: snapshot(os.path.join(tmp, p)) for p in untouched}
     cmd = list(args.engine) + ["run"] + run_args
     failures = []
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, cwd=tmp, env=env,
+    stdin_handle = open(stdin_file, "rb") if stdin_file else subprocess.PIPE
+    proc = subprocess.Popen(cmd, stdin=stdin_handle, cwd=tmp, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     if tcp_send is not None:
         # TCP-SEND: connect to 127.0.0.1:{port} (retrying while weft starts), send the
@@ -213,7 +219,8 @@ def main():
         elif tcp_reply is not None and got_reply != tcp_reply:
             failures.append(f"tcp reply: expected {tcp_reply!r}, got {got_reply!r}")
     try:
-        out, err = proc.communicate(input=stdin_text.encode(), timeout=timeout)
+        out, err = proc.communicate(input=None if stdin_file else stdin_text.encode(),
+                                    timeout=timeout)
         code = proc.returncode
     except subprocess.TimeoutExpired:
         proc.kill()
@@ -225,8 +232,10 @@ def main():
 
     if code is not None and code != exit_code:
         failures.append(f"exit code: expected {exit_code}, got {code}")
+    if out_bytes is not None and len(out.encode()) != out_bytes:
+        failures.append(f"stdout: expected {out_bytes} bytes, got {len(out.encode())}")
     expected_out = "".join(l + "\n" for l in out_lines)
-    if not out_has and out != expected_out:
+    if not out_has and out_bytes is None and out != expected_out:
         exp, got = expected_out.splitlines(), out.splitlines()
         for i in range(max(len(exp), len(got))):
             e = exp[i] if i < len(exp) else "<end of output>"
