@@ -56,6 +56,7 @@
 // OUT: ok append mode writes at the end
 // OUT: ok fd_fdstat_set_flags DSYNC EINVAL
 // OUT: ok fd_fdstat_set_flags clear
+// OUT: ok fd_fdstat_set_flags NONBLOCK and back
 // OUT: ok write after clearing APPEND goes to the offset
 // OUT: ok fd_fdstat_set_rights
 // OUT: ok path_open fdflags APPEND
@@ -273,6 +274,15 @@ int main(void) {
     CHECK(__wasi_fd_fdstat_set_flags(fd, 0) == 0 && __wasi_fd_fdstat_get(fd, &fs) == 0 &&
               (fs.fs_flags & 0x1f) == 0,
           "fd_fdstat_set_flags clear");
+  }
+  {
+    __wasi_fdstat_t fs;
+    CHECK(__wasi_fd_fdstat_set_flags(fd, __WASI_FDFLAGS_NONBLOCK) == 0 &&
+              __wasi_fd_fdstat_get(fd, &fs) == 0 &&
+              (fs.fs_flags & 0x1f) == __WASI_FDFLAGS_NONBLOCK &&
+              __wasi_fd_fdstat_set_flags(fd, 0) == 0 && __wasi_fd_fdstat_get(fd, &fs) == 0 &&
+              (fs.fs_flags & 0x1f) == 0,
+          "fd_fdstat_set_flags NONBLOCK and back");
   }
   if (__wasi_fd_seek(fd, 6, __WASI_WHENCE_SET, &pos)) FAIL("seek", "failed");
   CHECK(WriteAll(fd, "RW") == 0 && Pread(fd, buf, 64, 0) == 8 && strcmp(buf, "HELLO-RW") == 0,

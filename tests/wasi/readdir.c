@@ -10,6 +10,7 @@
 // SETUP: symlink sb/d/link a.txt
 // RUN: --dir {tmp}/sb::/sb {wasm}
 // OUT: ok created 40 more files
+// OUT: ok fd_readdir on the preopen
 // OUT: ok fd_readdir whole listing in one call
 // OUT: ok entries and types
 // OUT: ok fd_readdir small buffer fills it exactly
@@ -75,6 +76,16 @@ int main(void) {
   OK("created 40 more files");
   const int total = 40 + 5 + 2;  // + a.txt bb.txt long subdir link + . ..
 
+  {
+    // The preopen itself can be listed.
+    static uint8_t top[4096];
+    __wasi_size_t top_used = 0;
+    int w = 0;
+    if (__wasi_fd_readdir(sb, top, sizeof top, 0, &top_used)) FAIL("readdir preopen", "failed");
+    Parse(top, top_used, &w);
+    CHECK(Find("d") >= 0 && types[Find("d")] == __WASI_FILETYPE_DIRECTORY, "fd_readdir on the preopen");
+    count = 0;
+  }
   if (OpenAt(sb, "d", __WASI_OFLAGS_DIRECTORY, RIGHTS_READ_ONLY, 0, &fd)) FAIL("open d", "failed");
   static uint8_t big[16384];
   __wasi_size_t used = 0;
