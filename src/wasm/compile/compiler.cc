@@ -81,10 +81,10 @@ class Compiler {
     uint8_t b;
     do {
       b = Byte();
-      if (shift < 64) r |= int64_t(b & 0x7F) << shift;
+      if (shift < 64) r |= static_cast<int64_t>(uint64_t(b & 0x7F) << shift);
       shift += 7;
     } while (b & 0x80);
-    if (shift < 64 && (b & 0x40)) r |= -(int64_t(1) << shift);
+    if (shift < 64 && (b & 0x40)) r |= static_cast<int64_t>(~uint64_t{0} << shift);
     return r;
   }
   void ReadBlockType(uint32_t* np, uint32_t* nr) {

@@ -141,5 +141,18 @@ TEST_F(InterpCompile, ManyConstants) {
   EXPECT_EQ((*m)[1].i32(), 7u);
 }
 
+// Nine- and ten-byte signed LEB128 immediates decode to the exact 64-bit value.
+TEST_F(InterpCompile, WideI64Constants) {
+  Store store;
+  Instance* inst = Instantiate(store, R"((module
+    (func (export "a") (result i64) i64.const -4611686018427387904)
+    (func (export "b") (result i64) i64.const -9223372036854775808)
+    (func (export "c") (result i64) i64.const 9223372036854775807)))");
+  ASSERT_NE(inst, nullptr);
+  EXPECT_EQ(Invoke(store, inst->GetFunc("a"), {}).value()[0].i64(), 0xC000000000000000ull);
+  EXPECT_EQ(Invoke(store, inst->GetFunc("b"), {}).value()[0].i64(), 0x8000000000000000ull);
+  EXPECT_EQ(Invoke(store, inst->GetFunc("c"), {}).value()[0].i64(), 0x7FFFFFFFFFFFFFFFull);
+}
+
 }  // namespace
 }  // namespace weft::wasm
