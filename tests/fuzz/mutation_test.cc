@@ -155,6 +155,15 @@ class Mutator {
       Bytes payload(orig.begin() + s.payload, orig.begin() + s.payload + s.size);
       Check(ReplaceSection(orig, s, payload, /*padded_size=*/true), name + " padded-size");
       {
+        // Overlong: 6 bytes for a u32 ("integer representation too long").
+        Bytes m(orig.begin(), orig.begin() + s.header + 1);
+        PutU32Padded(m, s.size);
+        m[m.size() - 1] |= 0x80;
+        m.push_back(0x00);
+        m.insert(m.end(), orig.begin() + s.payload, orig.end());
+        Check(m, name + " overlong-size");
+      }
+      {
         Bytes m(orig.begin(), orig.begin() + s.header + 1);
         PutU32(m, 0xFFFFFFFFu);
         m.insert(m.end(), orig.begin() + s.payload, orig.end());
