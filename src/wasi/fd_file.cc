@@ -201,10 +201,17 @@ ErrnoOr<size_t> FdFile::Pwrite(std::span<const ConstIoVec> iovs, Filesize offset
 ErrnoOr<Filesize> FdFile::Seek(int64_t offset, Whence whence) {
   int w;
   switch (whence) {
-    case Whence::kSet: w = SEEK_SET; break;
-    case Whence::kCur: w = SEEK_CUR; break;
-    case Whence::kEnd: w = SEEK_END; break;
-    default: return Err(Errno::kInval);
+    case Whence::kSet:
+      w = SEEK_SET;
+      break;
+    case Whence::kCur:
+      w = SEEK_CUR;
+      break;
+    case Whence::kEnd:
+      w = SEEK_END;
+      break;
+    default:
+      return Err(Errno::kInval);
   }
   off_t r = lseek(fd_, static_cast<off_t>(offset), w);
   if (r < 0) return LastErr();
@@ -220,13 +227,26 @@ ErrnoOr<Filesize> FdFile::Tell() {
 ErrnoOr<void> FdFile::Advise(Filesize offset, Filesize len, Advice advice) {
   int a;
   switch (advice) {
-    case Advice::kNormal: a = POSIX_FADV_NORMAL; break;
-    case Advice::kSequential: a = POSIX_FADV_SEQUENTIAL; break;
-    case Advice::kRandom: a = POSIX_FADV_RANDOM; break;
-    case Advice::kWillneed: a = POSIX_FADV_WILLNEED; break;
-    case Advice::kDontneed: a = POSIX_FADV_DONTNEED; break;
-    case Advice::kNoreuse: a = POSIX_FADV_NOREUSE; break;
-    default: return Err(Errno::kInval);
+    case Advice::kNormal:
+      a = POSIX_FADV_NORMAL;
+      break;
+    case Advice::kSequential:
+      a = POSIX_FADV_SEQUENTIAL;
+      break;
+    case Advice::kRandom:
+      a = POSIX_FADV_RANDOM;
+      break;
+    case Advice::kWillneed:
+      a = POSIX_FADV_WILLNEED;
+      break;
+    case Advice::kDontneed:
+      a = POSIX_FADV_DONTNEED;
+      break;
+    case Advice::kNoreuse:
+      a = POSIX_FADV_NOREUSE;
+      break;
+    default:
+      return Err(Errno::kInval);
   }
   if (offset > kMaxOffset || len > kMaxOffset) return Err(Errno::kInval);
   // posix_fadvise returns the error number instead of setting errno.

@@ -48,13 +48,20 @@ ErrnoOr<void> RequireDir(const ResolvedParent& rp) {
 
 Filetype FiletypeFromDtype(unsigned char t) {
   switch (t) {
-    case DT_REG: return Filetype::kRegularFile;
-    case DT_DIR: return Filetype::kDirectory;
-    case DT_LNK: return Filetype::kSymbolicLink;
-    case DT_CHR: return Filetype::kCharacterDevice;
-    case DT_BLK: return Filetype::kBlockDevice;
-    case DT_SOCK: return Filetype::kSocketStream;
-    default: return Filetype::kUnknown;
+    case DT_REG:
+      return Filetype::kRegularFile;
+    case DT_DIR:
+      return Filetype::kDirectory;
+    case DT_LNK:
+      return Filetype::kSymbolicLink;
+    case DT_CHR:
+      return Filetype::kCharacterDevice;
+    case DT_BLK:
+      return Filetype::kBlockDevice;
+    case DT_SOCK:
+      return Filetype::kSocketStream;
+    default:
+      return Filetype::kUnknown;
   }
 }
 

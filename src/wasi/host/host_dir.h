@@ -44,7 +44,8 @@ class HostDir final : public Dir {
   ErrnoOr<Filestat> StatAt(Lookupflags lookup, std::string_view path) override;
   ErrnoOr<void> SetTimesAt(Lookupflags lookup, std::string_view path, Timestamp atim,
                            Timestamp mtim, Fstflags flags) override;
-  ErrnoOr<void> Readdir(Dircookie cookie, const std::function<bool(const DirEntry&)>& sink) override;
+  ErrnoOr<void> Readdir(Dircookie cookie,
+                        const std::function<bool(const DirEntry&)>& sink) override;
 
  private:
   const int fd_;

@@ -29,11 +29,16 @@ auto RetryEintr(F&& fn) {
 // SO_TYPE; FIFOs are reported as kUnknown, as wasmtime does (WASI has no pipe type).
 inline Filetype FiletypeFromMode(mode_t mode, int fd = -1) {
   switch (mode & S_IFMT) {
-    case S_IFREG: return Filetype::kRegularFile;
-    case S_IFDIR: return Filetype::kDirectory;
-    case S_IFCHR: return Filetype::kCharacterDevice;
-    case S_IFBLK: return Filetype::kBlockDevice;
-    case S_IFLNK: return Filetype::kSymbolicLink;
+    case S_IFREG:
+      return Filetype::kRegularFile;
+    case S_IFDIR:
+      return Filetype::kDirectory;
+    case S_IFCHR:
+      return Filetype::kCharacterDevice;
+    case S_IFBLK:
+      return Filetype::kBlockDevice;
+    case S_IFLNK:
+      return Filetype::kSymbolicLink;
     case S_IFSOCK: {
       if (fd < 0) return Filetype::kSocketStream;
       int type = 0;
@@ -43,7 +48,8 @@ inline Filetype FiletypeFromMode(mode_t mode, int fd = -1) {
       }
       return Filetype::kSocketStream;
     }
-    default: return Filetype::kUnknown;
+    default:
+      return Filetype::kUnknown;
   }
 }
 

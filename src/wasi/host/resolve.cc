@@ -86,7 +86,8 @@ ErrnoOr<UniqueFd> WalkDir(int root, std::string_view path, int* hops) {
       continue;
     }
     int cur = stack.empty() ? root : stack.back().get();
-    UniqueFd fd(RetryEintr([&] { return openat(cur, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC); }));
+    UniqueFd fd(
+        RetryEintr([&] { return openat(cur, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC); }));
     if (fd.get() < 0) return LastErr();
     struct stat st;
     if (fstat(fd.get(), &st) != 0) return LastErr();
@@ -204,7 +205,8 @@ ErrnoOr<ResolvedParent> ResolveParent(int root, std::string_view path, bool foll
     WEFT_TRY_ASSIGN(UniqueFd dir, OpenDirBeneath(root, s.dir_part, &hops));
     if (follow_final && s.name != ".") {
       struct stat st;
-      if (fstatat(dir.get(), s.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+      if (fstatat(dir.get(), s.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+          S_ISLNK(st.st_mode)) {
         if (++hops > kMaxSymlinkHops) return Err(Errno::kLoop);
         WEFT_TRY_ASSIGN(std::string target, ReadLinkAt(dir.get(), s.name.c_str()));
         if (target.empty()) return Err(Errno::kNoent);
@@ -227,7 +229,8 @@ ErrnoOr<UniqueFd> OpenBeneath(int root, std::string_view path, int flags, mode_t
   if (UsingOpenat2()) {
     std::string p(path);
     bool again;
-    long fd = Openat2Retrying(root, p.c_str(), flags | (follow_final ? 0 : O_NOFOLLOW), mode, &again);
+    long fd =
+        Openat2Retrying(root, p.c_str(), flags | (follow_final ? 0 : O_NOFOLLOW), mode, &again);
     if (fd >= 0) return UniqueFd(static_cast<int>(fd));
     if (!again) return Err(errno == EXDEV ? Errno::kPerm : ErrnoFromHost(errno));
   }
@@ -242,7 +245,8 @@ ErrnoOr<UniqueFd> OpenBeneath(int root, std::string_view path, int flags, mode_t
   // O_NOFOLLOW: the name was checked not to be a symlink (or we were told not to
   // follow it); if one was swapped in since, this fails with ELOOP instead of
   // following it.
-  UniqueFd fd(RetryEintr([&] { return openat(rp.dir.get(), rp.name.c_str(), flags | O_NOFOLLOW, mode); }));
+  UniqueFd fd(
+      RetryEintr([&] { return openat(rp.dir.get(), rp.name.c_str(), flags | O_NOFOLLOW, mode); }));
   if (fd.get() < 0) return LastErr();
   return fd;
 }

@@ -2,6 +2,7 @@
 #include "weft/wasi/fd_file.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -11,8 +12,6 @@
 
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace weft::wasi {
 namespace {

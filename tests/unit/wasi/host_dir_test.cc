@@ -1,4 +1,5 @@
 // HostDir: every Dir method's success and error cases, for both resolvers.
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -9,8 +10,6 @@
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
-
 #include "host_test_util.h"
 #include "wasi/host/resolve.h"
 #include "weft/wasi/fd_file.h"
@@ -19,6 +18,7 @@
 namespace weft::wasi {
 namespace {
 
+using host::ResolverMode;
 using testing::ErrOf;
 using testing::HostExists;
 using testing::MakeTempDir;
@@ -30,7 +30,6 @@ using testing::RemoveTree;
 using testing::UseResolver;
 using testing::WriteHostFile;
 using testing::WriteStr;
-using host::ResolverMode;
 
 class HostDirTest : public ::testing::TestWithParam<ResolverMode> {
  protected:
@@ -93,8 +92,10 @@ TEST_P(HostDirTest, OpenErrors) {
   EXPECT_EQ(ErrOf(dir_->OpenAt("f/", Opts(0, true, false))), Errno::kNotdir);
   EXPECT_EQ(ErrOf(dir_->OpenAt("f/x", Opts(0, true, false))), Errno::kNotdir);
   EXPECT_EQ(ErrOf(dir_->OpenAt("d", Opts(0, false, true))), Errno::kIsdir);
-  EXPECT_EQ(ErrOf(dir_->OpenAt("d", Opts(kOflagDirectory | kOflagCreat, true, false))), Errno::kInval);
-  EXPECT_EQ(ErrOf(dir_->OpenAt("d", Opts(kOflagDirectory | kOflagTrunc, true, false))), Errno::kInval);
+  EXPECT_EQ(ErrOf(dir_->OpenAt("d", Opts(kOflagDirectory | kOflagCreat, true, false))),
+            Errno::kInval);
+  EXPECT_EQ(ErrOf(dir_->OpenAt("d", Opts(kOflagDirectory | kOflagTrunc, true, false))),
+            Errno::kInval);
   EXPECT_EQ(ErrOf(dir_->OpenAt("f", Opts(0x10, true, false))), Errno::kInval);
   EXPECT_EQ(ErrOf(dir_->OpenAt("f", Opts(0, true, false, 0, 0x20))), Errno::kInval);
   EXPECT_EQ(ErrOf(dir_->OpenAt("", Opts(0, true, false))), Errno::kNoent);
@@ -396,7 +397,8 @@ TEST_P(HostDirTest, StatAt) {
   struct stat hs;
   ASSERT_EQ(stat(P("f").c_str(), &hs), 0);
   EXPECT_EQ(st->ino, hs.st_ino);
-  EXPECT_EQ(st->mtim, static_cast<Timestamp>(hs.st_mtim.tv_sec) * 1000000000ull + hs.st_mtim.tv_nsec);
+  EXPECT_EQ(st->mtim,
+            static_cast<Timestamp>(hs.st_mtim.tv_sec) * 1000000000ull + hs.st_mtim.tv_nsec);
   auto sl = dir_->StatAt(0, "l");
   ASSERT_TRUE(sl.ok());
   EXPECT_EQ(sl->filetype, Filetype::kSymbolicLink);
@@ -455,10 +457,12 @@ TEST_P(HostDirTest, ReaddirListsEverythingWithTypes) {
   ASSERT_EQ(mkdir(P("d").c_str(), 0755), 0);
   ASSERT_EQ(symlink("f", P("l").c_str()), 0);
   std::map<std::string, Filetype> seen;
-  ASSERT_TRUE(dir_->Readdir(0, [&](const DirEntry& e) {
-                    EXPECT_TRUE(seen.emplace(e.name, e.type).second) << e.name;
-                    return true;
-                  }).ok());
+  ASSERT_TRUE(dir_->Readdir(0,
+                            [&](const DirEntry& e) {
+                              EXPECT_TRUE(seen.emplace(e.name, e.type).second) << e.name;
+                              return true;
+                            })
+                  .ok());
   std::map<std::string, Filetype> want = {{".", Filetype::kDirectory},
                                           {"..", Filetype::kDirectory},
                                           {"f", Filetype::kRegularFile},
@@ -478,12 +482,14 @@ TEST_P(HostDirTest, ReaddirCookiesResumeAcrossCalls) {
   std::vector<Dircookie> cookies;
   for (int calls = 0; calls < 1000; ++calls) {
     int got = 0;
-    ASSERT_TRUE(dir_->Readdir(cookie, [&](const DirEntry& e) {
-                      names.push_back(e.name);
-                      cookie = e.next;
-                      cookies.push_back(e.next);
-                      return ++got < 7;
-                    }).ok());
+    ASSERT_TRUE(dir_->Readdir(cookie,
+                              [&](const DirEntry& e) {
+                                names.push_back(e.name);
+                                cookie = e.next;
+                                cookies.push_back(e.next);
+                                return ++got < 7;
+                              })
+                    .ok());
     if (got == 0) break;
   }
   std::set<std::string> unique(names.begin(), names.end());
@@ -493,14 +499,21 @@ TEST_P(HostDirTest, ReaddirCookiesResumeAcrossCalls) {
   // An old cookie still resumes at the same place later.
   ASSERT_GT(cookies.size(), 100u);
   std::string after_50;
-  ASSERT_TRUE(dir_->Readdir(cookies[49], [&](const DirEntry& e) {
-                    after_50 = e.name;
-                    return false;
-                  }).ok());
+  ASSERT_TRUE(dir_->Readdir(cookies[49],
+                            [&](const DirEntry& e) {
+                              after_50 = e.name;
+                              return false;
+                            })
+                  .ok());
   EXPECT_EQ(after_50, names[50]);
   // The cookie past the end yields nothing.
   int extra = 0;
-  ASSERT_TRUE(dir_->Readdir(cookies.back(), [&](const DirEntry&) { ++extra; return true; }).ok());
+  ASSERT_TRUE(dir_->Readdir(cookies.back(),
+                            [&](const DirEntry&) {
+                              ++extra;
+                              return true;
+                            })
+                  .ok());
   EXPECT_EQ(extra, 0);
 }
 
@@ -539,7 +552,10 @@ TEST_P(HostDirTest, ReadOnlyPreopenRefusesEveryWrite) {
   EXPECT_TRUE(r.StatAt(0, "f").ok());
   EXPECT_EQ(*r.Readlink("l"), "f");
   int entries = 0;
-  EXPECT_TRUE(r.Readdir(0, [&](const DirEntry&) { ++entries; return true; }).ok());
+  EXPECT_TRUE(r.Readdir(0, [&](const DirEntry&) {
+                 ++entries;
+                 return true;
+               }).ok());
   EXPECT_EQ(entries, 5);
   // A directory opened beneath a read-only preopen is read-only too.
   auto sub = r.OpenAt("d", Opts(kOflagDirectory, true, false));

@@ -3,6 +3,7 @@
 // outside are compared (content, size, times, link count) after every test.
 #include <fcntl.h>
 #include <ftw.h>
+#include <gtest/gtest.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,8 +15,6 @@
 #include <thread>
 #include <vector>
 
-#include <gtest/gtest.h>
-
 #include "host_test_util.h"
 #include "wasi/host/resolve.h"
 #include "weft/wasi/host_fs.h"
@@ -23,6 +22,7 @@
 namespace weft::wasi {
 namespace {
 
+using host::ResolverMode;
 using testing::ErrOf;
 using testing::HostExists;
 using testing::MakeTempDir;
@@ -34,7 +34,6 @@ using testing::RemoveTree;
 using testing::UseResolver;
 using testing::WriteHostFile;
 using testing::WriteStr;
-using host::ResolverMode;
 
 struct Snap {
   std::string content;
@@ -74,8 +73,13 @@ std::map<std::string, Snap> SnapshotOutside(const std::string& base, const std::
         // (a read through the sandbox would move it). Directory atimes move whenever
         // anyone lists them, this walk included, so they are not compared.
         bool reg = S_ISREG(st->st_mode);
-        Snap s{reg ? ReadNoatime(path) : "", st->st_size, st->st_nlink, st->st_mode,
-               Ns(st->st_mtim), reg ? Ns(st->st_atim) : 0, Ns(st->st_ctim)};
+        Snap s{reg ? ReadNoatime(path) : "",
+               st->st_size,
+               st->st_nlink,
+               st->st_mode,
+               Ns(st->st_mtim),
+               reg ? Ns(st->st_atim) : 0,
+               Ns(st->st_ctim)};
         (*g_snap)[path] = s;
         return 0;
       },
@@ -119,7 +123,8 @@ class SandboxTest : public ::testing::TestWithParam<ResolverMode> {
     ASSERT_EQ(symlink("a/b/up/secret", P("via_up").c_str()), 0);
     // Old, fixed times outside so that any write, truncate or read shows.
     struct timespec old[2] = {{1000, 0}, {1000, 0}};
-    for (const char* p : {"/outside/secret", "/outside/victim", "/outside/sub", "/outside", "/topsecret"}) {
+    for (const char* p :
+         {"/outside/secret", "/outside/victim", "/outside/sub", "/outside", "/topsecret"}) {
       ASSERT_EQ(utimensat(AT_FDCWD, (base_ + p).c_str(), old, AT_SYMLINK_NOFOLLOW), 0);
     }
     before_ = SnapshotOutside(base_, root_);
@@ -152,9 +157,17 @@ class SandboxTest : public ::testing::TestWithParam<ResolverMode> {
 };
 
 // Paths that leave lexically.
-const char* const kLexical[] = {"/etc/passwd", "/", "..", "../outside/secret",
-                                "a/../../outside/secret", "a/b/../../../topsecret", "./..",
-                                "a/../..", "../root/file", "a/b/../../../outside", "//etc"};
+const char* const kLexical[] = {"/etc/passwd",
+                                "/",
+                                "..",
+                                "../outside/secret",
+                                "a/../../outside/secret",
+                                "a/b/../../../topsecret",
+                                "./..",
+                                "a/../..",
+                                "../root/file",
+                                "a/b/../../../outside",
+                                "//etc"};
 
 TEST_P(SandboxTest, LexicalEscapesArePerm) {
   for (const char* p : kLexical) {
@@ -226,8 +239,10 @@ TEST_P(SandboxTest, SymlinkedFilesOutsideArePerm) {
     SCOPED_TRACE(l);
     std::string L(l);
     EXPECT_EQ(ErrOf(dir_->OpenAt(L, Opts(0, true, false, kLookupSymlinkFollow))), Errno::kPerm);
-    EXPECT_EQ(ErrOf(dir_->OpenAt(L, Opts(kOflagCreat, false, true, kLookupSymlinkFollow))), Errno::kPerm);
-    EXPECT_EQ(ErrOf(dir_->OpenAt(L, Opts(kOflagTrunc, false, true, kLookupSymlinkFollow))), Errno::kPerm);
+    EXPECT_EQ(ErrOf(dir_->OpenAt(L, Opts(kOflagCreat, false, true, kLookupSymlinkFollow))),
+              Errno::kPerm);
+    EXPECT_EQ(ErrOf(dir_->OpenAt(L, Opts(kOflagTrunc, false, true, kLookupSymlinkFollow))),
+              Errno::kPerm);
     EXPECT_EQ(ErrOf(dir_->StatAt(kLookupSymlinkFollow, L)), Errno::kPerm);
     EXPECT_EQ(ErrOf(dir_->SetTimesAt(kLookupSymlinkFollow, L, 0, 5, kFstMtim)), Errno::kPerm);
     EXPECT_EQ(ErrOf(dir_->Link(kLookupSymlinkFollow, L, *dir_, "hard")), Errno::kInval);
@@ -247,7 +262,8 @@ TEST_P(SandboxTest, SymlinkedFilesOutsideArePerm) {
 TEST_P(SandboxTest, EscapingSymlinksMayBeCreatedButNotFollowed) {
   ASSERT_TRUE(dir_->Symlink("../outside/victim", "mine").ok());
   EXPECT_EQ(*dir_->Readlink("mine"), "../outside/victim");
-  EXPECT_EQ(ErrOf(dir_->OpenAt("mine", Opts(kOflagTrunc, false, true, kLookupSymlinkFollow))), Errno::kPerm);
+  EXPECT_EQ(ErrOf(dir_->OpenAt("mine", Opts(kOflagTrunc, false, true, kLookupSymlinkFollow))),
+            Errno::kPerm);
   EXPECT_EQ(ErrOf(dir_->Symlink("/etc", "abs")), Errno::kPerm);
   ASSERT_TRUE(dir_->Symlink("../../..", "a/b/up2").ok());
   EXPECT_EQ(ErrOf(dir_->CreateDir("a/b/up2/x")), Errno::kPerm);

@@ -4,14 +4,13 @@
 
 #include <fcntl.h>
 #include <ftw.h>
+#include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "wasi/host/resolve.h"
 #include "weft/wasi/handle.h"
@@ -32,7 +31,10 @@ inline std::string MakeTempDir() {
 inline void RemoveTree(const std::string& path) {
   nftw(
       path.c_str(),
-      [](const char* p, const struct stat*, int, struct FTW*) { remove(p); return 0; },
+      [](const char* p, const struct stat*, int, struct FTW*) {
+        remove(p);
+        return 0;
+      },
       64, FTW_DEPTH | FTW_PHYS);
 }
 
@@ -97,8 +99,6 @@ inline const char* ModeName(const ::testing::TestParamInfo<host::ResolverMode>& 
 }
 
 // Sets the resolver for one test; kAuto means openat2 (skipped where the kernel lacks it).
-inline void UseResolver(host::ResolverMode mode) {
-  host::SetResolverMode(mode);
-}
+inline void UseResolver(host::ResolverMode mode) { host::SetResolverMode(mode); }
 
 }  // namespace weft::wasi::testing
