@@ -6,8 +6,10 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <chrono>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -178,6 +180,56 @@ TEST_F(NetPreview1Test, AcceptRecvSendShutdownThroughTheGuestAbi) {
   EXPECT_EQ(U32(0x200), 0u);
 
   ASSERT_EQ(Invoke("fd_close", {conn}), 0u);
+}
+
+// Two contexts (two guests with their own tables) hold the same accepted stream: one
+// closing its fd leaves the socket open for the other, as dup(2) would.
+TEST_F(NetPreview1Test, StreamSharedByTwoTablesOutlivesOneClose) {
+  auto host = TcpStream::Connect(address_);
+  ASSERT_TRUE(host.ok());
+  SetTimeouts((*host)->fd());
+  ASSERT_EQ(PollRead(3), 1u);
+  ASSERT_EQ(Invoke("sock_accept", {3, 0, 0x200}), 0u);
+  const Fd conn = U32(0x200);
+  auto entry = ctx_->table().Get(conn);
+  ASSERT_TRUE(entry.ok());
+  SetTimeouts(std::static_pointer_cast<TcpStream>(entry->handle)->fd());
+
+  auto other = CtxBuilder().Build();
+  ASSERT_TRUE(other.ok());
+  auto other_fd = (*other)->table().Push(*entry);
+  ASSERT_TRUE(other_fd.ok());
+
+  ASSERT_EQ(Invoke("fd_close", {conn}), 0u);
+  std::swap(ctx_, *other);  // from here on the guest calls go to the second context
+  OneIovec(6, "shared");
+  ASSERT_EQ(Invoke("sock_send", {*other_fd, 0x100, 1, 0, 0x200}), 0u);
+  char buf[8];
+  IoVec in{reinterpret_cast<uint8_t*>(buf), 6};
+  auto got = (*host)->SockRecv(std::span<const IoVec>(&in, 1), kRiRecvWaitall);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(std::string(buf, got->size), "shared");
+}
+
+// A guest waiting in poll_oneoff for a connection (no timeout) is woken by
+// Ctx::Interrupt from another thread.
+TEST_F(NetPreview1Test, PollOnListenerIsInterruptible) {
+  std::memset(At(0x300), 0, 48);
+  At(0x308)[0] = kEventFdRead;
+  Put32(0x310, 3);
+  std::thread interrupter([ctx = ctx_] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ctx->Interrupt();
+  });
+  const Preview1Function* fn = FindPreview1Function("poll_oneoff");
+  ASSERT_NE(fn, nullptr);
+  Call call(*ctx_, mem_.data(), mem_.size(), fn->name);
+  const uint64_t args[] = {0x300, 0x400, 1, 0x500};
+  auto r = InvokePreview1(*fn, call, args);
+  interrupter.join();
+  ASSERT_FALSE(r.ok());
+  ASSERT_TRUE(r.error().is_trap());
+  EXPECT_EQ(r.error().trap().kind, wasm::TrapKind::kInterrupted);
 }
 
 TEST_F(NetPreview1Test, SockCallsOnNonSockets) {
