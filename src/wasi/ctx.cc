@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "weft/wasi/channel.h"
 #include "weft/wasi/pipe.h"
 #include "weft/wasi/stdio.h"
 #if WEFT_HOST_FS
@@ -84,6 +85,10 @@ void Ctx::Interrupt() {
   if (wake_fd_ >= 0) {
     ssize_t r = write(wake_fd_, &one, sizeof one);
     (void)r;  // EAGAIN only when the counter is saturated: already readable
+  }
+  // Handles that block inside their own calls (in-process channels) are woken too.
+  for (const std::shared_ptr<Handle>& h : table_->Handles()) {
+    if (auto* i = dynamic_cast<Interruptible*>(h.get())) i->Interrupt();
   }
 }
 

@@ -139,4 +139,14 @@ std::vector<Fd> Table::Fds() const {
   return out;
 }
 
+std::vector<std::shared_ptr<Handle>> Table::Handles() const {
+  std::shared_lock lock(mu_);
+  std::vector<std::shared_ptr<Handle>> out;
+  out.reserve(used_);
+  for (const auto& slot : slots_) {
+    if (slot) out.push_back(slot->handle);
+  }
+  return out;
+}
+
 }  // namespace weft::wasi

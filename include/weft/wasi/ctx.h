@@ -64,7 +64,8 @@ class Ctx {
   void set_exit_code(int32_t code);
 
   // Wakes every guest of this context blocked in poll_oneoff or in a blocking fd_read
-  // of a pollable handle; they return a kInterrupted trap. Stays set until
+  // of a pollable handle (they return a kInterrupted trap), and calls Interrupt() on
+  // every Interruptible handle of the table (channel.h). Stays set until
   // ClearInterrupt(). Any thread, any time. (Store::Interrupt stops running wasm code;
   // an embedder that wants both calls both.)
   void Interrupt();

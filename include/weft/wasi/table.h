@@ -96,6 +96,8 @@ class Table {
   size_t max_capacity() const { return max_capacity_; }
   // The fds in use, ascending.
   std::vector<Fd> Fds() const;
+  // The handles in use (a snapshot; no lock held afterwards).
+  std::vector<std::shared_ptr<Handle>> Handles() const;
 
  private:
   mutable std::shared_mutex mu_;

@@ -139,7 +139,11 @@ Result<void> fd_read(Call& call, u32 fd, u32 iovs, u32 iovs_len, u32 nread_out) 
   WEFT_TRY(call.Bytes(nread_out, 4, 4));
   WEFT_TRY_ASSIGN(auto file, GetFile(call, fd, rights::kFdRead));
   if (bufs.total() > 0) WEFT_TRY(sched::WaitReadable(call, *file));
-  WEFT_TRY_ASSIGN(size_t n, file->Read(bufs.span()));
+  auto read = file->Read(bufs.span());
+  if (!read.ok() && read.error() == Errno::kIntr && call.ctx().interrupted()) {
+    return Err(sched::InterruptedTrap(call));
+  }
+  WEFT_TRY_ASSIGN(size_t n, std::move(read));
   WEFT_TRY(call.StoreU32(nread_out, static_cast<u32>(n)));
   if (call.tracing()) call.Note("nread=" + std::to_string(n));
   return {};
@@ -210,7 +214,11 @@ Result<void> fd_write(Call& call, u32 fd, u32 iovs, u32 iovs_len, u32 nwritten_o
   WEFT_TRY(bufs.Load(call, iovs, iovs_len));
   WEFT_TRY(call.Bytes(nwritten_out, 4, 4));
   WEFT_TRY_ASSIGN(auto file, GetFile(call, fd, rights::kFdWrite));
-  WEFT_TRY_ASSIGN(size_t n, file->Write(bufs.span()));
+  auto written = file->Write(bufs.span());
+  if (!written.ok() && written.error() == Errno::kIntr && call.ctx().interrupted()) {
+    return Err(sched::InterruptedTrap(call));
+  }
+  WEFT_TRY_ASSIGN(size_t n, std::move(written));
   WEFT_TRY(call.StoreU32(nwritten_out, static_cast<u32>(n)));
   if (call.tracing()) call.Note("nwritten=" + std::to_string(n));
   return {};

@@ -34,11 +34,6 @@ uint64_t SaturatingAdd(uint64_t a, uint64_t b) {
                                                       : a + b;
 }
 
-wasm::Trap InterruptedTrap(const Call& call) {
-  return wasm::Trap::Make(wasm::TrapKind::kInterrupted,
-                          std::string(call.function()) + ": interrupted");
-}
-
 struct Sub {
   uint64_t userdata = 0;
   uint8_t type = 0;  // abi::kEventClock / kEventFdRead / kEventFdWrite
@@ -66,6 +61,11 @@ bool WaitOnce(std::vector<pollfd>& fds, uint64_t timeout_ns) {
 }  // namespace
 
 namespace sched {
+
+wasm::Trap InterruptedTrap(const Call& call) {
+  return wasm::Trap::Make(wasm::TrapKind::kInterrupted,
+                          std::string(call.function()) + ": interrupted");
+}
 
 Result<void> WaitReadable(Call& call, File& file) {
   Filetype type = file.filetype();
@@ -180,7 +180,7 @@ Result<void> poll_oneoff(Call& call, u32 in, u32 out, u32 nsubscriptions, u32 ne
       if (call.tracing()) call.Note("nevents=" + std::to_string(nevents));
       return {};
     }
-    if (ctx.interrupted()) return Err(InterruptedTrap(call));
+    if (ctx.interrupted()) return Err(sched::InterruptedTrap(call));
     fds.push_back({ctx.wake_fd(), POLLIN, 0});
     uint64_t timeout = next_deadline == std::numeric_limits<uint64_t>::max()
                            ? next_deadline

@@ -11,4 +11,7 @@ namespace weft::wasi::sched {
 // handles without a poll source and non-blocking fds return at once.
 Result<void> WaitReadable(Call& call, File& file);
 
+// The trap a guest stopped by Ctx::Interrupt() gets: "<function>: interrupted".
+wasm::Trap InterruptedTrap(const Call& call);
+
 }  // namespace weft::wasi::sched

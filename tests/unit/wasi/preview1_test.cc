@@ -13,6 +13,7 @@
 
 #include <unistd.h>
 
+#include "weft/wasi/channel.h"
 #include "weft/wasi/ctx.h"
 #include "weft/wasi/fd_file.h"
 #include "weft/wasi/pipe.h"
@@ -644,6 +645,29 @@ TEST_F(Preview1Test, InterruptWakesABlockingReadOfAHostPipe) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().trap().kind, wasm::TrapKind::kInterrupted);
   close(p[1]);
+}
+
+TEST_F(Preview1Test, InterruptWakesABlockingReadOfAnInProcessChannel) {
+  auto [rd, wr] = MakePipe();
+  Fd fd = *ctx_->table().Push(Entry::For(rd));
+  Put32(0, 100); Put32(4, 10);
+  std::thread waker([this] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    ctx_->Interrupt();
+  });
+  auto r = Run("fd_read", {fd, 0, 1, 64});
+  waker.join();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().trap().kind, wasm::TrapKind::kInterrupted);
+  EXPECT_EQ(r.error().trap().detail, "fd_read: interrupted");
+  // Once cleared, data written by the host is read normally.
+  ctx_->ClearInterrupt();
+  uint8_t data[] = {'o', 'k'};
+  ConstIoVec v{data, 2};
+  ASSERT_TRUE(wr->Write(std::span<const ConstIoVec>(&v, 1)).ok());
+  EXPECT_EQ(Errno_("fd_read", {fd, 0, 1, 64}), 0u);
+  EXPECT_EQ(Get32(64), 2u);
+  EXPECT_EQ(Str(100, 2), "ok");
 }
 
 }  // namespace
