@@ -532,7 +532,9 @@ What each benchmark stresses:
 ## Reproduce
 
 ```
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && make -C build -j2 weft_cli
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
+make -C build -j2 weft_cli weft_compile_bench
+make -C build bench                               # = run.py, table only
 python3 bench/run.py --weft build/weft            # table only
 python3 bench/run.py --weft build/weft --update   # rewrite this file
 python3 bench/run.py --quick                      # smoke (ctest: bench.smoke)
@@ -563,6 +565,8 @@ def main():
                     help="seconds one runtime may spend on one benchmark before it "
                          "stops repeating (default 60)")
     ap.add_argument("--json", default="", help="also write raw results to this file")
+    ap.add_argument("--note", action="append", default=[],
+                    help="a remark for the Notes of BENCHMARKS.md (repeatable)")
     args = ap.parse_args()
     if args.runs is None:
         args.runs = 1 if args.quick else 5
@@ -596,6 +600,7 @@ def main():
     work_root.mkdir(parents=True, exist_ok=True)
 
     runtimes, notes, _ = make_runtimes(args)
+    notes = list(args.note) + notes
     weft_rt = next((rt for rt in runtimes if rt.name == "weft"), None)
     if weft_rt is not None:
         why = probe_weft(weft_rt, native_dir, wasm_dir, work_root, min(args.timeout, 30.0))
