@@ -17,6 +17,7 @@ The temp directory is removed on success and kept (path printed) on failure.
 import argparse
 import hashlib
 import os
+import re
 import shlex
 import shutil
 import socket
@@ -28,7 +29,7 @@ import time
 
 DIRECTIVES = ("CFLAGS", "CASE", "SETUP", "HOSTENV", "STDIN", "RUN", "EXIT", "OUT",
               "ERR", "ERR-HAS", "OUT-HAS", "FILE", "ABSENT", "UNTOUCHED", "TIMEOUT",
-              "TCP-SEND", "TCP-REPLY", "STDIN-FILE", "OUT-BYTES")
+              "TCP-SEND", "TCP-REPLY", "STDIN-FILE", "OUT-BYTES", "ERR-MATCH")
 
 
 def unescape(text):
@@ -124,6 +125,7 @@ def main():
     file_checks, absent, untouched = [], [], []
     tcp_send, tcp_reply = None, None
     stdin_file, out_bytes = None, None
+    err_match = []
     for key, value in directives:
         if key == "SETUP":
             op, _, rest = value.partition(" ")
@@ -174,6 +176,8 @@ def main():
             untouched.append(value.strip())
         elif key == "TIMEOUT":
             timeout = int(value)
+        elif key == "ERR-MATCH":
+            err_match.append(subst(value))
         elif key == "STDIN-FILE":
             stdin_file = os.path.join(tmp, value.strip())
         elif key == "OUT-BYTES":
@@ -255,7 +259,10 @@ def main():
     for s in err_has:
         if s not in err:
             failures.append(f"stderr lacks {s!r}")
-    if not err_lines and not err_has and err:
+    for pattern in err_match:
+        if not re.search(pattern, err, re.M):
+            failures.append(f"stderr does not match {pattern!r}")
+    if not err_lines and not err_has and not err_match and err:
         failures.append(f"stderr should be empty, got {err!r}")
     for path, text in file_checks:
         full = os.path.join(tmp, path)
