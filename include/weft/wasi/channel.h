@@ -12,7 +12,9 @@
 // - Interrupt() wakes every call blocked on this end with EINTR (or its short count).
 // - poll_oneoff: GetPollSource gives an eventfd per interest that is readable exactly
 //   while the end is ready for it (data or EOF to read; space or a gone peer to
-//   write); CheckReadiness reports nbytes (buffered / free) and hangup.
+//   write); CheckReadiness reports nbytes (buffered / free) and hangup. The eventfds
+//   are in blocking mode (so a scheduler that skips O_NONBLOCK fds still waits on
+//   them); only poll them, never read or write them.
 // An end is released when its last shared_ptr goes; that is what the peer sees as
 // EOF/EPIPE.
 //

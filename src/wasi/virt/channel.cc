@@ -72,7 +72,7 @@ struct ChannelCore {
         if (want == side[s].signaled[i]) continue;
         uint64_t v = 1;
         ssize_t r = want ? write(fd, &v, sizeof v) : read(fd, &v, sizeof v);
-        (void)r;  // a non-blocking eventfd only fails here if already in that state
+        (void)r;  // cannot block: `signaled` says the counter is 0 (write) or 1 (read)
         side[s].signaled[i] = want;
       }
     }
@@ -228,7 +228,10 @@ PollSource ChannelEnd::GetPollSource(Interest interest) {
   if (interest == Interest::kRead ? !me.can_read : !me.can_write) return {};
   int i = static_cast<int>(interest);
   if (me.efd[i] < 0) {
-    me.efd[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    // Blocking mode on purpose: pollers treat an O_NONBLOCK fd as "never wait here"
+    // (see sched::WaitReadable). Our own read/write on it never blocks: we read only
+    // while the counter is non-zero and write 1 only while it is zero.
+    me.efd[i] = eventfd(0, EFD_CLOEXEC);
     if (me.efd[i] < 0) return {};  // out of fds: CheckReadiness alone decides
     me.signaled[i] = false;
     core_->SyncSignalsLocked();

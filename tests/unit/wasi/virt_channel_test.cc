@@ -2,6 +2,7 @@
 // readiness through poll(2), interruption of blocked calls.
 #include "weft/wasi/channel.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
 
@@ -190,6 +191,8 @@ TEST(VirtChannel, PollReadinessThroughEventfd) {
   ASSERT_GE(rs.fd, 0);
   ASSERT_GE(ws.fd, 0);
   EXPECT_EQ(rs.events, POLLIN);
+  // Blocking-mode fds: schedulers skip O_NONBLOCK fds as "would not block".
+  EXPECT_EQ(fcntl(rs.fd, F_GETFL) & O_NONBLOCK, 0);
   EXPECT_EQ(b->GetPollSource(Interest::kRead).fd, rs.fd);  // one fd per interest
   EXPECT_FALSE(Readable(rs.fd));  // nothing to read
   EXPECT_TRUE(Readable(ws.fd));   // room to write
