@@ -334,7 +334,7 @@ class Compiler {
   // the index of the instruction and sets *rel_word to its target operand.
   size_t EmitCondBr(const Cond& c, bool negate, size_t* rel_word) {
     size_t at;
-    IOp fused;
+    IOp fused = IOp::kUnreachable;
     if (c.cmp == IOp::kCount) {
       at = Emit(negate ? IOp::kBrUnless : IOp::kBrIf);
       Word(c.slot);
