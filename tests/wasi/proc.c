@@ -30,6 +30,16 @@
 // EXIT: 1
 // ERR-HAS: {tmp}/missing
 //
+// CASE: exit_125
+// RUN: {wasm} exit 125
+// EXIT: 125
+//
+// CASE: exit_126_traps
+// RUN: {wasm} exit 126
+// EXIT: 134
+// ERR-MATCH: \bproc_exit\b
+// ERR-HAS: 126
+//
 // CASE: exit_zero
 // RUN: {wasm} exit_zero
 // OUT: exiting 0
@@ -185,6 +195,10 @@ int main(int argc, char** argv) {
   const char* what = argc > 1 ? argv[1] : "";
   if (strcmp(what, "exit_nested") == 0) {
     Nested(5);
+  } else if (strcmp(what, "exit") == 0 && argc > 2) {
+    // wasmtime: statuses >= 126 are not exit codes but a trap ("exit with invalid exit
+    // status outside of [0..126)"), since 126+ mean "not run"/signals to a shell.
+    __wasi_proc_exit(atoi(argv[2]));
   } else if (strcmp(what, "exit_libc") == 0) {
     setvbuf(stdout, NULL, _IOFBF, 4096);
     printf("buffered, no newline");
