@@ -15,6 +15,7 @@
 #include <set>
 #include <shared_mutex>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -79,7 +80,14 @@ class Table {
   template <class T>
   ErrnoOr<std::shared_ptr<T>> GetAs(Fd fd, Rights required = 0) const {
     WEFT_TRY_ASSIGN(auto hr, GetHandleAndRights(fd));
-    std::shared_ptr<T> t = std::dynamic_pointer_cast<T>(std::move(hr.first));
+    std::shared_ptr<T> t;
+    if constexpr (std::is_same_v<T, File>) {  // the hot path: no dynamic_cast
+      if (File* f = hr.first->AsFile()) t = std::shared_ptr<File>(std::move(hr.first), f);
+    } else if constexpr (std::is_same_v<T, Dir>) {
+      if (Dir* d = hr.first->AsDir()) t = std::shared_ptr<Dir>(std::move(hr.first), d);
+    } else {
+      t = std::dynamic_pointer_cast<T>(std::move(hr.first));
+    }
     if (!t) return Err(Errno::kBadf);
     if ((hr.second & required) != required) return Err(Errno::kNotcapable);
     return t;
