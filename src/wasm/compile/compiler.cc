@@ -28,6 +28,38 @@ constexpr size_t kNone = ~size_t{0};
 // Distinct constants per function kept in frame slots (copied on every call).
 constexpr size_t kMaxConsts = 32;
 
+// Accumulator bookkeeping (see dispatch.cc): which ops leave their result in the
+// interpreter's accumulator register, and the variant of an op that reads operand a from it.
+struct AccTables {
+  IOp variant[static_cast<size_t>(IOp::kCount)];
+  IOp base[static_cast<size_t>(IOp::kCount)];
+  bool sets_acc[static_cast<size_t>(IOp::kCount)] = {};
+  AccTables() {
+    for (size_t i = 0; i < static_cast<size_t>(IOp::kCount); ++i) {
+      variant[i] = IOp::kCount;
+      base[i] = static_cast<IOp>(i);
+    }
+#define IOP(Name)
+#define IOP_LOAD(Name) sets_acc[static_cast<size_t>(IOp::k##Name)] = true;
+#define IOP_ACC(Name)                                                      \
+  variant[static_cast<size_t>(IOp::k##Name)] = IOp::k##Name##A;            \
+  base[static_cast<size_t>(IOp::k##Name##A)] = IOp::k##Name;
+#define IOP_SETS_ACC(Name) sets_acc[static_cast<size_t>(IOp::k##Name)] = true;
+#include "wasm/interp/iops.def"
+#undef IOP
+    // An accumulator variant sets the accumulator exactly when its base op does.
+#define IOP(Name)
+#define IOP_ACC(Name)                                   \
+  sets_acc[static_cast<size_t>(IOp::k##Name##A)] = sets_acc[static_cast<size_t>(IOp::k##Name)];
+#include "wasm/interp/iops.def"
+#undef IOP
+  }
+};
+const AccTables& Acc() {
+  static const AccTables t;
+  return t;
+}
+
 struct Entry {
   enum Kind : uint8_t { kSlot, kLocal, kConst } kind = kSlot;
   uint32_t local = 0;
@@ -159,19 +191,32 @@ class Compiler {
   // operand is at code word `word`.
   void Produced(size_t word) { producer_word_ = word; producer_height_ = H(); }
 
+  // True when `slot` holds the result of the instruction just emitted, and that result is
+  // also in the accumulator register.
+  bool InAcc(uint64_t slot) const {
+    return producer_word_ != kNone && last_instr_ != kNone && producer_word_ == last_instr_ + 1 &&
+           code_[producer_word_] == slot && Acc().sets_acc[static_cast<size_t>(last_op_)];
+  }
+  IOp WithAcc(IOp op, uint64_t a) const {
+    IOp v = Acc().variant[static_cast<size_t>(op)];
+    return v != IOp::kCount && a >= PosSlot(0) && InAcc(a) ? v : op;
+  }
+
   void Unary(IOp op) {
     uint64_t a = PopSlot();
+    IOp eff = WithAcc(op, a);
     uint64_t d = PushSlot();
-    Emit(op); Word(d); Word(a);
+    Emit(eff); Word(d); Word(a);
     Produced(code_.size() - 2);
   }
   void Binary(IOp op) {
     uint64_t b = SlotOf(H() - 1);
     uint64_t a = SlotOf(H() - 2);
+    IOp eff = WithAcc(op, a);
     stack_.pop_back();
     stack_.pop_back();
     uint64_t d = PushSlot();
-    Emit(op); Word(d); Word(a); Word(b);
+    Emit(eff); Word(d); Word(a); Word(b);
     Produced(code_.size() - 3);
   }
   void Load(IOp op, uint32_t offset) {
@@ -316,10 +361,11 @@ class Compiler {
                    producer_height_ == H() && last_instr_ != kNone &&
                    producer_word_ == last_instr_ + 1 && code_[producer_word_] == PosSlot(H() - 1);
     IOp dummy;
-    if (fusable && (last_op_ == IOp::kI32Eqz || FusedFor(last_op_, false, &dummy))) {
-      c.cmp = last_op_;
+    IOp last = fusable ? Acc().base[static_cast<size_t>(last_op_)] : IOp::kCount;
+    if (fusable && (last == IOp::kI32Eqz || FusedFor(last, false, &dummy))) {
+      c.cmp = last;
       c.a = code_[last_instr_ + 2];
-      if (last_op_ != IOp::kI32Eqz) c.b = code_[last_instr_ + 3];
+      if (last != IOp::kI32Eqz) c.b = code_[last_instr_ + 3];
       code_.resize(last_instr_);
       while (!offsets_.empty() && offsets_.back().first >= last_instr_) offsets_.pop_back();
       last_instr_ = kNone;

@@ -82,6 +82,9 @@ std::optional<Trap> Run(Store* store_ptr, FuncInst* entry, Value* fp,
   FuncInst* callee = nullptr;
   Value* nfp = nullptr;
   const uint64_t* ret = nullptr;
+  // The result of the last numeric op or load, kept in a register: the compiler uses the
+  // `...A` variants, which read operand a from here, only right after such an instruction.
+  uint64_t acc = 0;
 
 #define RELOAD_MEM()                                            \
   do {                                                          \
@@ -285,7 +288,7 @@ L_Return:
     if (ea + sizeof(T) > mem_size) TRAP(TrapKind::kMemoryOutOfBounds); \
     T v;                                                           \
     std::memcpy(&v, mem + ea, sizeof(T));                          \
-    S(1).bits = CONV;                                              \
+    S(1).bits = acc = CONV;                                        \
     pc += 4;                                                       \
     NEXT();                                                        \
   }
@@ -430,8 +433,15 @@ L_ElemDrop:
 #define RS64(i) static_cast<int64_t>(S(i).bits)
 #define RF32(i) S(i).f32()
 #define RF64(i) S(i).f64()
-#define WI32(x) S(1).bits = static_cast<uint32_t>(x)
-#define WI64(x) S(1).bits = static_cast<uint64_t>(x)
+// The same reads from the accumulator (the previous instruction's result).
+#define RU32A() static_cast<uint32_t>(acc)
+#define RS32A() static_cast<int32_t>(static_cast<uint32_t>(acc))
+#define RU64A() acc
+#define RS64A() static_cast<int64_t>(acc)
+// Integer results go to the slot and to the accumulator; float results only to the slot
+// (moving them to a general register costs more than it saves).
+#define WI32(x) S(1).bits = acc = static_cast<uint32_t>(x)
+#define WI64(x) S(1).bits = acc = static_cast<uint64_t>(x)
 #define WF32(x) S(1) = Value::F32(x)
 #define WF64(x) S(1) = Value::F64(x)
 #define BIN(Name, RD, WR, expr) \
@@ -448,6 +458,24 @@ L_ElemDrop:
     WR(expr);                  \
     pc += 3;                   \
     NEXT();                    \
+  }
+// Integer-input ops also get an `A` variant reading operand a from the accumulator.
+#define BINA(Name, RD, WR, expr) \
+  BIN(Name, RD, WR, expr)        \
+  L_##Name##A: {                 \
+    auto a = RD##A();            \
+    auto b = RD(3);              \
+    WR(expr);                    \
+    pc += 4;                     \
+    NEXT();                      \
+  }
+#define UNA(Name, RD, WR, expr) \
+  UN(Name, RD, WR, expr)        \
+  L_##Name##A: {                \
+    auto a = RD##A();           \
+    WR(expr);                   \
+    pc += 3;                    \
+    NEXT();                     \
   }
 #define BIN_TRAP(Name, T, RD, fn)                 \
   L_##Name: {                                     \
@@ -471,14 +499,14 @@ L_ElemDrop:
     pc += 3;                                                    \
     NEXT();
 
-  UN(I32Eqz, RU32, WI32, a == 0)
-  UN(I64Eqz, RU64, WI32, a == 0)
-  UN(I32Clz, RU32, WI32, num::Clz(a))
-  UN(I32Ctz, RU32, WI32, num::Ctz(a))
-  UN(I32Popcnt, RU32, WI32, num::Popcnt(a))
-  UN(I64Clz, RU64, WI64, num::Clz(a))
-  UN(I64Ctz, RU64, WI64, num::Ctz(a))
-  UN(I64Popcnt, RU64, WI64, num::Popcnt(a))
+  UNA(I32Eqz, RU32, WI32, a == 0)
+  UNA(I64Eqz, RU64, WI32, a == 0)
+  UNA(I32Clz, RU32, WI32, num::Clz(a))
+  UNA(I32Ctz, RU32, WI32, num::Ctz(a))
+  UNA(I32Popcnt, RU32, WI32, num::Popcnt(a))
+  UNA(I64Clz, RU64, WI64, num::Clz(a))
+  UNA(I64Ctz, RU64, WI64, num::Ctz(a))
+  UNA(I64Popcnt, RU64, WI64, num::Popcnt(a))
   UN(F32Abs, RF32, WF32, num::Abs(a))
   UN(F32Neg, RF32, WF32, num::Neg(a))
   UN(F32Ceil, RF32, WF32, num::Ceil(a))
@@ -493,36 +521,36 @@ L_ElemDrop:
   UN(F64Trunc, RF64, WF64, num::Trunc(a))
   UN(F64Nearest, RF64, WF64, num::Nearest(a))
   UN(F64Sqrt, RF64, WF64, std::sqrt(a))
-  UN(I32WrapI64, RU64, WI32, a)
+  UNA(I32WrapI64, RU64, WI32, a)
   TRUNC(I32TruncF32S, int32_t, uint32_t, RF32)
   TRUNC(I32TruncF32U, uint32_t, uint32_t, RF32)
   TRUNC(I32TruncF64S, int32_t, uint32_t, RF64)
   TRUNC(I32TruncF64U, uint32_t, uint32_t, RF64)
-  UN(I64ExtendI32S, RS32, WI64, static_cast<int64_t>(a))
-  UN(I64ExtendI32U, RU32, WI64, a)
+  UNA(I64ExtendI32S, RS32, WI64, static_cast<int64_t>(a))
+  UNA(I64ExtendI32U, RU32, WI64, a)
   TRUNC(I64TruncF32S, int64_t, uint64_t, RF32)
   TRUNC(I64TruncF32U, uint64_t, uint64_t, RF32)
   TRUNC(I64TruncF64S, int64_t, uint64_t, RF64)
   TRUNC(I64TruncF64U, uint64_t, uint64_t, RF64)
-  UN(F32ConvertI32S, RS32, WF32, static_cast<float>(a))
-  UN(F32ConvertI32U, RU32, WF32, static_cast<float>(a))
-  UN(F32ConvertI64S, RS64, WF32, static_cast<float>(a))
-  UN(F32ConvertI64U, RU64, WF32, static_cast<float>(a))
+  UNA(F32ConvertI32S, RS32, WF32, static_cast<float>(a))
+  UNA(F32ConvertI32U, RU32, WF32, static_cast<float>(a))
+  UNA(F32ConvertI64S, RS64, WF32, static_cast<float>(a))
+  UNA(F32ConvertI64U, RU64, WF32, static_cast<float>(a))
   UN(F32DemoteF64, RF64, WF32, static_cast<float>(a))
-  UN(F64ConvertI32S, RS32, WF64, static_cast<double>(a))
-  UN(F64ConvertI32U, RU32, WF64, static_cast<double>(a))
-  UN(F64ConvertI64S, RS64, WF64, static_cast<double>(a))
-  UN(F64ConvertI64U, RU64, WF64, static_cast<double>(a))
+  UNA(F64ConvertI32S, RS32, WF64, static_cast<double>(a))
+  UNA(F64ConvertI32U, RU32, WF64, static_cast<double>(a))
+  UNA(F64ConvertI64S, RS64, WF64, static_cast<double>(a))
+  UNA(F64ConvertI64U, RU64, WF64, static_cast<double>(a))
   UN(F64PromoteF32, RF32, WF64, static_cast<double>(a))
-  UN(I32ReinterpretF32, RU32, WI32, a)
-  UN(I64ReinterpretF64, RU64, WI64, a)
-  UN(F32ReinterpretI32, RU32, WI32, a)
-  UN(F64ReinterpretI64, RU64, WI64, a)
-  UN(I32Extend8S, RU32, WI32, static_cast<int32_t>(static_cast<int8_t>(a)))
-  UN(I32Extend16S, RU32, WI32, static_cast<int32_t>(static_cast<int16_t>(a)))
-  UN(I64Extend8S, RU64, WI64, static_cast<int64_t>(static_cast<int8_t>(a)))
-  UN(I64Extend16S, RU64, WI64, static_cast<int64_t>(static_cast<int16_t>(a)))
-  UN(I64Extend32S, RU64, WI64, static_cast<int64_t>(static_cast<int32_t>(a)))
+  UNA(I32ReinterpretF32, RU32, WI32, a)
+  UNA(I64ReinterpretF64, RU64, WI64, a)
+  UNA(F32ReinterpretI32, RU32, WI32, a)
+  UNA(F64ReinterpretI64, RU64, WI64, a)
+  UNA(I32Extend8S, RU32, WI32, static_cast<int32_t>(static_cast<int8_t>(a)))
+  UNA(I32Extend16S, RU32, WI32, static_cast<int32_t>(static_cast<int16_t>(a)))
+  UNA(I64Extend8S, RU64, WI64, static_cast<int64_t>(static_cast<int8_t>(a)))
+  UNA(I64Extend16S, RU64, WI64, static_cast<int64_t>(static_cast<int16_t>(a)))
+  UNA(I64Extend32S, RU64, WI64, static_cast<int64_t>(static_cast<int32_t>(a)))
   TRUNC_SAT(I32TruncSatF32S, int32_t, uint32_t, RF32)
   TRUNC_SAT(I32TruncSatF32U, uint32_t, uint32_t, RF32)
   TRUNC_SAT(I32TruncSatF64S, int32_t, uint32_t, RF64)
@@ -532,26 +560,26 @@ L_ElemDrop:
   TRUNC_SAT(I64TruncSatF64S, int64_t, uint64_t, RF64)
   TRUNC_SAT(I64TruncSatF64U, uint64_t, uint64_t, RF64)
 
-  BIN(I32Eq, RU32, WI32, a == b)
-  BIN(I32Ne, RU32, WI32, a != b)
-  BIN(I32LtS, RS32, WI32, a < b)
-  BIN(I32LtU, RU32, WI32, a < b)
-  BIN(I32GtS, RS32, WI32, a > b)
-  BIN(I32GtU, RU32, WI32, a > b)
-  BIN(I32LeS, RS32, WI32, a <= b)
-  BIN(I32LeU, RU32, WI32, a <= b)
-  BIN(I32GeS, RS32, WI32, a >= b)
-  BIN(I32GeU, RU32, WI32, a >= b)
-  BIN(I64Eq, RU64, WI32, a == b)
-  BIN(I64Ne, RU64, WI32, a != b)
-  BIN(I64LtS, RS64, WI32, a < b)
-  BIN(I64LtU, RU64, WI32, a < b)
-  BIN(I64GtS, RS64, WI32, a > b)
-  BIN(I64GtU, RU64, WI32, a > b)
-  BIN(I64LeS, RS64, WI32, a <= b)
-  BIN(I64LeU, RU64, WI32, a <= b)
-  BIN(I64GeS, RS64, WI32, a >= b)
-  BIN(I64GeU, RU64, WI32, a >= b)
+  BINA(I32Eq, RU32, WI32, a == b)
+  BINA(I32Ne, RU32, WI32, a != b)
+  BINA(I32LtS, RS32, WI32, a < b)
+  BINA(I32LtU, RU32, WI32, a < b)
+  BINA(I32GtS, RS32, WI32, a > b)
+  BINA(I32GtU, RU32, WI32, a > b)
+  BINA(I32LeS, RS32, WI32, a <= b)
+  BINA(I32LeU, RU32, WI32, a <= b)
+  BINA(I32GeS, RS32, WI32, a >= b)
+  BINA(I32GeU, RU32, WI32, a >= b)
+  BINA(I64Eq, RU64, WI32, a == b)
+  BINA(I64Ne, RU64, WI32, a != b)
+  BINA(I64LtS, RS64, WI32, a < b)
+  BINA(I64LtU, RU64, WI32, a < b)
+  BINA(I64GtS, RS64, WI32, a > b)
+  BINA(I64GtU, RU64, WI32, a > b)
+  BINA(I64LeS, RS64, WI32, a <= b)
+  BINA(I64LeU, RU64, WI32, a <= b)
+  BINA(I64GeS, RS64, WI32, a >= b)
+  BINA(I64GeU, RU64, WI32, a >= b)
   BIN(F32Eq, RF32, WI32, a == b)
   BIN(F32Ne, RF32, WI32, a != b)
   BIN(F32Lt, RF32, WI32, a < b)
@@ -564,36 +592,36 @@ L_ElemDrop:
   BIN(F64Gt, RF64, WI32, a > b)
   BIN(F64Le, RF64, WI32, a <= b)
   BIN(F64Ge, RF64, WI32, a >= b)
-  BIN(I32Add, RU32, WI32, a + b)
-  BIN(I32Sub, RU32, WI32, a - b)
-  BIN(I32Mul, RU32, WI32, a * b)
+  BINA(I32Add, RU32, WI32, a + b)
+  BINA(I32Sub, RU32, WI32, a - b)
+  BINA(I32Mul, RU32, WI32, a * b)
   BIN_TRAP(I32DivS, uint32_t, RU32, num::DivS<uint32_t>)
   BIN_TRAP(I32DivU, uint32_t, RU32, num::DivU<uint32_t>)
   BIN_TRAP(I32RemS, uint32_t, RU32, num::RemS<uint32_t>)
   BIN_TRAP(I32RemU, uint32_t, RU32, num::RemU<uint32_t>)
-  BIN(I32And, RU32, WI32, a & b)
-  BIN(I32Or, RU32, WI32, a | b)
-  BIN(I32Xor, RU32, WI32, a ^ b)
-  BIN(I32Shl, RU32, WI32, num::Shl(a, b))
-  BIN(I32ShrS, RU32, WI32, num::ShrS(a, b))
-  BIN(I32ShrU, RU32, WI32, num::ShrU(a, b))
-  BIN(I32Rotl, RU32, WI32, num::Rotl(a, b))
-  BIN(I32Rotr, RU32, WI32, num::Rotr(a, b))
-  BIN(I64Add, RU64, WI64, a + b)
-  BIN(I64Sub, RU64, WI64, a - b)
-  BIN(I64Mul, RU64, WI64, a * b)
+  BINA(I32And, RU32, WI32, a & b)
+  BINA(I32Or, RU32, WI32, a | b)
+  BINA(I32Xor, RU32, WI32, a ^ b)
+  BINA(I32Shl, RU32, WI32, num::Shl(a, b))
+  BINA(I32ShrS, RU32, WI32, num::ShrS(a, b))
+  BINA(I32ShrU, RU32, WI32, num::ShrU(a, b))
+  BINA(I32Rotl, RU32, WI32, num::Rotl(a, b))
+  BINA(I32Rotr, RU32, WI32, num::Rotr(a, b))
+  BINA(I64Add, RU64, WI64, a + b)
+  BINA(I64Sub, RU64, WI64, a - b)
+  BINA(I64Mul, RU64, WI64, a * b)
   BIN_TRAP(I64DivS, uint64_t, RU64, num::DivS<uint64_t>)
   BIN_TRAP(I64DivU, uint64_t, RU64, num::DivU<uint64_t>)
   BIN_TRAP(I64RemS, uint64_t, RU64, num::RemS<uint64_t>)
   BIN_TRAP(I64RemU, uint64_t, RU64, num::RemU<uint64_t>)
-  BIN(I64And, RU64, WI64, a & b)
-  BIN(I64Or, RU64, WI64, a | b)
-  BIN(I64Xor, RU64, WI64, a ^ b)
-  BIN(I64Shl, RU64, WI64, num::Shl(a, b))
-  BIN(I64ShrS, RU64, WI64, num::ShrS(a, b))
-  BIN(I64ShrU, RU64, WI64, num::ShrU(a, b))
-  BIN(I64Rotl, RU64, WI64, num::Rotl(a, b))
-  BIN(I64Rotr, RU64, WI64, num::Rotr(a, b))
+  BINA(I64And, RU64, WI64, a & b)
+  BINA(I64Or, RU64, WI64, a | b)
+  BINA(I64Xor, RU64, WI64, a ^ b)
+  BINA(I64Shl, RU64, WI64, num::Shl(a, b))
+  BINA(I64ShrS, RU64, WI64, num::ShrS(a, b))
+  BINA(I64ShrU, RU64, WI64, num::ShrU(a, b))
+  BINA(I64Rotl, RU64, WI64, num::Rotl(a, b))
+  BINA(I64Rotr, RU64, WI64, num::Rotr(a, b))
   BIN(F32Add, RF32, WF32, a + b)
   BIN(F32Sub, RF32, WF32, a - b)
   BIN(F32Mul, RF32, WF32, a * b)
