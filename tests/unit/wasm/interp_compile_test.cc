@@ -154,5 +154,30 @@ TEST_F(InterpCompile, WideI64Constants) {
   EXPECT_EQ(Invoke(store, inst->GetFunc("c"), {}).value()[0].i64(), 0x7FFFFFFFFFFFFFFFull);
 }
 
+// The accumulator register carries a value only into the very next instruction: never
+// across a loop header, where the back-edge arrives with another value in it.
+TEST_F(InterpCompile, AccumulatorNotUsedAcrossLoopHeader) {
+  Store store;
+  Instance* inst = Instantiate(store, R"((module
+    (func (export "acc_loop") (param i32) (result i32)
+      local.get 0 i32.const 1 i32.add
+      loop (param i32) (result i32)
+        i32.const 3 i32.mul
+        local.get 0 i32.const 1 i32.sub local.tee 0
+        br_if 0
+      end)
+    (func (export "chain") (param i32) (result i32)
+      local.get 0 i32.const 5 i32.add i32.const 3 i32.shl i32.const 1 i32.sub i32.eqz)))");
+  ASSERT_NE(inst, nullptr);
+  Value arg = Value::I32(2);
+  auto r = Invoke(store, inst->GetFunc("acc_loop"), {&arg, 1});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)[0].i32(), 27u);  // (2+1)*3*3
+  arg = Value::I32(static_cast<uint32_t>(-5));
+  auto c = Invoke(store, inst->GetFunc("chain"), {&arg, 1});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ((*c)[0].i32(), 0u);  // ((-5+5)<<3)-1 = -1, not zero
+}
+
 }  // namespace
 }  // namespace weft::wasm
