@@ -41,6 +41,12 @@ std::optional<RunOptions> ParseRunArgs(const std::vector<std::string>& argv, std
 // Runs a parsed `weft run`; returns the process exit code.
 int Run(const RunOptions& options);
 
+// `weft pipe STAGE '|' STAGE ...` (argv after "pipe"; tools/weft/pipeline.cc): each STAGE
+// is `[OPTIONS] MODULE [ARGS...]` as for `weft run`; stdout of one stage feeds stdin of the
+// next through an in-process pipe, each stage on its own thread. Returns the exit code of
+// the last stage (1 on a setup error, before anything runs).
+int RunPipeline(const std::vector<std::string>& argv);
+
 // Implemented by the WASI runner (tools/weft/run_wasi.cc): runs a module that imports
 // wasi_snapshot_preview1. Returns the process exit code (the guest's exit status, 134 on
 // a trap, 1 on a setup error).

@@ -11,6 +11,10 @@ void PrintUsage(FILE* out) {
   std::fprintf(out,
                "Usage: weft run [OPTIONS] MODULE.wasm [ARGS...]\n"
                "       weft MODULE.wasm [ARGS...]\n"
+               "       weft pipe [OPTIONS] A.wasm [ARGS...] '|' [OPTIONS] B.wasm [ARGS...] ...\n"
+               "           run WASI commands as a pipeline in one process: A's stdout feeds\n"
+               "           B's stdin (quote the '|'); options apply to the stage they precede;\n"
+               "           the exit status is the last stage's\n"
                "\n"
                "Options:\n"
                "  --invoke NAME            call the exported function NAME with ARGS\n"
@@ -33,6 +37,10 @@ int main(int argc, char** argv) {
   if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     PrintUsage(stdout);
     return 0;
+  }
+  if (args[0] == "pipe") {
+    args.erase(args.begin());
+    return weft::cli::RunPipeline(args);
   }
   if (args[0] == "run") args.erase(args.begin());
   std::string error;

@@ -1,0 +1,171 @@
+// `weft pipe STAGE '|' STAGE ...`: several WASI commands in one process connected like
+// a shell pipeline. Each STAGE is what `weft run` takes ([OPTIONS] MODULE [ARGS...]).
+// Stage k's stdout is an in-process pipe (weft::wasi::MakePipe) whose read end is stage
+// k+1's stdin; the first stage reads the host's stdin, the last writes the host's
+// stdout, every stage's stderr is the host's. Each stage runs on its own thread. When a
+// stage ends (exit, return from main, trap) its context and so its pipe ends are
+// released: the next stage reads end of file, the previous one gets EPIPE on writing.
+// The exit status is the last stage's (a shell without pipefail).
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cli.h"
+#include "weft/wasi/binding.h"
+#include "weft/wasi/channel.h"
+#include "weft/wasi/ctx.h"
+#include "weft/wasi/net.h"
+#include "weft/wasi/stdio.h"
+#include "weft/wasi/table.h"
+#include "weft/wasm/runtime.h"
+
+namespace weft::cli {
+namespace {
+
+constexpr size_t kPipeCapacity = 64 * 1024;
+
+struct Stage {
+  RunOptions options;
+  std::shared_ptr<const weft::wasm::Module> module;
+  std::shared_ptr<weft::wasi::Ctx> ctx;
+  int status = 0;
+};
+
+bool LoadModule(Stage& stage, std::string* error) {
+  std::ifstream in(stage.options.module_path, std::ios::binary);
+  if (!in) {
+    *error = "failed to read `" + stage.options.module_path + "`: " + std::strerror(errno);
+    return false;
+  }
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
+  auto module = weft::wasm::DecodeModule(bytes);
+  if (!module.ok()) {
+    *error = "failed to load `" + stage.options.module_path + "`: " + module.error().ToString();
+    return false;
+  }
+  stage.module = *module;
+  return true;
+}
+
+// Runs one stage's `_start`; returns its exit status (134 after reporting a trap).
+int RunStage(const RunOptions& options, std::shared_ptr<const weft::wasm::Module> module,
+             std::shared_ptr<weft::wasi::Ctx> ctx) {
+  weft::wasm::Store store;
+  weft::wasm::Linker linker;
+  weft::wasi::AddToLinker(linker, store, std::move(ctx));
+  auto inst = linker.Instantiate(store, std::move(module));
+  if (!inst.ok()) {
+    const auto& e = inst.error();
+    if (e.kind == weft::wasm::InstantiateError::Kind::kTrap) {
+      if (e.trap.kind == weft::wasm::TrapKind::kExit) return e.trap.exit_code;
+      return ReportTrap(options, e.trap, "failed to instantiate `" + options.module_path + "`");
+    }
+    std::fprintf(stderr, "Error: failed to instantiate `%s`: %s\n", options.module_path.c_str(),
+                 e.link.message.c_str());
+    return 1;
+  }
+  weft::wasm::FuncInst* start = (*inst)->GetFunc("_start");
+  if (start == nullptr || !start->type->params.empty() || !start->type->results.empty()) {
+    std::fprintf(stderr, "Error: `%s` has no `_start` of type [] -> []\n",
+                 options.module_path.c_str());
+    return 1;
+  }
+  auto trap = weft::wasm::Call(store, start, {}, {});
+  if (!trap) return 0;
+  if (trap->kind == weft::wasm::TrapKind::kExit) return trap->exit_code;
+  return ReportTrap(options, *trap, "");
+}
+
+int SetupError(const std::string& message) {
+  std::fprintf(stderr, "Error: %s\n", message.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int RunPipeline(const std::vector<std::string>& argv) {
+  // Split at the '|' arguments.
+  std::vector<std::vector<std::string>> parts(1);
+  for (const std::string& a : argv) {
+    if (a == "|") {
+      parts.emplace_back();
+    } else {
+      parts.back().push_back(a);
+    }
+  }
+  std::vector<Stage> stages(parts.size());
+  for (size_t k = 0; k < parts.size(); ++k) {
+    if (parts[k].empty()) return SetupError("pipe: stage " + std::to_string(k + 1) + " is empty");
+    std::string error;
+    auto options = ParseRunArgs(parts[k], &error);
+    if (!options) return SetupError("pipe: stage " + std::to_string(k + 1) + ": " + error);
+    if (options->invoke) return SetupError("pipe: --invoke cannot be used in a pipeline");
+    stages[k].options = std::move(*options);
+    if (!LoadModule(stages[k], &error)) return SetupError(error);
+  }
+
+  // Build every context first so that a setup error runs nothing.
+  {
+    std::shared_ptr<weft::wasi::Handle> next_stdin = weft::wasi::HostStdin();
+    for (size_t k = 0; k < stages.size(); ++k) {
+      const RunOptions& o = stages[k].options;
+      std::shared_ptr<weft::wasi::Handle> out;
+      std::shared_ptr<weft::wasi::Handle> after;
+      if (k + 1 < stages.size()) {
+        auto [read_end, write_end] = weft::wasi::MakePipe(kPipeCapacity);
+        out = std::move(write_end);
+        after = std::move(read_end);
+      } else {
+        out = weft::wasi::HostStdout();
+      }
+      auto table = std::make_shared<weft::wasi::Table>();
+      if (!o.tcplisten.empty()) {
+        auto fds = weft::wasi::PreopenTcpListeners(*table, o.tcplisten, weft::wasi::Fd{3});
+        if (!fds.ok()) return SetupError(fds.error());
+      }
+      weft::wasi::CtxBuilder builder;
+      builder.Table(table).Stdin(std::move(next_stdin)).Stdout(std::move(out))
+          .Stderr(weft::wasi::HostStderr()).Arg(o.module_path).Args(o.args);
+      next_stdin = std::move(after);
+      for (const auto& [name, value] : o.env) {
+        if (value) {
+          builder.Env(name, *value);
+        } else {
+          builder.InheritEnv(name);
+        }
+      }
+      for (const DirOption& dir : o.dirs) {
+#if WEFT_HOST_FS
+        builder.PreopenHostDir(dir.host, dir.guest, dir.read_only);
+#else
+        return SetupError("--dir " + dir.host + ": weft was built without the host filesystem");
+#endif
+      }
+      if (o.trace_wasi) builder.TraceToStderr();
+      auto ctx = builder.Build();
+      if (!ctx.ok()) return SetupError(ctx.error());
+      stages[k].ctx = std::move(*ctx);
+    }
+  }
+
+  // Each thread takes the only reference to its context, so the stage's pipe ends are
+  // released as soon as the stage ends.
+  std::vector<std::thread> threads;
+  threads.reserve(stages.size());
+  for (Stage& stage : stages) {
+    threads.emplace_back([&stage, ctx = std::move(stage.ctx), module = stage.module]() mutable {
+      stage.status = RunStage(stage.options, std::move(module), std::move(ctx));
+      std::fflush(stdout);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  return stages.back().status;
+}
+
+}  // namespace weft::cli
