@@ -46,6 +46,23 @@ void FillBacktrace(Trap& t, const ExecState& st, FuncInst* func, const uint64_t*
   }
 }
 
+// Out of line: the argument copy may own a heap buffer, and a variable with a destructor
+// must not be in scope of the computed-goto labels (clang rejects that).
+std::optional<Trap> CallHost(Store& store, Instance* inst, FuncInst* callee, Value* nfp) {
+  // Arguments and results share nfp[]; the host gets a private copy of the arguments.
+  size_t np = callee->type->params.size();
+  Value small[16];
+  std::vector<Value> big;
+  Value* args = small;
+  if (np > 16) {
+    big.resize(np);
+    args = big.data();
+  }
+  std::copy(nfp, nfp + np, args);
+  Caller caller{store, inst, callee->user_data};
+  return callee->host(caller, args, nfp);
+}
+
 std::optional<Trap> Run(Store* store_ptr, FuncInst* entry, Value* fp,
                         const void* const** table_out) {
   static const void* const kTable[] = {
@@ -220,22 +237,11 @@ do_call:
   if (interrupt->load(std::memory_order_relaxed)) TRAP(TrapKind::kInterrupted);
   if (fsp >= frames_end) TRAP(TrapKind::kCallStackExhausted);
   if (callee->is_host()) {
-    // Arguments and results share nfp[]; the host gets a private copy of the arguments.
-    size_t np = callee->type->params.size();
-    Value small[16];
-    std::vector<Value> big;
-    Value* args = small;
-    if (np > 16) {
-      big.resize(np);
-      args = big.data();
-    }
-    std::copy(nfp, nfp + np, args);
     *fsp++ = Frame{ret, fp, func};
     st.depth = static_cast<uint32_t>(fsp - frames);
     Value* saved_top = st.sp_top;
     st.sp_top = fp + cf->frame_slots;
-    Caller caller{store, inst, callee->user_data};
-    host_trap = callee->host(caller, args, nfp);
+    host_trap = CallHost(store, inst, callee, nfp);
     st.sp_top = saved_top;
     --fsp;
     if (host_trap) goto trap_host;
