@@ -32,8 +32,8 @@ namespace weft::wasi {
 class Clocks {
  public:
   virtual ~Clocks() = default;
-  // Nanoseconds. EBADF for the process/thread CPU-time clocks, which (like wasmtime)
-  // weft does not expose; EINVAL for an unknown id.
+  // Nanoseconds, from clock_gettime/clock_getres: realtime, monotonic, and the
+  // process and thread CPU-time clocks; EINVAL for an unknown id.
   virtual ErrnoOr<Timestamp> Now(Clockid id);
   virtual ErrnoOr<Timestamp> Resolution(Clockid id);
 };

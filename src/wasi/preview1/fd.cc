@@ -214,6 +214,10 @@ Result<void> fd_write(Call& call, u32 fd, u32 iovs, u32 iovs_len, u32 nwritten_o
   WEFT_TRY(bufs.Load(call, iovs, iovs_len));
   WEFT_TRY(call.Bytes(nwritten_out, 4, 4));
   WEFT_TRY_ASSIGN(auto file, GetFile(call, fd, rights::kFdWrite));
+  // A write into a full in-process channel blocks inside the handle, which
+  // Ctx::Interrupt() wakes; do not start one once interrupted. (A host pipe's write(2)
+  // is not interruptible this way; it rarely blocks for long.)
+  if (call.ctx().interrupted()) return Err(sched::InterruptedTrap(call));
   auto written = file->Write(bufs.span());
   if (!written.ok() && written.error() == Errno::kIntr && call.ctx().interrupted()) {
     return Err(sched::InterruptedTrap(call));

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "wasi/preview1/bodies.h"
+#include "wasi/sched/wait.h"
 #include "wasi/preview1/common.h"
 
 namespace weft::wasi::preview1 {
@@ -21,6 +22,8 @@ Result<void> sock_accept(Call& call, u32 fd, u32 flags, u32 fd_out) {
   if (flags & ~u32{kFdflagNonblock}) return Err(Errno::kInval);
   WEFT_TRY(call.Bytes(fd_out, 4, 4));
   WEFT_TRY_ASSIGN(auto sock, GetSocket(call, fd, rights::kSockAccept));
+  // Like fd_read: a blocking accept waits where Ctx::Interrupt() can wake it.
+  WEFT_TRY(sched::WaitReadable(call, *sock));
   WEFT_TRY_ASSIGN(std::shared_ptr<File> conn, sock->SockAccept(static_cast<Fdflags>(flags)));
   WEFT_TRY_ASSIGN(Fd new_fd, call.table().Push(Entry::For(std::move(conn))));
   WEFT_TRY(call.StoreU32(fd_out, new_fd));
@@ -35,6 +38,7 @@ Result<void> sock_recv(Call& call, u32 fd, u32 ri_data, u32 ri_data_len, u32 ri_
   WEFT_TRY(call.Bytes(ro_datalen_out, 4, 4));
   WEFT_TRY(call.Bytes(ro_flags_out, 2, 2));
   WEFT_TRY_ASSIGN(auto sock, GetSocket(call, fd, rights::kFdRead));
+  if (bufs.total() > 0) WEFT_TRY(sched::WaitReadable(call, *sock));
   WEFT_TRY_ASSIGN(File::RecvResult r, sock->SockRecv(bufs.span(), static_cast<Riflags>(ri_flags)));
   WEFT_TRY(call.StoreU32(ro_datalen_out, static_cast<u32>(r.size)));
   WEFT_TRY_ASSIGN(uint8_t* fl, call.Bytes(ro_flags_out, 2, 2));

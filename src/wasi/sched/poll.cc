@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <limits>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "wasi/abi/layout.h"
@@ -44,7 +45,7 @@ struct Sub {
 
 // Waits on `fds` (the last one is the wake fd) for at most `timeout_ns` (UINT64_MAX:
 // forever). Returns false if the wake fd fired.
-bool WaitOnce(std::vector<pollfd>& fds, uint64_t timeout_ns) {
+bool WaitOnce(std::span<pollfd> fds, uint64_t timeout_ns) {
   timespec ts;
   timespec* tsp = nullptr;
   if (timeout_ns != std::numeric_limits<uint64_t>::max()) {
@@ -77,8 +78,9 @@ Result<void> WaitReadable(Call& call, File& file) {
   int fl = fcntl(src.fd, F_GETFL);
   if (fl < 0 || (fl & O_NONBLOCK) || (fl & O_ACCMODE) == O_WRONLY) return {};
   Ctx& ctx = call.ctx();
-  std::vector<pollfd> fds = {{src.fd, static_cast<short>(src.events ? src.events : POLLIN), 0},
-                             {ctx.wake_fd(), POLLIN, 0}};
+  // A fixed array: fd_read of a pipe or socket is a hot path and must not allocate.
+  pollfd fds[2] = {{src.fd, static_cast<short>(src.events ? src.events : POLLIN), 0},
+                   {ctx.wake_fd(), POLLIN, 0}};
   for (;;) {
     if (ctx.interrupted()) return Err(InterruptedTrap(call));
     if (!WaitOnce(fds, std::numeric_limits<uint64_t>::max())) continue;  // re-check flag
