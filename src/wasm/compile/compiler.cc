@@ -221,16 +221,18 @@ class Compiler {
   }
   void Load(IOp op, uint32_t offset) {
     uint64_t a = PopSlot();
+    IOp eff = WithAcc(op, a);
     uint64_t d = PushSlot();
-    Emit(op); Word(d); Word(a); Word(offset);
+    Emit(eff); Word(d); Word(a); Word(offset);
     Produced(code_.size() - 3);
   }
   void StoreOp(IOp op, uint32_t offset) {
     uint64_t v = SlotOf(H() - 1);
     uint64_t a = SlotOf(H() - 2);
+    IOp eff = WithAcc(op, a);
     stack_.pop_back();
     stack_.pop_back();
-    Emit(op); Word(a); Word(v); Word(offset);
+    Emit(eff); Word(a); Word(v); Word(offset);
   }
 
   // Any lazy reference to `local` on the stack must be read before the local changes.

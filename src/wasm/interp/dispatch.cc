@@ -288,9 +288,10 @@ L_Return:
   }
 
   // ---- memory ----
-#define LOAD(Name, T, CONV)                                        \
-  L_##Name: {                                                      \
-    uint64_t ea = uint64_t{S(2).i32()} + pc[3];                    \
+// Each load and store also has an `A` variant taking the address from the accumulator.
+#define LOAD_BODY(ADDR, T, CONV)                                   \
+  {                                                                \
+    uint64_t ea = uint64_t{ADDR} + pc[3];                          \
     if (ea + sizeof(T) > mem_size) TRAP(TrapKind::kMemoryOutOfBounds); \
     T v;                                                           \
     std::memcpy(&v, mem + ea, sizeof(T));                          \
@@ -298,15 +299,21 @@ L_Return:
     pc += 4;                                                       \
     NEXT();                                                        \
   }
-#define STORE(Name, T)                                             \
-  L_##Name: {                                                      \
-    uint64_t ea = uint64_t{S(1).i32()} + pc[3];                    \
+#define LOAD(Name, T, CONV)                                        \
+  L_##Name: LOAD_BODY(S(2).i32(), T, CONV)                         \
+  L_##Name##A: LOAD_BODY(static_cast<uint32_t>(acc), T, CONV)
+#define STORE_BODY(ADDR, T)                                        \
+  {                                                                \
+    uint64_t ea = uint64_t{ADDR} + pc[3];                          \
     if (ea + sizeof(T) > mem_size) TRAP(TrapKind::kMemoryOutOfBounds); \
     T v = static_cast<T>(S(2).bits);                               \
     std::memcpy(mem + ea, &v, sizeof(T));                          \
     pc += 4;                                                       \
     NEXT();                                                        \
   }
+#define STORE(Name, T)                                             \
+  L_##Name: STORE_BODY(S(1).i32(), T)                              \
+  L_##Name##A: STORE_BODY(static_cast<uint32_t>(acc), T)
   LOAD(I32Load, uint32_t, v)
   LOAD(I64Load, uint64_t, v)
   LOAD(F32Load, uint32_t, v)
