@@ -33,10 +33,13 @@ constexpr size_t kMaxConsts = 32;
 struct AccTables {
   IOp variant[static_cast<size_t>(IOp::kCount)];
   IOp base[static_cast<size_t>(IOp::kCount)];
+  // Store -> its variant reading the stored value from the accumulator.
+  IOp value_variant[static_cast<size_t>(IOp::kCount)];
   bool sets_acc[static_cast<size_t>(IOp::kCount)] = {};
   AccTables() {
     for (size_t i = 0; i < static_cast<size_t>(IOp::kCount); ++i) {
       variant[i] = IOp::kCount;
+      value_variant[i] = IOp::kCount;
       base[i] = static_cast<IOp>(i);
     }
 #define IOP(Name)
@@ -45,6 +48,7 @@ struct AccTables {
   variant[static_cast<size_t>(IOp::k##Name)] = IOp::k##Name##A;            \
   base[static_cast<size_t>(IOp::k##Name##A)] = IOp::k##Name;
 #define IOP_SETS_ACC(Name) sets_acc[static_cast<size_t>(IOp::k##Name)] = true;
+#define IOP_STORE_V(Name) value_variant[static_cast<size_t>(IOp::k##Name)] = IOp::k##Name##V;
 #include "wasm/interp/iops.def"
 #undef IOP
     // An accumulator variant sets the accumulator exactly when its base op does.
@@ -229,7 +233,8 @@ class Compiler {
   void StoreOp(IOp op, uint32_t offset) {
     uint64_t v = SlotOf(H() - 1);
     uint64_t a = SlotOf(H() - 2);
-    IOp eff = WithAcc(op, a);
+    IOp vv = Acc().value_variant[static_cast<size_t>(op)];
+    IOp eff = vv != IOp::kCount && v >= PosSlot(0) && InAcc(v) ? vv : WithAcc(op, a);
     stack_.pop_back();
     stack_.pop_back();
     Emit(eff); Word(a); Word(v); Word(offset);

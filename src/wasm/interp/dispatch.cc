@@ -302,18 +302,19 @@ L_Return:
 #define LOAD(Name, T, CONV)                                        \
   L_##Name: LOAD_BODY(S(2).i32(), T, CONV)                         \
   L_##Name##A: LOAD_BODY(static_cast<uint32_t>(acc), T, CONV)
-#define STORE_BODY(ADDR, T)                                        \
+#define STORE_BODY(ADDR, VAL, T)                                      \
   {                                                                \
     uint64_t ea = uint64_t{ADDR} + pc[3];                          \
     if (ea + sizeof(T) > mem_size) TRAP(TrapKind::kMemoryOutOfBounds); \
-    T v = static_cast<T>(S(2).bits);                               \
+    T v = static_cast<T>(VAL);                                     \
     std::memcpy(mem + ea, &v, sizeof(T));                          \
     pc += 4;                                                       \
     NEXT();                                                        \
   }
 #define STORE(Name, T)                                             \
-  L_##Name: STORE_BODY(S(1).i32(), T)                              \
-  L_##Name##A: STORE_BODY(static_cast<uint32_t>(acc), T)
+  L_##Name: STORE_BODY(S(1).i32(), S(2).bits, T)                   \
+  L_##Name##A: STORE_BODY(static_cast<uint32_t>(acc), S(2).bits, T) \
+  L_##Name##V: STORE_BODY(S(1).i32(), acc, T)
   LOAD(I32Load, uint32_t, v)
   LOAD(I64Load, uint64_t, v)
   LOAD(F32Load, uint32_t, v)
