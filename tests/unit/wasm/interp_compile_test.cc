@@ -179,5 +179,49 @@ TEST_F(InterpCompile, AccumulatorNotUsedAcrossLoopHeader) {
   EXPECT_EQ((*c)[0].i32(), 0u);  // ((-5+5)<<3)-1 = -1, not zero
 }
 
+// Loads and stores take their address (A variants) or stored value (V variants) from the
+// accumulator when the previous instruction produced it; the bounds check still applies.
+TEST_F(InterpCompile, AccumulatorAddressAndStoredValue) {
+  Store store;
+  Instance* inst = Instantiate(store, R"((module
+    (memory 1)
+    ;; copy one byte: address from i32.add (A), value straight from the load (V)
+    (func (export "copy") (param i32 i32) (result i32)
+      local.get 1 i32.const 1 i32.add
+      local.get 0 i32.load8_u
+      i32.store8
+      local.get 1 i32.const 1 i32.add i32.load8_u)
+    ;; i64 value from an add stored at an address from a shift; read back as two halves
+    (func (export "wide") (param i32) (result i32 i32)
+      local.get 0 i32.const 3 i32.shl
+      local.get 0 i64.extend_i32_u i64.const 0x100000000 i64.add
+      i64.store offset=8
+      local.get 0 i32.const 3 i32.shl i32.load offset=8
+      local.get 0 i32.const 3 i32.shl i32.load offset=12)
+    (func (export "oob") (param i32) (result i32)
+      local.get 0 i32.const 1 i32.add i32.load)))");
+  ASSERT_NE(inst, nullptr);
+  Value setup[2];
+  Value w = Value::I32(12);  // writes 12 | 1<<32 at 12*8+8 = 104
+  auto wr = Invoke(store, inst->GetFunc("wide"), {&w, 1});
+  ASSERT_TRUE(wr.ok());
+  EXPECT_EQ((*wr)[0].i32(), 12u);
+  EXPECT_EQ((*wr)[1].i32(), 1u);
+  setup[0] = Value::I32(104);  // the byte 12 written above
+  setup[1] = Value::I32(200);  // copied to 201
+  auto c = Invoke(store, inst->GetFunc("copy"), {setup, 2});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ((*c)[0].i32(), 12u);
+  Value edge = Value::I32(65536 - 5);  // address 65532: the last in-bounds i32
+  auto ok = Invoke(store, inst->GetFunc("oob"), {&edge, 1});
+  EXPECT_TRUE(ok.ok());
+  edge = Value::I32(65536 - 4);
+  auto bad = Invoke(store, inst->GetFunc("oob"), {&edge, 1});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().kind, TrapKind::kMemoryOutOfBounds);
+  edge = Value::I32(0xFFFFFFFFu);  // address wraps to 0 in i32.add
+  EXPECT_TRUE(Invoke(store, inst->GetFunc("oob"), {&edge, 1}).ok());
+}
+
 }  // namespace
 }  // namespace weft::wasm
