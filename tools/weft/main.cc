@@ -1,4 +1,5 @@
 // weft: the command line. `weft run [OPTIONS] MODULE [ARGS...]`, or `weft MODULE [ARGS...]`.
+#include <csignal>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -29,6 +30,9 @@ void PrintUsage(FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A guest writing to a pipe whose reader is gone gets EPIPE from fd_write, as under
+  // wasmtime; the default SIGPIPE action would kill weft with the guest's output half done.
+  std::signal(SIGPIPE, SIG_IGN);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
     PrintUsage(stderr);

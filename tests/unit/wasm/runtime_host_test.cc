@@ -159,7 +159,9 @@ TEST(RuntimeHost, IncompatibleImportTypes) {
   for (const Case& c : cases) {
     auto r = linker.Instantiate(store, ParseWat(c.wat));
     EXPECT_EQ(r.ok(), c.ok) << c.wat;
-    if (!r.ok()) EXPECT_EQ(r.error().Message().rfind("incompatible import type", 0), size_t{0}) << c.wat;
+    if (!r.ok()) {
+      EXPECT_EQ(r.error().Message().rfind("incompatible import type", 0), size_t{0}) << c.wat;
+    }
   }
 }
 
