@@ -55,6 +55,9 @@ int RunWasi(const RunOptions& options, std::shared_ptr<const weft::wasm::Module>
 // Prints a trap to stderr the way wasmtime does (`Error: failed to run main module ...`,
 // the wasm backtrace, `wasm trap: ...`) and returns 134, the exit code for a trap.
 // `what` is the failing step, e.g. "failed to invoke `f`"; may be empty.
+// Parses one --invoke argument (decimal; i32 also accepts -2^31..2^32-1) as `type`.
+bool ParseValue(const std::string& text, weft::wasm::ValType type, weft::wasm::Value* out);
+
 int ReportTrap(const RunOptions& options, const weft::wasm::Trap& trap, const std::string& what);
 
 }  // namespace weft::cli

@@ -52,6 +52,13 @@ bool ReadFile(const std::string& path, std::vector<uint8_t>* out, std::string* e
   return true;
 }
 
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "Error: %s\n", message.c_str());
+  return 1;
+}
+
+}  // namespace
+
 // Parses one --invoke argument by the parameter's type.
 bool ParseValue(const std::string& text, ValType type, Value* out) {
   if (text.empty()) return false;
@@ -94,12 +101,6 @@ bool ParseValue(const std::string& text, ValType type, Value* out) {
   }
 }
 
-int Fail(const std::string& message) {
-  std::fprintf(stderr, "Error: %s\n", message.c_str());
-  return 1;
-}
-
-}  // namespace
 
 std::optional<RunOptions> ParseRunArgs(const std::vector<std::string>& argv, std::string* error) {
   RunOptions o;

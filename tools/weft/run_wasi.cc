@@ -31,47 +31,6 @@ int SetupError(const std::string& message) {
   return 1;
 }
 
-// --invoke arguments, decimal, typed by the export's parameters.
-bool ParseArg(const std::string& text, ValType type, Value* out) {
-  if (text.empty()) return false;
-  const char* s = text.c_str();
-  char* end = nullptr;
-  errno = 0;
-  switch (type) {
-    case ValType::kI32: {
-      long long v = std::strtoll(s, &end, 10);
-      if (*end || errno || v < INT32_MIN || v > UINT32_MAX) return false;
-      *out = Value::I32(static_cast<uint32_t>(v));
-      return true;
-    }
-    case ValType::kI64: {
-      if (text[0] == '-') {
-        long long v = std::strtoll(s, &end, 10);
-        if (*end || errno) return false;
-        *out = Value::I64(static_cast<uint64_t>(v));
-      } else {
-        unsigned long long v = std::strtoull(s, &end, 10);
-        if (*end || errno) return false;
-        *out = Value::I64(v);
-      }
-      return true;
-    }
-    case ValType::kF32: {
-      float v = std::strtof(s, &end);
-      if (*end) return false;
-      *out = Value::F32(v);
-      return true;
-    }
-    case ValType::kF64: {
-      double v = std::strtod(s, &end);
-      if (*end) return false;
-      *out = Value::F64(v);
-      return true;
-    }
-    default:
-      return false;
-  }
-}
 
 // The guest's exit status for a finished call, or the trap report.
 int Finish(const RunOptions& options, const Trap& trap, const std::string& what) {
@@ -155,7 +114,7 @@ int RunWasi(const RunOptions& options, std::shared_ptr<const weft::wasm::Module>
   }
   std::vector<Value> args(params.size());
   for (size_t k = 0; k < params.size(); ++k) {
-    if (!ParseArg(options.args[k], params[k], &args[k])) {
+    if (!ParseValue(options.args[k], params[k], &args[k])) {
       return SetupError("invalid argument " + std::to_string(k) + " for `" + name + "`: `" +
                         options.args[k] + "` is not a valid " +
                         weft::wasm::ValTypeName(params[k]));
