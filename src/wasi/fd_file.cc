@@ -20,22 +20,7 @@ namespace {
 using host::LastErr;
 using host::RetryEintr;
 
-// IoVec/ConstIoVec have struct iovec's layout, so guest buffers go to readv/writev
-// without a copy.
-static_assert(sizeof(IoVec) == sizeof(struct iovec));
-static_assert(offsetof(IoVec, data) == offsetof(struct iovec, iov_base));
-static_assert(offsetof(IoVec, len) == offsetof(struct iovec, iov_len));
-static_assert(sizeof(ConstIoVec) == sizeof(struct iovec));
-static_assert(offsetof(ConstIoVec, data) == offsetof(struct iovec, iov_base));
-static_assert(offsetof(ConstIoVec, len) == offsetof(struct iovec, iov_len));
-
-// The kernel refuses more than IOV_MAX buffers; a short transfer over the first
-// IOV_MAX is what a POSIX caller must handle anyway.
-template <class V>
-const struct iovec* AsIovecs(std::span<V> iovs, int* count) {
-  *count = iovs.size() > IOV_MAX ? IOV_MAX : static_cast<int>(iovs.size());
-  return reinterpret_cast<const struct iovec*>(iovs.data());
-}
+using host::AsIovecs;
 
 constexpr Filesize kMaxOffset = static_cast<Filesize>(INT64_MAX);
 

@@ -5,15 +5,36 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
 #include <time.h>
 
+#include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "weft/wasi/types.h"
 
 namespace weft::wasi::host {
+
+// IoVec/ConstIoVec have struct iovec's layout, so guest buffers go to readv/writev and
+// sendmsg/recvmsg without a copy.
+static_assert(sizeof(IoVec) == sizeof(struct iovec));
+static_assert(offsetof(IoVec, data) == offsetof(struct iovec, iov_base));
+static_assert(offsetof(IoVec, len) == offsetof(struct iovec, iov_len));
+static_assert(sizeof(ConstIoVec) == sizeof(struct iovec));
+static_assert(offsetof(ConstIoVec, data) == offsetof(struct iovec, iov_base));
+static_assert(offsetof(ConstIoVec, len) == offsetof(struct iovec, iov_len));
+
+// The buffers as struct iovecs. The kernel refuses more than IOV_MAX; a short transfer
+// over the first IOV_MAX is what a POSIX caller must handle anyway.
+template <class V>
+const struct iovec* AsIovecs(std::span<V> iovs, int* count) {
+  *count = iovs.size() > IOV_MAX ? IOV_MAX : static_cast<int>(iovs.size());
+  return reinterpret_cast<const struct iovec*>(iovs.data());
+}
 
 // Retries `fn` while it fails with EINTR (a signal must not surface as a guest errno).
 template <class F>

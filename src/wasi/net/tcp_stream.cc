@@ -21,23 +21,15 @@ namespace {
 using host::LastErr;
 using host::RetryEintr;
 
-// IoVec/ConstIoVec have struct iovec's layout (FdFile relies on it too), so guest
-// buffers go to sendmsg/recvmsg without a copy.
-static_assert(sizeof(IoVec) == sizeof(struct iovec));
-static_assert(offsetof(IoVec, data) == offsetof(struct iovec, iov_base));
-static_assert(offsetof(IoVec, len) == offsetof(struct iovec, iov_len));
-static_assert(sizeof(ConstIoVec) == sizeof(struct iovec));
-static_assert(offsetof(ConstIoVec, data) == offsetof(struct iovec, iov_base));
-static_assert(offsetof(ConstIoVec, len) == offsetof(struct iovec, iov_len));
-
 // A msghdr over the caller's buffers; more than IOV_MAX gives a short transfer, which a
 // socket caller must handle anyway.
 template <class V>
 struct msghdr MsgOver(std::span<V> iovs) {
   struct msghdr msg = {};
   // msg_iov is not const-qualified; sendmsg only reads through it.
-  msg.msg_iov = const_cast<struct iovec*>(reinterpret_cast<const struct iovec*>(iovs.data()));
-  msg.msg_iovlen = iovs.size() > IOV_MAX ? IOV_MAX : iovs.size();
+  int count = 0;
+  msg.msg_iov = const_cast<struct iovec*>(host::AsIovecs(iovs, &count));
+  msg.msg_iovlen = static_cast<size_t>(count);
   return msg;
 }
 
