@@ -73,10 +73,11 @@ Result<void> WaitReadable(Call& call, File& file) {
   if (type == Filetype::kRegularFile || type == Filetype::kDirectory) return {};
   PollSource src = file.GetPollSource(Interest::kRead);
   if (src.fd < 0) return {};
-  // Never wait where read(2) would not block: a non-blocking fd (EAGAIN) or one not
-  // open for reading (EBADF, e.g. fd_read on a stdout pipe).
-  int fl = fcntl(src.fd, F_GETFL);
-  if (fl < 0 || (fl & O_NONBLOCK) || (fl & O_ACCMODE) == O_WRONLY) return {};
+  // Never wait where the read would not block: a handle in non-blocking mode (EAGAIN).
+  // Ask the handle, not the poll fd: an in-process handle's poll fd is its own eventfd.
+  // (A host fd not open for reading has no read poll source, so it returned above.)
+  ErrnoOr<Fdflags> flags = file.GetFdflags();
+  if (!flags.ok() || (*flags & kFdflagNonblock)) return {};
   Ctx& ctx = call.ctx();
   // A fixed array: fd_read of a pipe or socket is a hot path and must not allocate.
   pollfd fds[2] = {{src.fd, static_cast<short>(src.events ? src.events : POLLIN), 0},

@@ -340,6 +340,22 @@ TEST_F(Preview1Test, FdWriteWithManyIovecs) {
   EXPECT_EQ(out_->Contents(), "abcdefghijklmnopqrstuvwxyzabcdefghijklmn");
 }
 
+// A channel end in non-blocking mode answers EAGAIN when empty, and does not wait:
+// the scheduler asks the handle's fdflags, not its poll fd (an internal eventfd).
+TEST_F(Preview1Test, FdReadNonblockingEmptyChannelIsEagain) {
+  auto [ours, theirs] = MakeChannel(16);
+  Fd fd = *ctx_->table().Push(Entry::For(theirs));
+  EXPECT_EQ(Errno_("fd_fdstat_set_flags", {fd, kFdflagNonblock}), 0u);
+  Put32(0, 100); Put32(4, 8);
+  EXPECT_EQ(Errno_("fd_read", {fd, 0, 1, 64}), E(Errno::kAgain));
+  const uint8_t hi[] = {'h', 'i'};
+  ConstIoVec v{hi, 2};
+  ASSERT_TRUE(ours->Write(std::span<const ConstIoVec>(&v, 1)).ok());
+  EXPECT_EQ(Errno_("fd_read", {fd, 0, 1, 64}), 0u);
+  EXPECT_EQ(Get32(64), 2u);
+  EXPECT_EQ(Str(100, 2), "hi");
+}
+
 TEST_F(Preview1Test, FdReadFromReadPipe) {
   Put32(0, 100); Put32(4, 3); Put32(8, 200); Put32(12, 10);
   EXPECT_EQ(Errno_("fd_read", {0, 0, 2, 64}), 0u);
