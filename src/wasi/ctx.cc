@@ -10,7 +10,6 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "weft/wasi/channel.h"
 #include "weft/wasi/pipe.h"
 #include "weft/wasi/stdio.h"
 #if WEFT_HOST_FS

@@ -30,16 +30,6 @@
 
 namespace weft::wasi {
 
-// Handles whose blocking calls can be woken from another thread. A ctx interrupting
-// its guest calls Interrupt() on every handle of its table that implements this.
-class Interruptible {
- public:
-  virtual ~Interruptible() = default;
-  // Wakes every call currently blocked in this handle; they return EINTR (a write that
-  // already moved bytes returns its short count). Later calls are not affected.
-  virtual void Interrupt() = 0;
-};
-
 namespace virt {
 struct ChannelCore;
 }  // namespace virt

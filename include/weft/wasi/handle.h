@@ -41,6 +41,18 @@ struct Readiness {
   Errno error = Errno::kSuccess;
 };
 
+// A handle whose calls can block inside the handle (not in a host syscall that poll(2)
+// covers) implements this too, so that another thread can wake them: Ctx::Interrupt()
+// calls Interrupt() on every handle of its table that implements it. Custom handle types
+// that block derive from it as Channel ends do.
+class Interruptible {
+ public:
+  virtual ~Interruptible() = default;
+  // Wakes every call currently blocked in this handle; they return EINTR (a write that
+  // already moved bytes returns its short count). Later calls are not affected.
+  virtual void Interrupt() = 0;
+};
+
 class Handle : public std::enable_shared_from_this<Handle> {
  public:
   virtual ~Handle() = default;
