@@ -8,6 +8,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <chrono>
 #include <thread>
 
 #include "example_util.h"
@@ -83,6 +84,12 @@ int main() {
     std::thread p([&, ctx = std::move(producer_ctx)]() mutable {
       producer_status = example::RunStart(module, std::move(ctx));
     });
+    // Start the consumer only once the producer has filled the pipe and had to wait
+    // for space, so that backpressure shows every run (not only when the scheduler
+    // happens to run the producer ahead). Bounded: 10 s at most.
+    for (int i = 0; i < 10000 && stats->waited.load() == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
     std::thread c([&, ctx = std::move(consumer_ctx)]() mutable {
       consumer_status = example::RunStart(module, std::move(ctx));
     });
