@@ -38,6 +38,10 @@ struct RunOptions {
 // guest. On error returns nullopt and writes the reason to *error.
 std::optional<RunOptions> ParseRunArgs(const std::vector<std::string>& argv, std::string* error);
 
+// Reads a whole module file (tools/weft/read_module.cc) with open/fstat/read. On failure
+// returns false with strerror's text in *error.
+bool ReadModuleFile(const std::string& path, std::vector<uint8_t>* out, std::string* error);
+
 // Runs a parsed `weft run`; returns the process exit code.
 int Run(const RunOptions& options);
 

@@ -8,8 +8,6 @@
 // The exit status is the last stage's (a shell without pipefail).
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <string>
 #include <thread>
@@ -37,14 +35,13 @@ struct Stage {
 };
 
 bool LoadModule(Stage& stage, std::string* error) {
-  std::ifstream in(stage.options.module_path, std::ios::binary);
-  if (!in) {
-    *error = "failed to read `" + stage.options.module_path + "`: " + std::strerror(errno);
+  std::vector<uint8_t> bytes;
+  std::string read_error;
+  if (!ReadModuleFile(stage.options.module_path, &bytes, &read_error)) {
+    *error = "failed to read `" + stage.options.module_path + "`: " + read_error;
     return false;
   }
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
-                             std::istreambuf_iterator<char>());
-  auto module = weft::wasm::DecodeModule(bytes);
+  auto module = weft::wasm::DecodeModule(std::move(bytes));
   if (!module.ok()) {
     *error = "failed to load `" + stage.options.module_path + "`: " + module.error().ToString();
     return false;

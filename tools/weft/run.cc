@@ -4,8 +4,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 
 #include "cli.h"
 #include "weft/wasm/runtime.h"
@@ -36,20 +34,6 @@ DirOption ParseDir(std::string spec) {
     d.guest = spec.substr(sep + 2);
   }
   return d;
-}
-
-bool ReadFile(const std::string& path, std::vector<uint8_t>* out, std::string* error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    *error = std::strerror(errno);
-    return false;
-  }
-  out->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  if (in.bad()) {
-    *error = std::strerror(errno);
-    return false;
-  }
-  return true;
 }
 
 int Fail(const std::string& message) {
@@ -193,9 +177,9 @@ int ReportTrap(const RunOptions& options, const Trap& trap, const std::string& w
 int Run(const RunOptions& options) {
   std::vector<uint8_t> bytes;
   std::string error;
-  if (!ReadFile(options.module_path, &bytes, &error))
+  if (!ReadModuleFile(options.module_path, &bytes, &error))
     return Fail("failed to read `" + options.module_path + "`: " + error);
-  auto decoded = weft::wasm::DecodeModule(bytes);
+  auto decoded = weft::wasm::DecodeModule(std::move(bytes));
   if (!decoded.ok())
     return Fail("failed to compile `" + options.module_path + "`: " + decoded.error().ToString());
   std::shared_ptr<const weft::wasm::Module> module = std::move(decoded).value();

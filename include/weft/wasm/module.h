@@ -135,5 +135,9 @@ struct DecodeOptions {
 // SIMD and exception handling are rejected with "... not supported yet".
 Result<std::shared_ptr<const Module>, Diag> DecodeModule(std::span<const uint8_t> bytes,
                                                          const DecodeOptions& options = {});
+// The same, taking ownership of `bytes` (they become Module::bytes) instead of copying
+// them: a large module is held once, not twice, while it is decoded.
+Result<std::shared_ptr<const Module>, Diag> DecodeModule(std::vector<uint8_t>&& bytes,
+                                                         const DecodeOptions& options = {});
 
 }  // namespace weft::wasm

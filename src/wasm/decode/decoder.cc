@@ -42,9 +42,9 @@ int SectionRank(uint8_t id) {
 
 class ModuleDecoder {
  public:
-  ModuleDecoder(std::span<const uint8_t> bytes, const DecodeOptions& options)
+  ModuleDecoder(std::vector<uint8_t> bytes, const DecodeOptions& options)
       : options_(options), module_(std::make_shared<Module>()) {
-    module_->bytes.assign(bytes.begin(), bytes.end());
+    module_->bytes = std::move(bytes);
     r_ = Reader(module_->bytes);
   }
 
@@ -645,7 +645,13 @@ Result<std::shared_ptr<const Module>, Diag> ModuleDecoder::Decode() {
 
 Result<std::shared_ptr<const Module>, Diag> DecodeModule(std::span<const uint8_t> bytes,
                                                          const DecodeOptions& options) {
-  ModuleDecoder d(bytes, options);
+  ModuleDecoder d(std::vector<uint8_t>(bytes.begin(), bytes.end()), options);
+  return d.Decode();
+}
+
+Result<std::shared_ptr<const Module>, Diag> DecodeModule(std::vector<uint8_t>&& bytes,
+                                                         const DecodeOptions& options) {
+  ModuleDecoder d(std::move(bytes), options);
   return d.Decode();
 }
 

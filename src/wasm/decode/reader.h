@@ -98,6 +98,8 @@ class Reader {
     pos_ += n;
     return s;
   }
+  // Advances by `n` bytes the caller has checked are there (n <= remaining()).
+  void Advance(size_t n) { pos_ += n; }
   Result<void, Diag> Skip(size_t n) {
     if (n > remaining()) return Err(Error("unexpected end"));
     pos_ += n;

@@ -14,7 +14,7 @@ namespace {
 
 constexpr ValType kUnknown = static_cast<ValType>(0);
 
-ValType Vt(char c) {
+constexpr ValType Vt(char c) {
   switch (c) {
     case 'i': return ValType::kI32;
     case 'I': return ValType::kI64;
@@ -26,7 +26,7 @@ ValType Vt(char c) {
 
 // Signature of a simple numeric/conversion instruction, as "params>result" letters
 // (i=i32 I=i64 f=f32 F=f64), or nullptr when `op` is not a simple numeric one.
-const char* NumericSig(uint16_t op) {
+constexpr const char* NumericSig(uint16_t op) {
   if (op == 0x45) return "i>i";
   if (op >= 0x46 && op <= 0x4F) return "ii>i";
   if (op == 0x50) return "I>i";
@@ -67,6 +67,55 @@ const char* NumericSig(uint16_t op) {
   }
   return nullptr;
 }
+
+// The one-byte numeric instructions' signatures decoded once, at compile time:
+// n_params 0 means "not a simple numeric instruction".
+struct NumericType {
+  uint8_t n_params = 0;
+  ValType params[2] = {kUnknown, kUnknown};
+  ValType result = kUnknown;
+};
+struct NumericTable {
+  NumericType ops[256];
+};
+constexpr NumericTable MakeNumericTable() {
+  NumericTable t;
+  for (int op = 0; op < 256; ++op) {
+    const char* sig = NumericSig(static_cast<uint16_t>(op));
+    if (sig == nullptr) continue;
+    NumericType& n = t.ops[op];
+    int k = 0;
+    for (; sig[k] != '>'; ++k) n.params[k] = Vt(sig[k]);
+    n.n_params = static_cast<uint8_t>(k);
+    n.result = Vt(sig[k + 1]);
+  }
+  return t;
+}
+constexpr NumericTable kNumeric = MakeNumericTable();
+
+// The operand stack of value types: a vector whose push is one compare and one store
+// (std::vector::push_back was not inlined into the large instruction switch).
+class TypeStack {
+ public:
+  TypeStack() : data_(64) {}
+  size_t size() const { return size_; }
+  [[gnu::always_inline]] void push_back(ValType t) {
+    if (size_ == data_.size()) [[unlikely]] Grow();
+    data_[size_++] = t;
+  }
+  ValType back() const { return data_[size_ - 1]; }
+  void pop_back() { --size_; }
+  void resize(size_t n) {
+    while (n > data_.size()) Grow();
+    for (size_t i = size_; i < n; ++i) data_[i] = kUnknown;
+    size_ = n;
+  }
+
+ private:
+  [[gnu::noinline]] void Grow() { data_.resize(data_.size() * 2); }
+  std::vector<ValType> data_;
+  size_t size_ = 0;
+};
 
 // Loads (0x28-0x35) and stores (0x36-0x3E): value type and log2 of the natural alignment.
 struct MemOp {
@@ -109,16 +158,69 @@ class BodyDecoder {
   Result<void, Diag> Run(const FuncType* func_type, const std::vector<LocalRun>* locals);
 
  private:
+  // ---- reading: a malformed binary stops decoding. The helpers return false after
+  // storing the error in error_, so the per-instruction path carries a bool rather than
+  // a Result (whose Diag holds a std::string) through every call. ----
+  [[gnu::noinline, gnu::cold]] bool Malformed(size_t offset, const char* message) {
+    error_ = Diag{offset, message};
+    return false;
+  }
+  template <class T, class U>
+  bool Take(Result<T, Diag>&& r, U* out) {
+    if (!r.ok()) [[unlikely]] {
+      error_ = std::move(r).error();
+      return false;
+    }
+    *out = std::move(r).value();
+    return true;
+  }
+  [[gnu::always_inline]] bool Byte(uint8_t* out) {
+    if (r_.at_end()) [[unlikely]] return Malformed(r_.offset(), "unexpected end");
+    *out = *r_.data();
+    r_.Advance(1);
+    return true;
+  }
+  // LEB128s: the one-byte form inline, anything longer through Reader's checked path.
+  [[gnu::always_inline]] bool U32(uint32_t* out) {
+    if (!r_.at_end() && *r_.data() < 0x80) [[likely]] {
+      *out = *r_.data();
+      r_.Advance(1);
+      return true;
+    }
+    return Take(r_.ReadU32(), out);
+  }
+  [[gnu::always_inline]] bool SkipS32() {
+    if (!r_.at_end() && *r_.data() < 0x80) [[likely]] {
+      r_.Advance(1);
+      return true;
+    }
+    int32_t ignored;
+    return Take(r_.ReadS32(), &ignored);
+  }
+  [[gnu::always_inline]] bool SkipS64() {
+    if (!r_.at_end() && *r_.data() < 0x80) [[likely]] {
+      r_.Advance(1);
+      return true;
+    }
+    int64_t ignored;
+    return Take(r_.ReadS64(), &ignored);
+  }
+  [[gnu::always_inline]] bool SkipBytes(size_t n) {
+    if (r_.remaining() < n) [[unlikely]] return Malformed(r_.offset(), "unexpected end");
+    r_.Advance(n);
+    return true;
+  }
+
   // ---- validation helpers: all are no-ops once the body is known to be invalid ----
   void Fail(std::string msg) {
     if (!valid_) return;
     valid_ = false;
     if (!invalid_->has_value()) *invalid_ = Diag{op_offset_, std::move(msg)};
   }
-  void Push(ValType t) {
+  [[gnu::always_inline]] void Push(ValType t) {
     if (valid_) stack_.push_back(t);
   }
-  ValType Pop() {
+  [[gnu::always_inline]] ValType Pop() {
     if (!valid_) return kUnknown;
     Frame& f = ctrl_.back();
     if (stack_.size() == f.height) {
@@ -129,7 +231,7 @@ class BodyDecoder {
     stack_.pop_back();
     return t;
   }
-  ValType Pop(ValType expect) {
+  [[gnu::always_inline]] ValType Pop(ValType expect) {
     ValType t = Pop();
     if (valid_ && t != expect && t != kUnknown && expect != kUnknown) Fail("type mismatch");
     return t;
@@ -154,12 +256,12 @@ class BodyDecoder {
     return f.kind == BlockKind::kLoop ? Params(f.type) : Results(f.type);
   }
 
-  Result<void, Diag> PushCtrl(BlockKind kind, BlockType bt) {
+  bool PushCtrl(BlockKind kind, BlockType bt) {
     if (ctrl_.size() >= ctx_.options->max_nesting_depth + 1u)
-      return Err(Diag{op_offset_, "nesting depth too large"});
+      return Malformed(op_offset_, "nesting depth too large");
     ctrl_.push_back(Frame{kind, bt, static_cast<uint32_t>(stack_.size()), false});
     if (valid_) PushVals(Params(bt));
-    return {};
+    return true;
   }
   // Pops the frame (always) after checking its results (when still valid).
   Frame PopCtrl() {
@@ -209,20 +311,23 @@ class BodyDecoder {
     return true;
   }
 
-  Result<BlockType, Diag> ReadBlockType();
-  Result<uint32_t, Diag> ReadMemArg(uint32_t max_align);
-  Result<void, Diag> ZeroByte() {
-    WEFT_TRY_ASSIGN(uint8_t b, r_.ReadByte());
-    if (b != 0) return Err(Diag{r_.offset() - 1, "zero byte expected"});
-    return {};
+  bool ReadBlockType(BlockType* bt);
+  bool ReadMemArg(uint32_t max_align);
+  bool ZeroByte() {
+    uint8_t b;
+    if (!Byte(&b)) return false;
+    if (b != 0) return Malformed(r_.offset() - 1, "zero byte expected");
+    return true;
   }
-  Result<void, Diag> Instruction(uint8_t byte);
-  Result<void, Diag> PrefixedFC();
+  bool Instruction(uint8_t byte);
+  bool PrefixedFC();
+  [[gnu::always_inline]] bool FastInstruction(uint8_t byte);
 
   Reader& r_;
   const BodyContext& ctx_;
   const Module& m_;
   std::optional<Diag>* invalid_;
+  Diag error_;  // the malformed-binary error, once a read helper has returned false
   bool valid_;
   size_t op_offset_ = 0;
   const FuncType* func_type_ = nullptr;
@@ -233,6 +338,7 @@ class BodyDecoder {
     ValType type;
   };
   ValType LocalType(uint32_t x) const {
+    if (x < flat_locals_.size()) return flat_locals_[x];
     const auto& params = func_type_->params;
     if (x < params.size()) return params[x];
     auto it = std::upper_bound(local_runs_.begin(), local_runs_.end(), uint64_t{x},
@@ -240,41 +346,49 @@ class BodyDecoder {
     return it == local_runs_.end() ? kUnknown : it->type;
   }
   std::vector<LocalRunEnd> local_runs_;
-  std::vector<ValType> stack_;
+  // The types of the first kMaxFlatLocals locals (params included), one per index.
+  static constexpr uint64_t kMaxFlatLocals = 512;
+  std::vector<ValType> flat_locals_;
+  TypeStack stack_;
   std::vector<Frame> ctrl_;
 };
 
-Result<BlockType, Diag> BodyDecoder::ReadBlockType() {
-  WEFT_TRY_ASSIGN(uint8_t b, r_.PeekByte());
-  BlockType bt;
+bool BodyDecoder::ReadBlockType(BlockType* out) {
+  if (r_.at_end()) return Malformed(r_.offset(), "unexpected end");
+  const uint8_t b = *r_.data();
+  BlockType& bt = *out;
+  bt = BlockType{};
   if (b == 0x40) {
-    (void)r_.ReadByte();
-    return bt;
+    r_.Advance(1);
+    return true;
   }
   if (b == 0x7F || b == 0x7E || b == 0x7D || b == 0x7C || b == 0x70 || b == 0x6F) {
-    (void)r_.ReadByte();
+    r_.Advance(1);
     bt.kind = 1;
     bt.single = static_cast<ValType>(b);
-    return bt;
+    return true;
   }
-  if (b == 0x7B) return Err(r_.Error("SIMD (v128) not supported yet"));
+  if (b == 0x7B) return Malformed(r_.offset(), "SIMD (v128) not supported yet");
   size_t at = r_.offset();
-  WEFT_TRY_ASSIGN(int64_t idx, r_.ReadS33());
-  if (idx < 0) return Err(Diag{at, "malformed block type"});
+  int64_t idx;
+  if (!Take(r_.ReadS33(), &idx)) return false;
+  if (idx < 0) return Malformed(at, "malformed block type");
   bt.kind = 2;
   bt.type_index = static_cast<uint32_t>(idx);
   if (static_cast<uint64_t>(idx) >= m_.types.size()) {
     Fail("unknown type " + std::to_string(idx));
     bt.kind = 0;  // keep going for syntax
   }
-  return bt;
+  return true;
 }
 
-Result<uint32_t, Diag> BodyDecoder::ReadMemArg(uint32_t max_align) {
-  WEFT_TRY_ASSIGN(uint32_t align, r_.ReadU32());
-  WEFT_TRY(r_.ReadU32());  // offset
+bool BodyDecoder::ReadMemArg(uint32_t max_align) {
+  uint32_t align;
+  if (!U32(&align)) return false;
+  uint32_t offset;
+  if (!U32(&offset)) return false;
   if (CheckMemory(0) && align > max_align) Fail("alignment must not be larger than natural");
-  return align;
+  return true;
 }
 
 Result<void, Diag> BodyDecoder::Run(const FuncType* func_type,
@@ -284,52 +398,117 @@ Result<void, Diag> BodyDecoder::Run(const FuncType* func_type,
     valid_ = false;
   } else {
     uint64_t end = func_type->params.size();
+    flat_locals_.assign(func_type->params.begin(), func_type->params.end());
     for (const LocalRun& run : *locals) {
       if (run.count == 0) continue;
       end += run.count;
       local_runs_.push_back(LocalRunEnd{end, run.type});
+      if (flat_locals_.size() < kMaxFlatLocals)
+        flat_locals_.resize(std::min(end, kMaxFlatLocals), run.type);
     }
   }
   BlockType fbt;
-  stack_.reserve(64);
   ctrl_.reserve(16);
   ctrl_.push_back(Frame{BlockKind::kFunc, fbt, 0, false});
   while (!ctrl_.empty()) {
     op_offset_ = r_.offset();
-    WEFT_TRY_ASSIGN(uint8_t byte, r_.ReadByte());
-    WEFT_TRY(Instruction(byte));
+    uint8_t byte;
+    if (!Byte(&byte)) return Err(std::move(error_));
+    if (valid_ && FastInstruction(byte)) continue;
+    if (!Instruction(byte)) return Err(std::move(error_));
   }
   return {};
 }
 
-Result<void, Diag> BodyDecoder::Instruction(uint8_t byte) {
+// The most frequent instructions with one-byte immediates, checked inline in Run's loop;
+// anything unusual (a longer LEB128, an unknown index, an invalid body) returns false
+// before consuming anything and goes through Instruction(). Must type-check exactly as
+// Instruction() does.
+bool BodyDecoder::FastInstruction(uint8_t byte) {
+  const uint8_t* p = r_.data();
+  const size_t left = r_.remaining();
+  if (const NumericType& n = kNumeric.ops[byte]; n.n_params != 0) {
+    if (n.n_params == 2) Pop(n.params[1]);
+    Pop(n.params[0]);
+    Push(n.result);
+    return true;
+  }
+  switch (byte) {
+    case 0x20: case 0x21: case 0x22: {  // local.get/set/tee
+      if (left < 1 || p[0] >= 0x80 || p[0] >= flat_locals_.size()) return false;
+      ValType t = flat_locals_[p[0]];
+      r_.Advance(1);
+      if (byte == 0x20) {
+        Push(t);
+      } else {
+        Pop(t);
+        if (byte == 0x22) Push(t);
+      }
+      return true;
+    }
+    case 0x41:  // i32.const
+      if (left < 1 || p[0] >= 0x80) return false;
+      r_.Advance(1);
+      Push(ValType::kI32);
+      return true;
+    case 0x10: {  // call
+      if (left < 1 || p[0] >= 0x80 || p[0] >= m_.func_types.size()) return false;
+      r_.Advance(1);
+      const FuncType& ft = m_.FuncTypeOf(p[0]);
+      PopVals(ft.params);
+      PushVals(ft.results);
+      return true;
+    }
+    default:
+      break;
+  }
+  if (byte >= 0x28 && byte <= 0x3E) {  // loads and stores
+    if (left < 2 || p[0] >= 0x80 || p[1] >= 0x80 || m_.memories.empty()) return false;
+    MemOp mo = MemOpInfo(byte);
+    if (p[0] > mo.max_align) return false;
+    r_.Advance(2);
+    if (mo.is_store) {
+      Pop(mo.type);
+      Pop(ValType::kI32);
+    } else {
+      Pop(ValType::kI32);
+      Push(mo.type);
+    }
+    return true;
+  }
+  return false;
+}
+
+bool BodyDecoder::Instruction(uint8_t byte) {
   switch (byte) {
     case 0x00:  // unreachable
       SetUnreachable();
-      return {};
+      return true;
     case 0x01:  // nop
-      return {};
+      return true;
     case 0x02:
     case 0x03: {  // block, loop
-      WEFT_TRY_ASSIGN(BlockType bt, ReadBlockType());
+      BlockType bt;
+      if (!ReadBlockType(&bt)) return false;
       if (valid_) PopVals(Params(bt));
       return PushCtrl(byte == 0x02 ? BlockKind::kBlock : BlockKind::kLoop, bt);
     }
     case 0x04: {  // if
-      WEFT_TRY_ASSIGN(BlockType bt, ReadBlockType());
+      BlockType bt;
+      if (!ReadBlockType(&bt)) return false;
       Pop(ValType::kI32);
       if (valid_) PopVals(Params(bt));
       return PushCtrl(BlockKind::kIf, bt);
     }
     case 0x05: {  // else
-      if (ctrl_.back().kind != BlockKind::kIf) return Err(Diag{op_offset_, "END opcode expected"});
+      if (ctrl_.back().kind != BlockKind::kIf) return Malformed(op_offset_, "END opcode expected");
       Frame f = PopCtrl();
       ctrl_.push_back(Frame{BlockKind::kElse, f.type, static_cast<uint32_t>(stack_.size()), false});
       if (valid_) {
         ctrl_.back().height = static_cast<uint32_t>(stack_.size());
         PushVals(Params(f.type));
       }
-      return {};
+      return true;
     }
     case 0x0B: {  // end
       if (ctrl_.size() == 1) {
@@ -339,7 +518,7 @@ Result<void, Diag> BodyDecoder::Instruction(uint8_t byte) {
           if (valid_ && stack_.size() != ctrl_.back().height) Fail("type mismatch");
         }
         ctrl_.pop_back();
-        return {};
+        return true;
       }
       Frame f = PopCtrl();
       if (f.kind == BlockKind::kIf && valid_) {
@@ -349,19 +528,21 @@ Result<void, Diag> BodyDecoder::Instruction(uint8_t byte) {
         if (!std::equal(p.begin(), p.end(), res.begin(), res.end())) Fail("type mismatch");
       }
       if (valid_) PushVals(Results(f.type));
-      return {};
+      return true;
     }
     case 0x0C: {  // br
-      WEFT_TRY_ASSIGN(uint32_t l, r_.ReadU32());
+      uint32_t l;
+      if (!U32(&l)) return false;
       if (valid_ && CheckLabel(l)) {
         if (ctrl_.size() - 1 == l) PopVals(func_type_->results);
         else PopVals(LabelTypes(LabelFrame(l)));
       }
       SetUnreachable();
-      return {};
+      return true;
     }
     case 0x0D: {  // br_if
-      WEFT_TRY_ASSIGN(uint32_t l, r_.ReadU32());
+      uint32_t l;
+      if (!U32(&l)) return false;
       Pop(ValType::kI32);
       if (valid_ && CheckLabel(l)) {
         auto types = ctrl_.size() - 1 == l ? std::span<const ValType>(func_type_->results)
@@ -369,114 +550,122 @@ Result<void, Diag> BodyDecoder::Instruction(uint8_t byte) {
         PopVals(types);
         PushVals(types);
       }
-      return {};
+      return true;
     }
     case 0x0E: {  // br_table
-      WEFT_TRY_ASSIGN(uint32_t n, r_.ReadCount(1));
+      uint32_t n;
+      if (!Take(r_.ReadCount(1), &n)) return false;
       std::vector<uint32_t> labels(n);
       for (uint32_t i = 0; i < n; ++i) {
-        WEFT_TRY_ASSIGN(labels[i], r_.ReadU32());
+        if (!U32(&labels[i])) return false;
       }
-      WEFT_TRY_ASSIGN(uint32_t def, r_.ReadU32());
+      uint32_t def;
+      if (!U32(&def)) return false;
       Pop(ValType::kI32);
-      if (!valid_ || !CheckLabel(def)) return {};
+      if (!valid_ || !CheckLabel(def)) return true;
       auto types_of = [&](uint32_t l) {
         return ctrl_.size() - 1 == l ? std::span<const ValType>(func_type_->results)
                                      : LabelTypes(LabelFrame(l));
       };
       size_t arity = types_of(def).size();
       for (uint32_t l : labels) {
-        if (!CheckLabel(l)) return {};
+        if (!CheckLabel(l)) return true;
         auto types = types_of(l);
         if (types.size() != arity) {
           Fail("type mismatch");
-          return {};
+          return true;
         }
         // push_vals(pop_vals(types)): keep what was actually on the stack.
         std::vector<ValType> popped(types.size());
         for (size_t i = types.size(); i-- > 0;) popped[i] = Pop(types[i]);
         for (ValType t : popped) Push(t);
-        if (!valid_) return {};
+        if (!valid_) return true;
       }
       PopVals(types_of(def));
       SetUnreachable();
-      return {};
+      return true;
     }
     case 0x0F:  // return
       if (valid_) PopVals(func_type_->results);
       SetUnreachable();
-      return {};
+      return true;
     case 0x10: {  // call
-      WEFT_TRY_ASSIGN(uint32_t f, r_.ReadU32());
+      uint32_t f;
+      if (!U32(&f)) return false;
       if (valid_ && CheckFunc(f)) {
         const FuncType& ft = m_.FuncTypeOf(f);
         PopVals(ft.params);
         PushVals(ft.results);
       }
-      return {};
+      return true;
     }
     case 0x11: {  // call_indirect typeidx tableidx
-      WEFT_TRY_ASSIGN(uint32_t ti, r_.ReadU32());
-      WEFT_TRY_ASSIGN(uint32_t table, r_.ReadU32());
-      if (!valid_ || !CheckTable(table)) return {};
+      uint32_t ti;
+      if (!U32(&ti)) return false;
+      uint32_t table;
+      if (!U32(&table)) return false;
+      if (!valid_ || !CheckTable(table)) return true;
       if (m_.tables[table].elem != ValType::kFuncRef) {
         Fail("type mismatch");
-        return {};
+        return true;
       }
       if (ti >= m_.types.size()) {
         Fail("unknown type " + std::to_string(ti));
-        return {};
+        return true;
       }
       Pop(ValType::kI32);
       PopVals(m_.types[ti].params);
       PushVals(m_.types[ti].results);
-      return {};
+      return true;
     }
     case 0x06: case 0x07: case 0x08: case 0x09: case 0x18: case 0x19:
-      return Err(Diag{op_offset_, "exception handling not supported yet"});
+      return Malformed(op_offset_, "exception handling not supported yet");
     case 0x1A:  // drop
       Pop();
-      return {};
+      return true;
     case 0x1B: {  // select
       Pop(ValType::kI32);
       ValType t1 = Pop();
       ValType t2 = Pop();
-      if (!valid_) return {};
+      if (!valid_) return true;
       if (IsRefType(t1) || IsRefType(t2) || t1 == ValType::kV128 || t2 == ValType::kV128) {
         Fail("type mismatch");
-        return {};
+        return true;
       }
       if (t1 != kUnknown && t2 != kUnknown && t1 != t2) {
         Fail("type mismatch");
-        return {};
+        return true;
       }
       Push(t1 == kUnknown ? t2 : t1);
-      return {};
+      return true;
     }
     case 0x1C: {  // select t*
-      WEFT_TRY_ASSIGN(uint32_t n, r_.ReadCount(1));
+      uint32_t n;
+      if (!Take(r_.ReadCount(1), &n)) return false;
       std::vector<ValType> ts;
       for (uint32_t i = 0; i < n; ++i) {
-        WEFT_TRY_ASSIGN(ValType t, ReadValType(r_));
+        ValType t;
+        if (!Take(ReadValType(r_), &t)) return false;
         ts.push_back(t);
       }
       if (n != 1) {
         Fail("invalid result arity");
-        return {};
+        return true;
       }
       Pop(ValType::kI32);
       Pop(ts[0]);
       Pop(ts[0]);
       Push(ts[0]);
-      return {};
+      return true;
     }
     case 0x20: case 0x21: case 0x22: {  // local.get/set/tee
-      WEFT_TRY_ASSIGN(uint32_t x, r_.ReadU32());
-      if (!valid_) return {};
+      uint32_t x;
+      if (!U32(&x)) return false;
+      if (!valid_) return true;
       ValType t = LocalType(x);
       if (t == kUnknown) {
         Fail("unknown local " + std::to_string(x));
-        return {};
+        return true;
       }
       if (byte == 0x20) {
         Push(t);
@@ -484,14 +673,15 @@ Result<void, Diag> BodyDecoder::Instruction(uint8_t byte) {
         Pop(t);
         if (byte == 0x22) Push(t);
       }
-      return {};
+      return true;
     }
     case 0x23: case 0x24: {  // global.get/set
-      WEFT_TRY_ASSIGN(uint32_t x, r_.ReadU32());
-      if (!valid_) return {};
+      uint32_t x;
+      if (!U32(&x)) return false;
+      if (!valid_) return true;
       if (x >= m_.global_types.size()) {
         Fail("unknown global " + std::to_string(x));
-        return {};
+        return true;
       }
       const GlobalType& g = m_.global_types[x];
       if (byte == 0x23) {
@@ -499,15 +689,16 @@ Result<void, Diag> BodyDecoder::Instruction(uint8_t byte) {
       } else {
         if (!g.is_mutable) {
           Fail("global is immutable");
-          return {};
+          return true;
         }
         Pop(g.type);
       }
-      return {};
+      return true;
     }
     case 0x25: case 0x26: {  // table.get/set
-      WEFT_TRY_ASSIGN(uint32_t x, r_.ReadU32());
-      if (!valid_ || !CheckTable(x)) return {};
+      uint32_t x;
+      if (!U32(&x)) return false;
+      if (!valid_ || !CheckTable(x)) return true;
       ValType t = m_.tables[x].elem;
       if (byte == 0x25) {
         Pop(ValType::kI32);
@@ -516,64 +707,66 @@ Result<void, Diag> BodyDecoder::Instruction(uint8_t byte) {
         Pop(t);
         Pop(ValType::kI32);
       }
-      return {};
+      return true;
     }
     case 0x3F: case 0x40: {  // memory.size / memory.grow
-      WEFT_TRY(ZeroByte());
-      if (!valid_ || !CheckMemory(0)) return {};
+      if (!ZeroByte()) return false;
+      if (!valid_ || !CheckMemory(0)) return true;
       if (byte == 0x40) Pop(ValType::kI32);
       Push(ValType::kI32);
-      return {};
+      return true;
     }
     case 0x41:
-      WEFT_TRY(r_.ReadS32());
+      if (!SkipS32()) return false;
       Push(ValType::kI32);
-      return {};
+      return true;
     case 0x42:
-      WEFT_TRY(r_.ReadS64());
+      if (!SkipS64()) return false;
       Push(ValType::kI64);
-      return {};
+      return true;
     case 0x43:
-      WEFT_TRY(r_.ReadF32Bits());
+      if (!SkipBytes(4)) return false;
       Push(ValType::kF32);
-      return {};
+      return true;
     case 0x44:
-      WEFT_TRY(r_.ReadF64Bits());
+      if (!SkipBytes(8)) return false;
       Push(ValType::kF64);
-      return {};
+      return true;
     case 0xD0: {  // ref.null t
-      WEFT_TRY_ASSIGN(ValType t, ReadRefType(r_));
+      ValType t;
+      if (!Take(ReadRefType(r_), &t)) return false;
       Push(t);
-      return {};
+      return true;
     }
     case 0xD1: {  // ref.is_null
       ValType t = Pop();
       if (valid_ && t != kUnknown && !IsRefType(t)) Fail("type mismatch");
       Push(ValType::kI32);
-      return {};
+      return true;
     }
     case 0xD2: {  // ref.func x
-      WEFT_TRY_ASSIGN(uint32_t x, r_.ReadU32());
-      if (!valid_ || !CheckFunc(x)) return {};
+      uint32_t x;
+      if (!U32(&x)) return false;
+      if (!valid_ || !CheckFunc(x)) return true;
       if (ctx_.declared_refs == nullptr || x >= ctx_.declared_refs->size() ||
           !(*ctx_.declared_refs)[x]) {
         Fail("undeclared function reference");
-        return {};
+        return true;
       }
       Push(ValType::kFuncRef);
-      return {};
+      return true;
     }
     case 0xFC:
       return PrefixedFC();
     case 0xFD:
-      return Err(Diag{op_offset_, "SIMD (v128) not supported yet"});
+      return Malformed(op_offset_, "SIMD (v128) not supported yet");
     default:
       break;
   }
   if (byte >= 0x28 && byte <= 0x3E) {
     MemOp mo = MemOpInfo(byte);
-    WEFT_TRY(ReadMemArg(mo.max_align));
-    if (!valid_) return {};
+    if (!ReadMemArg(mo.max_align)) return false;
+    if (!valid_) return true;
     if (mo.is_store) {
       Pop(mo.type);
       Pop(ValType::kI32);
@@ -581,26 +774,22 @@ Result<void, Diag> BodyDecoder::Instruction(uint8_t byte) {
       Pop(ValType::kI32);
       Push(mo.type);
     }
-    return {};
+    return true;
   }
-  if (const char* sig = NumericSig(byte)) {
-    if (!valid_) return {};
-    // "ab>r": pop b then a, push r.
-    const char* gt = sig;
-    while (*gt != '>') ++gt;
-    for (const char* p = gt; p-- > sig;) Pop(Vt(*p));
-    Push(Vt(gt[1]));
-    return {};
+  if (const NumericType& n = kNumeric.ops[byte]; n.n_params != 0) {
+    if (!valid_) return true;
+    if (n.n_params == 2) Pop(n.params[1]);
+    Pop(n.params[0]);
+    Push(n.result);
+    return true;
   }
-  return Err(Diag{op_offset_, "illegal opcode"});
+  return Malformed(op_offset_, "illegal opcode");
 }
 
-Result<void, Diag> BodyDecoder::PrefixedFC() {
-  WEFT_TRY_ASSIGN(uint32_t sub, r_.ReadU32());
-  auto need_data_count = [&]() -> Result<void, Diag> {
-    ctx_.uses_data_index = true;
-    return {};
-  };
+bool BodyDecoder::PrefixedFC() {
+  uint32_t sub;
+  if (!U32(&sub)) return false;
+  auto need_data_count = [&]() { ctx_.uses_data_index = true; };
   auto check_data = [&](uint32_t x) {
     if (x >= m_.data_count.value_or(0)) {
       Fail("unknown data segment " + std::to_string(x));
@@ -617,70 +806,78 @@ Result<void, Diag> BodyDecoder::PrefixedFC() {
   };
   switch (sub) {
     case 8: {  // memory.init dataidx 0x00
-      WEFT_TRY(need_data_count());
-      WEFT_TRY_ASSIGN(uint32_t x, r_.ReadU32());
-      WEFT_TRY(ZeroByte());
-      if (!valid_ || !CheckMemory(0) || !check_data(x)) return {};
+      need_data_count();
+      uint32_t x;
+      if (!U32(&x)) return false;
+      if (!ZeroByte()) return false;
+      if (!valid_ || !CheckMemory(0) || !check_data(x)) return true;
       Pop(ValType::kI32);
       Pop(ValType::kI32);
       Pop(ValType::kI32);
-      return {};
+      return true;
     }
     case 9: {  // data.drop
-      WEFT_TRY(need_data_count());
-      WEFT_TRY_ASSIGN(uint32_t x, r_.ReadU32());
+      need_data_count();
+      uint32_t x;
+      if (!U32(&x)) return false;
       if (valid_) check_data(x);
-      return {};
+      return true;
     }
     case 10:  // memory.copy 0x00 0x00
-      WEFT_TRY(ZeroByte());
-      WEFT_TRY(ZeroByte());
-      if (!valid_ || !CheckMemory(0)) return {};
+      if (!ZeroByte()) return false;
+      if (!ZeroByte()) return false;
+      if (!valid_ || !CheckMemory(0)) return true;
       Pop(ValType::kI32);
       Pop(ValType::kI32);
       Pop(ValType::kI32);
-      return {};
+      return true;
     case 11:  // memory.fill 0x00
-      WEFT_TRY(ZeroByte());
-      if (!valid_ || !CheckMemory(0)) return {};
+      if (!ZeroByte()) return false;
+      if (!valid_ || !CheckMemory(0)) return true;
       Pop(ValType::kI32);
       Pop(ValType::kI32);
       Pop(ValType::kI32);
-      return {};
+      return true;
     case 12: {  // table.init elemidx tableidx
-      WEFT_TRY_ASSIGN(uint32_t e, r_.ReadU32());
-      WEFT_TRY_ASSIGN(uint32_t t, r_.ReadU32());
-      if (!valid_ || !CheckTable(t) || !check_elem(e)) return {};
+      uint32_t e;
+      if (!U32(&e)) return false;
+      uint32_t t;
+      if (!U32(&t)) return false;
+      if (!valid_ || !CheckTable(t) || !check_elem(e)) return true;
       if (m_.elems.size() > e && m_.elems[e].type != m_.tables[t].elem) {
         Fail("type mismatch");
-        return {};
+        return true;
       }
       Pop(ValType::kI32);
       Pop(ValType::kI32);
       Pop(ValType::kI32);
-      return {};
+      return true;
     }
     case 13: {  // elem.drop
-      WEFT_TRY_ASSIGN(uint32_t e, r_.ReadU32());
+      uint32_t e;
+      if (!U32(&e)) return false;
       if (valid_) check_elem(e);
-      return {};
+      return true;
     }
     case 14: {  // table.copy dst src
-      WEFT_TRY_ASSIGN(uint32_t dst, r_.ReadU32());
-      WEFT_TRY_ASSIGN(uint32_t src, r_.ReadU32());
-      if (!valid_ || !CheckTable(dst) || !CheckTable(src)) return {};
+      uint32_t dst;
+      if (!U32(&dst)) return false;
+      uint32_t src;
+      if (!U32(&src)) return false;
+      if (!valid_ || !CheckTable(dst) || !CheckTable(src)) return true;
       if (m_.tables[dst].elem != m_.tables[src].elem) {
         Fail("type mismatch");
-        return {};
+        return true;
       }
       Pop(ValType::kI32);
       Pop(ValType::kI32);
       Pop(ValType::kI32);
-      return {};
+      return true;
     }
     case 15: case 16: case 17: {  // table.grow / table.size / table.fill
-      WEFT_TRY_ASSIGN(uint32_t x, r_.ReadU32());
-      if (!valid_ || !CheckTable(x)) return {};
+      uint32_t x;
+      if (!U32(&x)) return false;
+      if (!valid_ || !CheckTable(x)) return true;
       ValType t = m_.tables[x].elem;
       if (sub == 15) {
         Pop(ValType::kI32);
@@ -693,19 +890,19 @@ Result<void, Diag> BodyDecoder::PrefixedFC() {
         Pop(t);
         Pop(ValType::kI32);
       }
-      return {};
+      return true;
     }
     default:
       break;
   }
   if (sub <= 7) {
-    if (!valid_) return {};
+    if (!valid_) return true;
     const char* sig = NumericSig(static_cast<uint16_t>(0xFC00 | sub));
     Pop(Vt(sig[0]));
     Push(Vt(sig[2]));
-    return {};
+    return true;
   }
-  return Err(Diag{op_offset_, "illegal opcode"});
+  return Malformed(op_offset_, "illegal opcode");
 }
 
 }  // namespace
