@@ -94,6 +94,7 @@ class ModuleDecoder {
     ctx.num_elem_segments = static_cast<uint32_t>(m().elems.size());
     ctx.declared_refs = &declared_refs_;
     ctx.options = &options_;
+    ctx.scratch = &scratch_;
     return ctx;
   }
 
@@ -101,7 +102,8 @@ class ModuleDecoder {
   std::shared_ptr<Module> module_;
   Reader r_;
   std::optional<Diag> invalid_;
-  std::vector<bool> declared_refs_;  // C.refs, sized once the function section is read
+  std::vector<bool> declared_refs_;
+  BodyScratch scratch_;               // the validator's buffers, reused for every body  // C.refs, sized once the function section is read
   uint32_t num_defined_funcs_ = 0;
   bool refs_sized_ = false;
   bool uses_data_index_ = false;

@@ -150,10 +150,39 @@ struct Frame {
   bool unreachable = false;
 };
 
+// A run of locals as the validator looks them up: one past its last local index.
+struct LocalRunEnd {
+  uint64_t end;
+  ValType type;
+};
+
+}  // namespace
+
+// The validator's working storage, kept by a BodyScratch across bodies.
+struct BodyScratch::Buffers {
+  std::vector<LocalRunEnd> local_runs;
+  std::vector<ValType> flat_locals;
+  TypeStack stack;
+  std::vector<Frame> ctrl;
+};
+
+BodyScratch::BodyScratch() : buffers_(std::make_unique<Buffers>()) {}
+BodyScratch::~BodyScratch() = default;
+
+namespace {
+
 class BodyDecoder {
  public:
-  BodyDecoder(Reader& r, const BodyContext& ctx, std::optional<Diag>* invalid)
-      : r_(r), ctx_(ctx), m_(*ctx.module), invalid_(invalid), valid_(!invalid->has_value()) {}
+  BodyDecoder(Reader& r, const BodyContext& ctx, std::optional<Diag>* invalid,
+              BodyScratch::Buffers& buffers)
+      : r_(r), ctx_(ctx), m_(*ctx.module), invalid_(invalid), valid_(!invalid->has_value()),
+        local_runs_(buffers.local_runs), flat_locals_(buffers.flat_locals),
+        stack_(buffers.stack), ctrl_(buffers.ctrl) {
+    local_runs_.clear();
+    flat_locals_.clear();
+    stack_.resize(0);
+    ctrl_.clear();
+  }
 
   Result<void, Diag> Run(const FuncType* func_type, const std::vector<LocalRun>* locals);
 
@@ -314,14 +343,14 @@ class BodyDecoder {
   bool ReadBlockType(BlockType* bt);
   bool ReadMemArg(uint32_t max_align);
   bool ZeroByte() {
-    uint8_t b;
+    uint8_t b = 0;
     if (!Byte(&b)) return false;
     if (b != 0) return Malformed(r_.offset() - 1, "zero byte expected");
     return true;
   }
   bool Instruction(uint8_t byte);
   bool PrefixedFC();
-  [[gnu::always_inline]] bool FastInstruction(uint8_t byte);
+  [[gnu::always_inline]] inline bool FastInstruction(uint8_t byte);
 
   Reader& r_;
   const BodyContext& ctx_;
@@ -333,10 +362,6 @@ class BodyDecoder {
   const FuncType* func_type_ = nullptr;
   // Locals are looked up in their runs rather than expanded, so that many functions with
   // many locals cost time proportional to their encoded size.
-  struct LocalRunEnd {
-    uint64_t end;  // one past the last local index of the run
-    ValType type;
-  };
   ValType LocalType(uint32_t x) const {
     if (x < flat_locals_.size()) return flat_locals_[x];
     const auto& params = func_type_->params;
@@ -345,12 +370,12 @@ class BodyDecoder {
                                [](uint64_t v, const LocalRunEnd& r) { return v < r.end; });
     return it == local_runs_.end() ? kUnknown : it->type;
   }
-  std::vector<LocalRunEnd> local_runs_;
+  std::vector<LocalRunEnd>& local_runs_;
   // The types of the first kMaxFlatLocals locals (params included), one per index.
   static constexpr uint64_t kMaxFlatLocals = 512;
-  std::vector<ValType> flat_locals_;
-  TypeStack stack_;
-  std::vector<Frame> ctrl_;
+  std::vector<ValType>& flat_locals_;
+  TypeStack& stack_;
+  std::vector<Frame>& ctrl_;
 };
 
 bool BodyDecoder::ReadBlockType(BlockType* out) {
@@ -412,7 +437,7 @@ Result<void, Diag> BodyDecoder::Run(const FuncType* func_type,
   ctrl_.push_back(Frame{BlockKind::kFunc, fbt, 0, false});
   while (!ctrl_.empty()) {
     op_offset_ = r_.offset();
-    uint8_t byte;
+    uint8_t byte = 0;
     if (!Byte(&byte)) return Err(std::move(error_));
     if (valid_ && FastInstruction(byte)) continue;
     if (!Instruction(byte)) return Err(std::move(error_));
@@ -947,7 +972,10 @@ Result<void, Diag> DecodeFunctionBody(Reader& r, const BodyContext& ctx, const F
   f->num_locals = static_cast<uint32_t>(total);
 
   f->body_offset = static_cast<uint32_t>(r.offset());
-  BodyDecoder d(r, ctx, invalid);
+  std::optional<BodyScratch> own_scratch;
+  BodyScratch* scratch = ctx.scratch;
+  if (scratch == nullptr) scratch = &own_scratch.emplace();
+  BodyDecoder d(r, ctx, invalid, scratch->buffers());
   WEFT_TRY(d.Run(invalid->has_value() ? nullptr : func_type, &f->locals));
   f->body_size = static_cast<uint32_t>(r.offset() - f->body_offset);
   return {};
@@ -955,7 +983,8 @@ Result<void, Diag> DecodeFunctionBody(Reader& r, const BodyContext& ctx, const F
 
 Result<void, Diag> SkipInstructions(Reader& r, const BodyContext& ctx) {
   std::optional<Diag> ignored = Diag{};  // set: syntax only
-  BodyDecoder d(r, ctx, &ignored);
+  BodyScratch scratch;  // not ctx.scratch: a constant expression may be read mid-body
+  BodyDecoder d(r, ctx, &ignored, scratch.buffers());
   return d.Run(nullptr, nullptr);
 }
 

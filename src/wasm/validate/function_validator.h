@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -23,12 +24,29 @@
 
 namespace weft::wasm {
 
+// Working storage of the body validator, reused from one body to the next so that a
+// module's functions are validated without allocating per function. Owned by the module
+// decoder; used by one body at a time (not thread-safe).
+class BodyScratch {
+ public:
+  BodyScratch();
+  ~BodyScratch();
+  BodyScratch(const BodyScratch&) = delete;
+  BodyScratch& operator=(const BodyScratch&) = delete;
+  struct Buffers;  // defined in function_validator.cc
+  Buffers& buffers() { return *buffers_; }
+
+ private:
+  std::unique_ptr<Buffers> buffers_;
+};
+
 struct BodyContext {
   const Module* module = nullptr;        // sections decoded so far (types, funcs, tables,
                                          // memories, globals, elems count, data_count)
   uint32_t num_elem_segments = 0;        // from the element section
   const std::vector<bool>* declared_refs = nullptr;  // C.refs, indexed by func index
   const DecodeOptions* options = nullptr;
+  BodyScratch* scratch = nullptr;        // optional: without one, each body allocates its own
   // Out: set when the body uses memory.init or data.drop (these need the data count
   // section when the module has data segments; checked by the module decoder).
   mutable bool uses_data_index = false;

@@ -163,6 +163,25 @@ TEST(DecodeModule, TruncationAtEveryByte) {
   EXPECT_LE(ok_count, 10u);
 }
 
+TEST(DecodeModule, FromOwnedBytesTakesThemWithoutCopying) {
+  Bytes b = RichModule();
+  Bytes owned = b;
+  const uint8_t* storage = owned.data();
+  auto r = DecodeModule(std::move(owned));
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ((*r)->bytes, b);
+  EXPECT_EQ((*r)->bytes.data(), storage);  // the same buffer, moved in
+  EXPECT_EQ((*r)->functions.size(), 2u);
+  // Errors are the same as from a span.
+  Bytes bad(b.begin(), b.end() - 3);
+  auto from_span = DecodeModule(bad);
+  auto from_vector = DecodeModule(Bytes(bad));
+  ASSERT_FALSE(from_span.ok());
+  ASSERT_FALSE(from_vector.ok());
+  EXPECT_EQ(from_vector.error().message, from_span.error().message);
+  EXPECT_EQ(from_vector.error().offset, from_span.error().offset);
+}
+
 TEST(DecodeModule, LocalsLimit) {
   Bytes types = Vec({FuncTypeBytes({}, {})});
   DecodeOptions opt;

@@ -144,5 +144,49 @@ TEST(ValidateFunction, TablesAndCalls) {
   EXPECT_EQ(Check({}, {}, {0xFC, 0x0D, 0x00}, tables), "unknown elem segment 0");
 }
 
+// The validator checks local.get/set/tee, i32.const, call, loads/stores and the numeric
+// instructions inline when their immediates are one-byte LEB128s; every other encoding
+// takes the general path. Both must give the same answers.
+TEST(ValidateFunction, OneByteFastPathAgreesWithGeneralPath) {
+  // Redundant (multi-byte) LEB128 immediates mean the same index or value.
+  EXPECT_EQ(Check({kI32}, {kI32}, {0x20, 0x80, 0x00}), "");
+  EXPECT_EQ(Check({kI32}, {kI64}, {0x20, 0x80, 0x00}), "type mismatch");
+  EXPECT_EQ(Check({}, {kI32}, {0x41, 0xFF, 0x00}), "");
+  EXPECT_EQ(Check({}, {kI32}, {0x41, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00}),
+            "integer representation too long");
+  EXPECT_EQ(Check({}, {}, {0x10, 0x80, 0x00}), "");  // call 0, two bytes
+  EXPECT_EQ(Check({}, {}, {0x10, 0x81, 0x01}), "unknown function 129");
+  Bytes mem = Section(5, Vec({{0x00, 0x01}}));
+  EXPECT_EQ(Check({}, {kI32}, {0x41, 0x00, 0x28, 0x82, 0x00, 0x80, 0x01}, mem), "");
+  EXPECT_EQ(Check({}, {kI32}, {0x41, 0x00, 0x28, 0x83, 0x00, 0x00}, mem),
+            "alignment must not be larger than natural");
+  EXPECT_EQ(Check({}, {kI64}, {0x41, 0x00, 0x29, 0x04, 0x00}, mem),
+            "alignment must not be larger than natural");
+  EXPECT_EQ(Check({}, {}, {0x42, 0x00, 0x41, 0x00, 0x36, 0x02, 0x00}, mem), "type mismatch");
+
+  // Locals past the first 512 are looked up in their runs: 600 i64 after one i32 param.
+  Bytes types = Vec({FuncTypeBytes({kI32}, {kI64})});
+  Bytes runs = Vec({{0xD8, 0x04, kI64}});  // 600 x i64
+  auto with = [&](Bytes instrs) { return DecodeError(OneFunc(types, 0, instrs, {}, {}, runs)); };
+  EXPECT_EQ(with({0x20, 0x01}), "");                  // first i64 local
+  EXPECT_EQ(with({0x20, 0xA6, 0x04}), "");            // local 550
+  EXPECT_EQ(with({0x20, 0xD8, 0x04}), "");            // local 600, the last one
+  EXPECT_EQ(with({0x20, 0xD9, 0x04}), "unknown local 601");
+  EXPECT_EQ(with({0x20, 0x00}), "type mismatch");     // the i32 param
+  EXPECT_EQ(with({0x42, 0x00, 0x21, 0xA6, 0x04, 0x20, 0x7F}), "");
+  EXPECT_EQ(with({0x41, 0x00, 0x21, 0xA6, 0x04, 0x20, 0x7F}), "type mismatch");
+}
+
+TEST(ValidateFunction, FastPathErrorOffsetIsTheInstruction) {
+  // i64.const 0, i32.const 0, i32.add: the mismatch is reported at the i32.add byte,
+  // the last but one of the module (the body's final `end` is last).
+  Bytes types = Vec({FuncTypeBytes({}, {kI32})});
+  Bytes module = OneFunc(types, 0, {0x42, 0x00, 0x41, 0x00, 0x6A});
+  auto r = DecodeModule(module);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "type mismatch");
+  EXPECT_EQ(r.error().offset, module.size() - 2);
+}
+
 }  // namespace
 }  // namespace weft::wasm
