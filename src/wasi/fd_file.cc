@@ -149,7 +149,14 @@ Readiness FdFile::CheckReadiness(Interest interest) {
   return r;
 }
 
+// One buffer (what libc's read/write hand over) goes to read(2)/write(2): the kernel
+// then skips copying in an iovec array.
 ErrnoOr<size_t> FdFile::Read(std::span<const IoVec> iovs) {
+  if (iovs.size() == 1) {
+    ssize_t n = RetryEintr([&] { return read(fd_, iovs[0].data, iovs[0].len); });
+    if (n < 0) return LastErr();
+    return static_cast<size_t>(n);
+  }
   int count;
   const struct iovec* v = AsIovecs(iovs, &count);
   ssize_t n = RetryEintr([&] { return readv(fd_, v, count); });
@@ -158,6 +165,11 @@ ErrnoOr<size_t> FdFile::Read(std::span<const IoVec> iovs) {
 }
 
 ErrnoOr<size_t> FdFile::Write(std::span<const ConstIoVec> iovs) {
+  if (iovs.size() == 1) {
+    ssize_t n = RetryEintr([&] { return write(fd_, iovs[0].data, iovs[0].len); });
+    if (n < 0) return LastErr();
+    return static_cast<size_t>(n);
+  }
   int count;
   const struct iovec* v = AsIovecs(iovs, &count);
   ssize_t n = RetryEintr([&] { return writev(fd_, v, count); });

@@ -1,5 +1,7 @@
 #include "weft/wasi/table.h"
 
+#include <algorithm>
+#include <functional>
 #include <mutex>
 
 namespace weft::wasi {
@@ -30,14 +32,38 @@ Entry Entry::For(std::shared_ptr<Handle> handle, std::optional<std::string> preo
 
 Table::Table(size_t max_capacity) : max_capacity_(max_capacity) {}
 
+bool Table::PopFree(Fd* fd) {
+  while (!free_.empty()) {
+    std::pop_heap(free_.begin(), free_.end(), std::greater<Fd>());
+    Fd candidate = free_.back();
+    free_.pop_back();
+    if (!slots_[candidate]) {
+      *fd = candidate;
+      return true;
+    }
+  }
+  return false;
+}
+
+void Table::PushFree(Fd fd) {
+  // Stale entries are bounded: past twice the slot count, rebuild from the slots.
+  if (free_.size() > 2 * slots_.size() + 16) {
+    free_.clear();
+    for (size_t i = 0; i < slots_.size(); ++i) {
+      if (!slots_[i]) free_.push_back(static_cast<Fd>(i));
+    }
+    std::make_heap(free_.begin(), free_.end(), std::greater<Fd>());
+    return;  // fd's slot is empty, so the rebuild included it
+  }
+  free_.push_back(fd);
+  std::push_heap(free_.begin(), free_.end(), std::greater<Fd>());
+}
+
 ErrnoOr<Fd> Table::Push(Entry entry) {
   std::unique_lock lock(mu_);
   if (used_ >= max_capacity_) return Err(Errno::kMfile);
   Fd fd;
-  if (!free_.empty()) {
-    fd = *free_.begin();
-    free_.erase(free_.begin());
-  } else {
+  if (!PopFree(&fd)) {
     if (slots_.size() >= max_capacity_) return Err(Errno::kMfile);
     fd = static_cast<Fd>(slots_.size());
     slots_.emplace_back();
@@ -53,14 +79,14 @@ ErrnoOr<void> Table::InsertAt(Fd fd, Entry entry) {
     std::unique_lock lock(mu_);
     if (fd >= max_capacity_) return Err(Errno::kMfile);
     while (slots_.size() <= fd) {
-      free_.insert(static_cast<Fd>(slots_.size()));
+      Fd index = static_cast<Fd>(slots_.size());
       slots_.emplace_back();
+      if (index != fd) PushFree(index);
     }
     if (slots_[fd]) {
       old = std::move(slots_[fd]);
     } else {
-      free_.erase(fd);
-      ++used_;
+      ++used_;  // fd may still be in free_: PopFree skips it while it is in use
     }
     slots_[fd] = std::move(entry);
   }
@@ -87,12 +113,19 @@ ErrnoOr<std::pair<std::shared_ptr<Handle>, Rights>> Table::GetHandleAndRights(Fd
   return std::make_pair(slots_[fd]->handle, slots_[fd]->base);
 }
 
+ErrnoOr<Table::HandleRights> Table::GetHandleRights(Fd fd) const {
+  std::shared_lock lock(mu_);
+  if (fd >= slots_.size() || !slots_[fd]) return Err(Errno::kBadf);
+  const Entry& e = *slots_[fd];
+  return HandleRights{e.handle, e.base, e.inheriting};
+}
+
 ErrnoOr<Entry> Table::Remove(Fd fd) {
   std::unique_lock lock(mu_);
   if (fd >= slots_.size() || !slots_[fd]) return Err(Errno::kBadf);
   Entry e = std::move(*slots_[fd]);
   slots_[fd].reset();
-  free_.insert(fd);
+  PushFree(fd);
   --used_;
   return e;
 }
@@ -107,7 +140,7 @@ ErrnoOr<void> Table::Renumber(Fd from, Fd to) {
     old = std::move(slots_[to]);
     slots_[to] = std::move(slots_[from]);
     slots_[from].reset();
-    free_.insert(from);
+    PushFree(from);
     --used_;
   }
   return {};

@@ -29,6 +29,9 @@ class FdFile : public File {
  public:
   // Takes ownership of `fd` (closed in the destructor) when `owns_fd` is true.
   FdFile(int fd, bool owns_fd);
+  // As above, with the filetype already known (saves the fstat at construction).
+  FdFile(int fd, bool owns_fd, Filetype filetype)
+      : fd_(fd), owns_fd_(owns_fd), filetype_(filetype) {}
   ~FdFile() override;
 
   int fd() const { return fd_; }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <span>
 #include <string>
@@ -53,19 +54,43 @@ class Call {
   const char* function() const { return function_; }
   uint64_t memory_size() const { return size_; }
 
-  // [ptr, ptr + len) inside memory and `ptr` a multiple of `align`, else a trap.
-  Result<uint8_t*> Bytes(uint32_t ptr, uint64_t len, uint32_t align = 1) const;
+  // [ptr, ptr + len) inside memory and `ptr` a multiple of `align` (a power of two),
+  // else a trap. Inline: every host call checks a few pointers.
+  Result<uint8_t*> Bytes(uint32_t ptr, uint64_t len, uint32_t align = 1) const {
+    if ((ptr & (align - 1)) == 0 && ptr <= size_ && len <= size_ - ptr) [[likely]] {
+      return base_ + ptr;
+    }
+    return Err(BadPointer(ptr, len, align));
+  }
   // `count` elements of `elem_size` bytes (overflow-checked).
-  Result<uint8_t*> Array(uint32_t ptr, uint64_t count, uint64_t elem_size, uint32_t align) const;
+  Result<uint8_t*> Array(uint32_t ptr, uint64_t count, uint64_t elem_size, uint32_t align) const {
+    // count and elem_size are both < 2^32, so the product cannot overflow 64 bits.
+    return Bytes(ptr, count * elem_size, align);
+  }
   // Reads a path/string argument: bounds (trap) then UTF-8 (EILSEQ).
   Result<std::string_view> String(uint32_t ptr, uint32_t len) const;
 
   // Typed little-endian loads/stores at naturally aligned addresses.
-  Result<uint32_t> LoadU32(uint32_t ptr) const;
-  Result<void> StoreU32(uint32_t ptr, uint32_t value) const;
-  Result<void> StoreU64(uint32_t ptr, uint64_t value) const;
+  Result<uint32_t> LoadU32(uint32_t ptr) const {
+    WEFT_TRY_ASSIGN(uint8_t* p, Bytes(ptr, 4, 4));
+    uint32_t v;
+    std::memcpy(&v, p, 4);  // the guest ABI is little-endian, as the host (layout.h)
+    return v;
+  }
+  Result<void> StoreU32(uint32_t ptr, uint32_t value) const {
+    WEFT_TRY_ASSIGN(uint8_t* p, Bytes(ptr, 4, 4));
+    std::memcpy(p, &value, 4);
+    return {};
+  }
+  Result<void> StoreU64(uint32_t ptr, uint64_t value) const {
+    WEFT_TRY_ASSIGN(uint8_t* p, Bytes(ptr, 8, 8));
+    std::memcpy(p, &value, 8);
+    return {};
+  }
 
   wasm::Trap MakeTrap(std::string detail) const;
+  // The trap for a pointer that failed Bytes() (out of line: the cold path).
+  wasm::Trap BadPointer(uint32_t ptr, uint64_t len, uint32_t align) const;
 
   // Extra text for the trace line ("nwritten=6"), only collected while tracing.
   bool tracing() const { return ctx_.tracing(); }
@@ -100,6 +125,12 @@ std::span<const Preview1Function> Preview1Functions();
 const Preview1Function* FindPreview1Function(std::string_view name);
 
 // Invokes `fn` with tracing (when the context traces): the one entry point bindings use.
-Result<uint32_t> InvokePreview1(const Preview1Function& fn, Call& call, const uint64_t* args);
+Result<uint32_t> InvokePreview1Traced(const Preview1Function& fn, Call& call,
+                                      const uint64_t* args);
+inline Result<uint32_t> InvokePreview1(const Preview1Function& fn, Call& call,
+                                       const uint64_t* args) {
+  if (call.tracing()) [[unlikely]] return InvokePreview1Traced(fn, call, args);
+  return fn.invoke(call, args);
+}
 
 }  // namespace weft::wasi

@@ -12,7 +12,6 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
-#include <set>
 #include <shared_mutex>
 #include <string>
 #include <type_traits>
@@ -75,6 +74,14 @@ class Table {
   ErrnoOr<std::shared_ptr<Handle>> GetHandle(Fd fd, Rights required = 0) const;
   // The handle and its base rights, unchecked. EBADF if `fd` is not in use.
   ErrnoOr<std::pair<std::shared_ptr<Handle>, Rights>> GetHandleAndRights(Fd fd) const;
+  // The handle and both rights, unchecked: Get() without copying the preopen name (the
+  // fd_fdstat_get and path_* hot paths). EBADF if `fd` is not in use.
+  struct HandleRights {
+    std::shared_ptr<Handle> handle;
+    Rights base = 0;
+    Rights inheriting = 0;
+  };
+  ErrnoOr<HandleRights> GetHandleRights(Fd fd) const;
   // As GetHandle, but the handle must be a T (File, Dir, or a user type). The type is
   // checked first: EBADF if it is not a T, then ENOTCAPABLE if a right is missing.
   template <class T>
@@ -109,8 +116,15 @@ class Table {
 
  private:
   mutable std::shared_mutex mu_;
+  // Pops the lowest free index below slots_.size(), or returns false. mu_ held.
+  bool PopFree(Fd* fd);
+  void PushFree(Fd fd);
+
   std::vector<std::optional<Entry>> slots_;  // guarded by mu_
-  std::set<Fd> free_;                        // unused indices < slots_.size(); guarded by mu_
+  // A min-heap of indices < slots_.size() that were free when pushed; guarded by mu_.
+  // Entries go stale when InsertAt fills the slot (skipped when popped) and may repeat,
+  // so Push/Remove never allocate in the steady state (a std::set allocated per call).
+  std::vector<Fd> free_;
   size_t used_ = 0;                          // guarded by mu_
   const size_t max_capacity_;
 };

@@ -50,49 +50,23 @@ wasm::Trap Call::MakeTrap(std::string detail) const {
   return wasm::Trap::Make(wasm::TrapKind::kHost, std::string(function_) + ": " + detail);
 }
 
-Result<uint8_t*> Call::Bytes(uint32_t ptr, uint64_t len, uint32_t align) const {
+wasm::Trap Call::BadPointer(uint32_t ptr, uint64_t len, uint32_t align) const {
   if (align > 1 && (ptr & (align - 1)) != 0) {
     char buf[96];
     std::snprintf(buf, sizeof buf, "misaligned pointer 0x%x (needs alignment %u)", ptr, align);
-    return Err(MakeTrap(buf));
+    return MakeTrap(buf);
   }
-  if (ptr > size_ || len > size_ - ptr) {
-    char buf[128];
-    std::snprintf(buf, sizeof buf,
-                  "out of bounds memory access (pointer 0x%x, length %llu, memory size %llu)", ptr,
-                  static_cast<unsigned long long>(len), static_cast<unsigned long long>(size_));
-    return Err(MakeTrap(buf));
-  }
-  return base_ + ptr;
-}
-
-Result<uint8_t*> Call::Array(uint32_t ptr, uint64_t count, uint64_t elem_size,
-                             uint32_t align) const {
-  // count and elem_size are both < 2^32, so the product cannot overflow 64 bits.
-  return Bytes(ptr, count * elem_size, align);
+  char buf[128];
+  std::snprintf(buf, sizeof buf,
+                "out of bounds memory access (pointer 0x%x, length %llu, memory size %llu)", ptr,
+                static_cast<unsigned long long>(len), static_cast<unsigned long long>(size_));
+  return MakeTrap(buf);
 }
 
 Result<std::string_view> Call::String(uint32_t ptr, uint32_t len) const {
   WEFT_TRY_ASSIGN(uint8_t* p, Bytes(ptr, len));
   if (!abi::IsValidUtf8(p, len)) return Err(Errno::kIlseq);
   return std::string_view(reinterpret_cast<const char*>(p), len);
-}
-
-Result<uint32_t> Call::LoadU32(uint32_t ptr) const {
-  WEFT_TRY_ASSIGN(uint8_t* p, Bytes(ptr, 4, 4));
-  return abi::GetU32(p);
-}
-
-Result<void> Call::StoreU32(uint32_t ptr, uint32_t value) const {
-  WEFT_TRY_ASSIGN(uint8_t* p, Bytes(ptr, 4, 4));
-  abi::PutU32(p, value);
-  return {};
-}
-
-Result<void> Call::StoreU64(uint32_t ptr, uint64_t value) const {
-  WEFT_TRY_ASSIGN(uint8_t* p, Bytes(ptr, 8, 8));
-  abi::PutU64(p, value);
-  return {};
 }
 
 }  // namespace weft::wasi

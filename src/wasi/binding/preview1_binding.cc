@@ -1,6 +1,7 @@
 // The one file that knows the engine: every row of preview1.def becomes a host function
-// of "wasi_snapshot_preview1". The work per call is: read the caller's memory bounds,
-// widen the arguments, run the body through InvokePreview1, store the errno.
+// of "wasi_snapshot_preview1". The work per call is: find the caller's memory, widen the
+// arguments, run the body through InvokePreview1, store the errno. This is on the path
+// of every host call, so it allocates nothing and looks nothing up by name.
 #include "weft/wasi/binding.h"
 
 #include <optional>
@@ -9,6 +10,21 @@
 #include "weft/wasi/preview1.h"
 
 namespace weft::wasi {
+
+namespace {
+
+// The guest memory of `caller`, as Caller::memory() defines it (the export "memory",
+// else memory 0). With exactly one memory in the instance, both rules name memories[0]
+// (an export can only name a memory of the instance's own index space), so the common
+// case skips the by-name export lookup.
+wasm::MemInst* CallerMemory(const wasm::Caller& caller) {
+  if (caller.instance != nullptr && caller.instance->memories.size() == 1) {
+    return caller.instance->memories[0];
+  }
+  return caller.memory();
+}
+
+}  // namespace
 
 wasm::FuncType Preview1FuncType(const Preview1Function& fn) {
   wasm::FuncType type;
@@ -23,19 +39,25 @@ void AddToLinker(wasm::Linker& linker, wasm::Store& store, std::shared_ptr<Ctx> 
   for (const Preview1Function& fn : Preview1Functions()) {
     wasm::FuncType type = Preview1FuncType(fn);
     size_t nparams = type.params.size();
+    // Bit i set: parameter i is an i32, zero-extended from the low 32 bits.
+    uint32_t narrow = 0;
+    for (size_t i = 0; i < nparams; ++i) {
+      if (fn.params[i] != 'U' && fn.params[i] != 'X') narrow |= 1u << i;
+    }
     const Preview1Function* f = &fn;
-    wasm::HostFunc host = [ctx, f, nparams](wasm::Caller& caller, const wasm::Value* args,
-                                            wasm::Value* results) -> std::optional<wasm::Trap> {
-      wasm::MemInst* mem = caller.memory();
-      Call call(*ctx, mem ? mem->data : nullptr, mem ? mem->size : 0, f->name);
+    Ctx* c = ctx.get();
+    wasm::HostFunc host = [ctx, c, f, nparams, narrow](
+                              wasm::Caller& caller, const wasm::Value* args,
+                              wasm::Value* results) -> std::optional<wasm::Trap> {
+      wasm::MemInst* mem = CallerMemory(caller);
+      Call call(*c, mem ? mem->data : nullptr, mem ? mem->size : 0, f->name);
       uint64_t raw[10];  // the widest row (path_open) has 9 parameters
-      for (size_t i = 0; i < nparams; ++i) raw[i] = args[i].bits;
       for (size_t i = 0; i < nparams; ++i) {
-        char k = f->params[i];
-        if (k != 'U' && k != 'X') raw[i] = static_cast<uint32_t>(raw[i]);
+        uint64_t bits = args[i].bits;
+        raw[i] = (narrow >> i) & 1 ? static_cast<uint32_t>(bits) : bits;
       }
       Result<uint32_t> r = InvokePreview1(*f, call, raw);
-      if (!r.ok()) return std::move(r.error().trap());
+      if (!r.ok()) [[unlikely]] return std::move(r.error().trap());
       if (f->returns_errno) results[0] = wasm::Value::I32(r.value());
       return std::nullopt;
     };

@@ -136,7 +136,8 @@ ErrnoOr<std::shared_ptr<Handle>> HostDir::OpenAt(std::string_view path, const Op
   if (S_ISDIR(st.st_mode)) {
     return std::shared_ptr<Handle>(std::make_shared<HostDir>(fd.release(), read_only_));
   }
-  return std::shared_ptr<Handle>(std::make_shared<HostFile>(fd.release(), read_only_));
+  Filetype type = FiletypeFromMode(st.st_mode, fd.get());
+  return std::shared_ptr<Handle>(std::make_shared<HostFile>(fd.release(), read_only_, type));
 }
 
 ErrnoOr<void> HostDir::CreateDir(std::string_view path) {
@@ -225,8 +226,28 @@ ErrnoOr<Filestat> HostDir::StatAt(Lookupflags lookup, std::string_view path) {
   WEFT_TRY(CheckGuestPath(path));
   bool trailing = path.back() == '/';
   bool follow = (lookup & kLookupSymlinkFollow) || trailing;
-  WEFT_TRY_ASSIGN(ResolvedParent rp, ResolveParent(fd_, path, follow));
   struct stat st;
+  if (path.find('/') == std::string_view::npos && path != "." && path != "..") {
+    // One plain name: it lives in the root itself, and AT_SYMLINK_NOFOLLOW keeps the
+    // kernel from following anything. One system call unless it is a symlink to follow.
+    CPath name(path);
+    if (fstatat(fd_, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return LastErr();
+    if (!(follow && S_ISLNK(st.st_mode))) return FilestatFromStat(st);
+  } else if (UsingOpenat2()) {
+    // The kernel resolves the whole path beneath the root (following symlinks inside
+    // it when asked); an O_PATH open plus fstat(2) of the result.
+    CPath p(path);
+    bool again = false;
+    long fd = Openat2Beneath(fd_, p.c_str(), O_PATH | (follow ? 0 : O_NOFOLLOW), 0, &again);
+    if (fd >= 0) {
+      UniqueFd owned(static_cast<int>(fd));
+      if (fstat(owned.get(), &st) != 0) return LastErr();
+      if (trailing && !S_ISDIR(st.st_mode)) return Err(Errno::kNotdir);
+      return FilestatFromStat(st);
+    }
+    if (!again) return Err(errno == EXDEV ? Errno::kPerm : ErrnoFromHost(errno));
+  }
+  WEFT_TRY_ASSIGN(ResolvedParent rp, ResolveParent(fd_, path, follow));
   if (fstatat(rp.dir.get(), rp.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return LastErr();
   if (rp.trailing_slash && !S_ISDIR(st.st_mode)) return Err(Errno::kNotdir);
   Filestat out = FilestatFromStat(st);

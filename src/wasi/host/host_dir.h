@@ -58,6 +58,8 @@ class HostDir final : public Dir {
 class HostFile final : public FdFile {
  public:
   HostFile(int fd, bool read_only) : FdFile(fd, /*owns_fd=*/true), read_only_(read_only) {}
+  HostFile(int fd, bool read_only, Filetype filetype)
+      : FdFile(fd, /*owns_fd=*/true, filetype), read_only_(read_only) {}
 
   ErrnoOr<void> SetTimes(Timestamp atim, Timestamp mtim, Fstflags flags) override;
   ErrnoOr<void> SetSize(Filesize size) override;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstring>
 #include <vector>
 
 #include "wasi/host/host_util.h"
@@ -196,13 +197,31 @@ ErrnoOr<std::string> ReadLinkAt(int dirfd, const char* name) {
   }
 }
 
+CPath::CPath(std::string_view path) {
+  if (path.size() < kInline) {
+    std::memcpy(inline_, path.data(), path.size());
+    inline_[path.size()] = '\0';
+  } else {
+    heap_.assign(path);
+  }
+}
+
+long Openat2Beneath(int root, const char* path, int flags, mode_t mode, bool* again) {
+  return Openat2Retrying(root, path, flags | O_CLOEXEC, mode, again);
+}
+
 ErrnoOr<ResolvedParent> ResolveParent(int root, std::string_view path, bool follow_final) {
   WEFT_TRY(CheckGuestPath(path));
   std::string current(path);
   int hops = 0;
   for (;;) {
     Split s = SplitLast(current);
-    WEFT_TRY_ASSIGN(UniqueFd dir, OpenDirBeneath(root, s.dir_part, &hops));
+    // A single component lives in the root itself: no directory to open.
+    DirFd dir = DirFd::Borrowed(root);
+    if (!s.dir_part.empty()) {
+      WEFT_TRY_ASSIGN(UniqueFd opened, OpenDirBeneath(root, s.dir_part, &hops));
+      dir = DirFd::Owned(std::move(opened));
+    }
     if (follow_final && s.name != ".") {
       struct stat st;
       if (fstatat(dir.get(), s.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
@@ -227,7 +246,7 @@ ErrnoOr<UniqueFd> OpenBeneath(int root, std::string_view path, int flags, mode_t
   WEFT_TRY(CheckGuestPath(path));
   flags |= O_CLOEXEC | O_NOCTTY;
   if (UsingOpenat2()) {
-    std::string p(path);
+    CPath p(path);
     bool again;
     long fd =
         Openat2Retrying(root, p.c_str(), flags | (follow_final ? 0 : O_NOFOLLOW), mode, &again);

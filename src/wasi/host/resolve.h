@@ -22,6 +22,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "weft/wasi/types.h"
 
@@ -72,9 +73,32 @@ ErrnoOr<void> CheckGuestPath(std::string_view path);
 ErrnoOr<UniqueFd> OpenBeneath(int root, std::string_view path, int flags, mode_t mode,
                               bool follow_final);
 
+// A directory fd that is either owned (closed on destruction) or borrowed (the root,
+// which the caller keeps open).
+class DirFd {
+ public:
+  static DirFd Borrowed(int fd) {
+    DirFd d;
+    d.fd_ = fd;
+    return d;
+  }
+  static DirFd Owned(UniqueFd fd) {
+    DirFd d;
+    d.fd_ = fd.get();
+    d.owned_ = std::move(fd);
+    return d;
+  }
+  int get() const { return fd_; }
+
+ private:
+  UniqueFd owned_;
+  int fd_ = -1;
+};
+
 // The directory holding the final component of a path, and that component.
 struct ResolvedParent {
-  UniqueFd dir;         // O_PATH directory fd beneath the root
+  DirFd dir;            // the root itself when the path has one component (no syscall),
+                        // else an O_PATH directory fd beneath the root
   std::string name;     // never empty, never contains '/'; "." when the path names a
                         // directory through "." or ".." (so no op can act on "..")
   bool trailing_slash;  // the path ended in '/': the final must be a directory
@@ -85,6 +109,25 @@ struct ResolvedParent {
 // so that `name` was, when checked, not a symlink; callers still act on it with
 // AT_SYMLINK_NOFOLLOW so a racing swap is harmless. A missing final is not an error.
 ErrnoOr<ResolvedParent> ResolveParent(int root, std::string_view path, bool follow_final);
+
+// A NUL-terminated copy of a guest path for the system calls, on the stack when short
+// (the path_open / path_filestat_get hot paths then do not allocate).
+class CPath {
+ public:
+  explicit CPath(std::string_view path);
+  const char* c_str() const { return heap_.empty() ? inline_ : heap_.c_str(); }
+
+ private:
+  static constexpr size_t kInline = 256;
+  char inline_[kInline];
+  std::string heap_;
+};
+
+// openat2(root, path, flags | O_CLOEXEC, mode) with RESOLVE_BENEATH (the kernel keeps
+// the walk, symlinks included, beneath root), retried on EINTR/EAGAIN. Only when
+// UsingOpenat2(). Returns the fd, or -1 with errno set (EXDEV: an escape); -1 with
+// *again set when EAGAIN persisted (the caller takes the walk instead).
+long Openat2Beneath(int root, const char* path, int flags, mode_t mode, bool* again);
 
 // readlinkat(dirfd, name) into a string.
 ErrnoOr<std::string> ReadLinkAt(int dirfd, const char* name);

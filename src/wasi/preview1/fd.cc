@@ -50,7 +50,7 @@ Result<void> fd_datasync(Call& call, u32 fd) {
 // A table lookup plus the handle's flags: no path resolution, no stat.
 Result<void> fd_fdstat_get(Call& call, u32 fd, u32 stat_out) {
   WEFT_TRY_ASSIGN(uint8_t* out, call.Bytes(stat_out, sizeof(abi::Fdstat), 8));
-  WEFT_TRY_ASSIGN(Entry e, call.table().Get(fd));
+  WEFT_TRY_ASSIGN(Table::HandleRights e, call.table().GetHandleRights(fd));
   WEFT_TRY_ASSIGN(Fdflags flags, e.handle->GetFdflags());
   abi::WriteFdstat(out, e.handle->filetype(), flags, e.base, e.inheriting);
   return {};

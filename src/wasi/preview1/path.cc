@@ -71,7 +71,7 @@ Result<void> path_open(Call& call, u32 fd, u32 dirflags, u32 path, u32 path_len,
   if (fdflags & ~u32{kAllFdflags}) return Err(Errno::kInval);
   WEFT_TRY_ASSIGN(std::string_view p, call.String(path, path_len));
   WEFT_TRY(call.Bytes(fd_out, 4, 4));
-  WEFT_TRY_ASSIGN(Entry parent, call.table().Get(fd));
+  WEFT_TRY_ASSIGN(Table::HandleRights parent, call.table().GetHandleRights(fd));
   if (parent.handle->AsDir() == nullptr) {
     return Err(parent.handle->filetype() == Filetype::kRegularFile ? Errno::kNotdir
                                                                     : Errno::kBadf);

@@ -92,8 +92,8 @@ const Preview1Function* FindPreview1Function(std::string_view name) {
   return nullptr;
 }
 
-Result<uint32_t> InvokePreview1(const Preview1Function& fn, Call& call, const uint64_t* args) {
-  if (!call.tracing()) return fn.invoke(call, args);
+Result<uint32_t> InvokePreview1Traced(const Preview1Function& fn, Call& call,
+                                      const uint64_t* args) {
   Result<uint32_t> r = fn.invoke(call, args);
   std::string line = FormatArgs(fn, args);
   line += " -> ";
