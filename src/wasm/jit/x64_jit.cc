@@ -337,19 +337,76 @@ class Translator {
   static constexpr uint64_t kNone = ~uint64_t{0};
   uint64_t held_ = kNone;
   uint64_t rax_holds_ = kNone;
-  // Loads slot `slot` into `r` (32 or 64 bits), from rax when it holds it.
+  // Recent results are also kept in a small pool of caller-saved registers (round robin),
+  // so a value consumed a few instructions later is not reloaded right after its store.
+  // Slots stay the truth (every result is stored): the pool only saves reads. Cleared at
+  // labels and after any call; a slot written any other way is forgotten.
+  static constexpr Reg kPool[] = {RSI, RDI, R8, R9, R10, R11};
+  static constexpr size_t kPoolSize = sizeof(kPool) / sizeof(kPool[0]);
+  uint64_t pool_[kPoolSize] = {kNone, kNone, kNone, kNone, kNone, kNone};
+  size_t next_victim_ = 0;
+  int Cached(uint64_t slot) const {
+    if (slot == kNone) return -1;
+    for (size_t i = 0; i < kPoolSize; ++i)
+      if (pool_[i] == slot) return static_cast<int>(i);
+    return -1;
+  }
+  void Forget(uint64_t slot) {
+    for (uint64_t& p : pool_)
+      if (p == slot) p = kNone;
+    if (held_ == slot) held_ = kNone;
+  }
+  void ClearCache() {
+    for (uint64_t& p : pool_) p = kNone;
+    held_ = kNone;
+  }
+  // Loads slot `slot` into `r` (32 or 64 bits), from a register when one holds it.
   void LoadSlot(Reg r, uint64_t slot, bool w) {
     if (held_ == slot) {
       if (r != RAX) as_.MovRR64(r, RAX);
       return;
     }
+    int c = Cached(slot);
+    if (c >= 0) {
+      if (r != kPool[c]) as_.MovRR64(r, kPool[c]);
+      Consumed(slot);
+      return;
+    }
     if (w) as_.Load64(r, Slot(slot)); else as_.Load32(r, Slot(slot));
   }
-  // Stores rax to slot `d`; rax then holds it.
+  // An operand-stack slot is read once (wasm pops it): its pool register can go to a
+  // value that will be read again. Only a hint: the slot itself keeps the value.
+  void Consumed(uint64_t slot) {
+    if (slot >= cf_->num_locals + cf_->consts.size())
+      for (uint64_t& p : pool_)
+        if (p == slot) p = kNone;
+  }
+  // `op r, slot` with the slot from a register when one holds it.
+  void AluSlot(Assembler::Alu k, bool w, Reg r, uint64_t slot) {
+    int c = Cached(slot);
+    if (held_ == slot && r != RAX) {
+      as_.AluRR(k, w, r, RAX);
+    } else if (c >= 0) {
+      as_.AluRR(k, w, r, kPool[c]);
+      Consumed(slot);
+    } else {
+      as_.AluRM(k, w, r, Slot(slot));
+    }
+  }
+  // Stores rax to slot `d`; rax (and a pool register) then hold it.
   void DefRax(uint64_t d) {
     as_.Store64(Slot(d), RAX);
+    Forget(d);
+    size_t i = kPoolSize;
+    for (size_t k = 0; k < kPoolSize && i == kPoolSize; ++k)
+      if (pool_[k] == kNone) i = k;
+    if (i == kPoolSize) i = next_victim_++ % kPoolSize;
+    as_.MovRR64(kPool[i], RAX);
+    pool_[i] = d;
     rax_holds_ = d;
   }
+  // The slot `d` was written without DefRax.
+  void Wrote(uint64_t d) { Forget(d); }
   void FindLabels();
   // Whether `slot` is one of the function's constant slots (written once on entry, never
   // changed), and as what immediate it can be used in a `w`-bit operation.
@@ -401,9 +458,8 @@ void Translator::FindLabels() {
         break;
       default: break;
     }
-    // Calls (the interpreter resumes after them) and any instruction that may exit:
-    // conservatively, whatever follows a non-numeric instruction.
-    if (ops.info[static_cast<size_t>(op)].kind == Kind::kCtl && pc + len <= n) label_[pc + len] = true;
+    // The interpreter resumes native code after calls.
+    if ((op == IOp::kCall || op == IOp::kCallIndirect) && pc + len <= n) label_[pc + len] = true;
     pc += len;
   }
 }
@@ -450,8 +506,9 @@ bool Translator::Run() {
     size_t len = Length(op, ins);
     if (len == 0) return false;
     native_at_[pc] = static_cast<uint32_t>(as_.size());
-    held_ = label_[pc] ? kNone : rax_holds_;
+    held_ = rax_holds_;
     rax_holds_ = kNone;
+    if (label_[pc]) ClearCache();
     const OpInfo& oi = ops.info[static_cast<size_t>(op)];
     IOp base = oi.base;
     switch (oi.kind) {
@@ -472,7 +529,7 @@ bool Translator::Run() {
           int32_t imm;
           LoadSlot(RAX, ins[1], w);
           if (ConstImm(ins[2], w, &imm)) as_.AluRI(7, w, RAX, imm);
-          else as_.AluRM(Assembler::kCmp, w, RAX, Slot(ins[2]));
+          else AluSlot(Assembler::kCmp, w, RAX, ins[2]);
           Branch(pc, static_cast<int64_t>(ins[3]), CondOf(cmp), false);
           break;
         }
@@ -482,7 +539,13 @@ bool Translator::Run() {
             break;
           case IOp::kBrIf:
           case IOp::kBrUnless:
-            if (held_ == ins[1]) as_.TestRR(false, RAX, RAX); else as_.AluMI(7, false, Slot(ins[1]), 0);
+            if (held_ == ins[1]) {
+              as_.TestRR(false, RAX, RAX);
+            } else if (int c = Cached(ins[1]); c >= 0) {
+              as_.TestRR(false, kPool[c], kPool[c]);
+            } else {
+              as_.AluMI(7, false, Slot(ins[1]), 0);
+            }
             Branch(pc, static_cast<int64_t>(ins[2]), op == IOp::kBrIf ? kNE : kE, false);
             break;
           case IOp::kBrTable:
@@ -503,11 +566,14 @@ bool Translator::Run() {
               as_.MovImm64(RAX, ins[2]);
               as_.Store64(Slot(ins[1]), RAX);
             }
+            Wrote(ins[1]);
             break;
           case IOp::kCall:
+            ClearCache();
             Call(reinterpret_cast<FuncInst*>(ins[1]), ins[2], pc, pc + 3);
             break;
           case IOp::kCallIndirect:
+            ClearCache();
             as_.MovImm64(RDI, ins[1]);
             as_.Load32(RSI, Slot(ins[3]));
             as_.MovImm64(RDX, ins[2]);
@@ -522,6 +588,7 @@ bool Translator::Run() {
             as_.AluMI(7, false, Slot(ins[4]), 0);
             as_.CmovM(kE, true, RCX, Slot(ins[3]));
             as_.Store64(Slot(ins[1]), RCX);
+            Wrote(ins[1]);
             break;
           case IOp::kGlobalGet:
             as_.MovImm64(RCX, reinterpret_cast<uint64_t>(&reinterpret_cast<GlobalInst*>(ins[2])->value));
@@ -537,10 +604,11 @@ bool Translator::Run() {
           case IOp::kMemorySize:
             as_.MovRR64(RAX, kMemSize);
             as_.ShiftImm(5, true, RAX, 16);
-            as_.Store64(Slot(ins[1]), RAX);
+            DefRax(ins[1]);
             break;
           case IOp::kMemoryFill:
           case IOp::kMemoryCopy:
+            ClearCache();
             as_.MovRR64(RDI, kMem);
             as_.MovRR64(RSI, kMemSize);
             as_.Load64(RDX, Slot(ins[1]));
@@ -548,6 +616,7 @@ bool Translator::Run() {
             as_.Load64(R8, Slot(ins[3]));
             CallC(op == IOp::kMemoryFill ? reinterpret_cast<const void*>(&MemFill)
                                          : reinterpret_cast<const void*>(&MemCopy));
+            ClearCache();
             as_.TestRR(false, RAX, RAX);
             ExitIf(kE, pc);
             break;
@@ -555,7 +624,7 @@ bool Translator::Run() {
             as_.XorRR32(RAX);
             as_.AluMI(7, true, Slot(ins[2]), 0);
             as_.Setcc(kE, RAX);
-            as_.Store64(Slot(ins[1]), RAX);
+            DefRax(ins[1]);
             break;
           default:
             // Everything else (traps, memory.grow/init, table ops, drops) is rare: the
@@ -674,15 +743,19 @@ bool Translator::Numeric(IOp op, const uint64_t* ins, size_t pc) {
   if (unary ? InlineUn(op, ins, pc) : InlineBin(op, ins, pc)) return true;
   const Helper& h = Helpers().h[static_cast<size_t>(op)];
   if (!h.fn) return false;
-  LoadSlot(RDI, ins[2], true);
-  if (!unary) LoadSlot(RSI, ins[3], true);
+  // The arguments go in pool registers: take them from the slots (always up to date).
+  ClearCache();
+  as_.Load64(RDI, Slot(ins[2]));
+  if (!unary) as_.Load64(RSI, Slot(ins[3]));
   if (h.traps) {
     as_.Lea(RDX, Slot(ins[1]));
     CallC(h.fn);
+    ClearCache();
     as_.TestRR(false, RAX, RAX);
     ExitIf(kE, pc);
   } else {
     CallC(h.fn);
+    ClearCache();
     DefRax(ins[1]);
   }
   return true;
@@ -718,6 +791,7 @@ bool Translator::InlineUn(IOp op, const uint64_t* ins, size_t pc) {
     case IOp::kF64Sqrt:
       as_.SseRM(0x51, XMM0, a, true);
       as_.MovsdStore(d, XMM0, true);
+      Wrote(ins[1]);
       return true;
     case IOp::kF32Sqrt:
       as_.SseRM(0x51, XMM0, a, false);
@@ -726,6 +800,7 @@ bool Translator::InlineUn(IOp op, const uint64_t* ins, size_t pc) {
     case IOp::kF64ConvertI32S:
       as_.OpRM(false, {0x0F, 0x2A}, XMM0, a, 0xF2);  // cvtsi2sd xmm0, dword [a]
       as_.MovsdStore(d, XMM0, true);
+      Wrote(ins[1]);
       return true;
     default:
       return false;
@@ -747,14 +822,14 @@ bool Translator::InlineBin(IOp op, const uint64_t* ins, size_t pc) {
     } else if (held_ == ins[3] && held_ != ins[2]) {  // b is in rax
       if (k == Assembler::kSub) {
         as_.MovRR64(RCX, RAX);
-        as_.Load64(RAX, a);
+        load_a(RAX);
         as_.AluRR(k, w, RAX, RCX);
       } else {
-        as_.AluRM(k, w, RAX, a);
+        AluSlot(k, w, RAX, ins[2]);
       }
     } else {
       load_a(RAX);
-      as_.AluRM(k, w, RAX, b);
+      AluSlot(k, w, RAX, ins[3]);
     }
     DefRax(ins[1]);
   };
@@ -765,7 +840,7 @@ bool Translator::InlineBin(IOp op, const uint64_t* ins, size_t pc) {
       DefRax(ins[1]);
       return;
     }
-    if (held_ == ins[3]) as_.MovRR64(RCX, RAX); else as_.Load32(RCX, b);
+    LoadSlot(RCX, ins[3], false);
     load_a(RAX);
     as_.ShiftCl(ext, w, RAX);
     DefRax(ins[1]);
@@ -776,6 +851,7 @@ bool Translator::InlineBin(IOp op, const uint64_t* ins, size_t pc) {
     as_.SseRM(opc, XMM0, b, dbl);
     if (dbl) {
       as_.MovsdStore(d, XMM0, true);
+      Wrote(ins[1]);
     } else {
       as_.OpRR(false, {0x0F, 0x7E}, XMM0, RAX, 0x66);  // movd eax, xmm0
       DefRax(ins[1]);
@@ -805,8 +881,14 @@ bool Translator::InlineBin(IOp op, const uint64_t* ins, size_t pc) {
     case IOp::kI32Or: case IOp::kI64Or: alu(Assembler::kOr); return true;
     case IOp::kI32Xor: case IOp::kI64Xor: alu(Assembler::kXor); return true;
     case IOp::kI32Mul: case IOp::kI64Mul:
-      load_a(RAX);
-      as_.ImulRM(w, RAX, b);
+      if (int c = Cached(ins[3]); c >= 0 && held_ != ins[3]) {
+        load_a(RAX);
+        as_.OpRR(w, {0x0F, 0xAF}, RAX, kPool[c]);  // imul rax, reg
+      } else {
+        LoadSlot(RCX, ins[3], w);
+        load_a(RAX);
+        as_.OpRR(w, {0x0F, 0xAF}, RAX, RCX);
+      }
       DefRax(ins[1]);
       return true;
     case IOp::kI32Shl: case IOp::kI64Shl: shift(4); return true;
@@ -820,9 +902,9 @@ bool Translator::InlineBin(IOp op, const uint64_t* ins, size_t pc) {
     case IOp::kI64LtS: case IOp::kI64LtU: case IOp::kI64GtS: case IOp::kI64GtU:
     case IOp::kI64LeS: case IOp::kI64LeU: case IOp::kI64GeS: case IOp::kI64GeU:
       load_a(RCX);
-      as_.XorRR32(RAX);
-      if (b_const) as_.AluRI(7, w, RCX, imm); else as_.AluRM(Assembler::kCmp, w, RCX, b);
+      if (b_const) as_.AluRI(7, w, RCX, imm); else AluSlot(Assembler::kCmp, w, RCX, ins[3]);
       as_.Setcc(CondOf(op), RAX);
+      as_.Movzx8(RAX, RAX);
       DefRax(ins[1]);
       return true;
     case IOp::kI32DivS: case IOp::kI64DivS:
@@ -830,8 +912,8 @@ bool Translator::InlineBin(IOp op, const uint64_t* ins, size_t pc) {
       // Division by zero traps, and INT_MIN / -1 overflows: both go to the interpreter,
       // which raises the trap. INT_MIN % -1 is 0 (idiv would fault on it).
       bool rem = op == IOp::kI32RemS || op == IOp::kI64RemS;
+      LoadSlot(RCX, ins[3], w);
       load_a(RAX);
-      if (w) as_.Load64(RCX, b); else as_.Load32(RCX, b);
       as_.TestRR(w, RCX, RCX);
       ExitIf(kE, pc);
       as_.AluRI(7, w, RCX, -1);
@@ -862,8 +944,8 @@ bool Translator::InlineBin(IOp op, const uint64_t* ins, size_t pc) {
     case IOp::kI32DivU: case IOp::kI64DivU:
     case IOp::kI32RemU: case IOp::kI64RemU: {
       bool rem = op == IOp::kI32RemU || op == IOp::kI64RemU;
+      LoadSlot(RCX, ins[3], w);
       load_a(RAX);
-      if (w) as_.Load64(RCX, b); else as_.Load32(RCX, b);
       as_.TestRR(w, RCX, RCX);
       ExitIf(kE, pc);
       as_.XorRR32(RDX);
@@ -948,9 +1030,8 @@ void Translator::Store(IOp op, const uint64_t* ins, size_t pc) {
     case IOp::kI32Store16: case IOp::kI64Store16: size = 2; break;
     default: size = 1; break;
   }
-  if (held_ == ins[2]) as_.MovRR64(RDX, RAX);
+  LoadSlot(RDX, ins[2], true);
   int32_t disp = Address(ins[1], ins[3], size, pc);
-  if (held_ != ins[2]) as_.Load64(RDX, Slot(ins[2]));
   Mem m{kMem, disp, RAX, 0};
   switch (size) {
     case 8: as_.Store64(m, RDX); break;
@@ -1038,7 +1119,8 @@ EnterResult CodeArena::Enter(JitState* state, const void* target) {
   return static_cast<EnterResult>(enter_(state, target));
 }
 
-// WEFT_PERF_MAP=1 writes /tmp/perf-PID.map, so `perf report` names native code.
+// WEFT_PERF_MAP=1 writes /tmp/perf-PID.map, so `perf report` names native code, and
+// each function's code to /tmp/perf-PID-ADDR.bin.
 static void WritePerfMap(FuncInst* func, const uint8_t* code, size_t size) {
   static FILE* map = [] {
     const char* v = std::getenv("WEFT_PERF_MAP");
@@ -1053,6 +1135,14 @@ static void WritePerfMap(FuncInst* func, const uint8_t* code, size_t size) {
   std::fprintf(map, "%lx %zx wasm[%u]:%s\n", reinterpret_cast<unsigned long>(code), size,
                func->func_index, it != m.func_names.end() ? it->second.c_str() : "");
   std::fflush(map);
+  // And the code itself, for `objdump -D -b binary -mi386:x86-64 --adjust-vma=ADDR`.
+  char path[96];
+  std::snprintf(path, sizeof path, "/tmp/perf-%d-%lx.bin", static_cast<int>(getpid()),
+                reinterpret_cast<unsigned long>(code));
+  if (FILE* f = std::fopen(path, "wb")) {
+    std::fwrite(code, 1, size, f);
+    std::fclose(f);
+  }
 }
 
 void CompileNative(CodeArena& arena, FuncInst* func, CompiledFunc* cf) {
