@@ -109,6 +109,7 @@ std::optional<Trap> Run(Store* store_ptr, FuncInst* entry, Value* fp,
   js.interrupt = interrupt;
   js.frames_end = frames_end;
   js.slots_end = slots_end;
+  js.stack_limit = static_cast<const char*>(__builtin_frame_address(0)) - jit::kNativeStackBudget;
 
 #define RELOAD_MEM()                                            \
   do {                                                          \

@@ -35,6 +35,9 @@ struct JitState {
   const std::atomic<bool>* interrupt = nullptr;
   Frame* frames_end = nullptr;
   Value* slots_end = nullptr;
+  // Native wasm->wasm calls recurse on the machine stack (16 bytes a level); below this
+  // address a call exits instead, and the interpreter makes it from its own frame.
+  const void* stack_limit = nullptr;
   // Set by Enter(): where an exit unwinds the native stack to, and the shared exit path.
   void* entry_rsp = nullptr;
   const void* exit_path = nullptr;
@@ -44,6 +47,10 @@ struct JitState {
   FuncInst* exit_func = nullptr;
   uint64_t exit_acc = 0;
 };
+
+// Machine stack native calls may use below the interpreter's frame before they hand a
+// call back to the interpreter (which re-enters native code from its own frame).
+constexpr size_t kNativeStackBudget = 256 * 1024;
 
 enum class EnterResult : uint64_t {
   kReturned = 0,  // the entered function returned (results in fp[0..])

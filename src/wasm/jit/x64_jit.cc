@@ -698,6 +698,8 @@ void Translator::CallNative(uint64_t fp_off, size_t pc, size_t ret) {
   ExitIf(kA, pc);
   as_.AluRM(Assembler::kCmp, true, kFsp, STATE_FIELD(frames_end));
   ExitIf(kAE, pc);
+  as_.AluRM(Assembler::kCmp, true, RSP, STATE_FIELD(stack_limit));
+  ExitIf(kB, pc);
   CheckInterrupt(pc);
   as_.MovImm64(RAX, reinterpret_cast<uint64_t>(code_ + ret));
   as_.Store64(Mem{kFsp, 0}, RAX);
