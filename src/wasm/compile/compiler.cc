@@ -948,6 +948,11 @@ CompiledFunc* CompileFunction(Store& store, FuncInst* func) {
   CompiledFunc* raw = out.get();
   store.objects().compiled.push_back(std::move(out));
   func->compiled = raw;
+  if (jit::Enabled()) {
+    auto& arena = store.objects().jit_arena;
+    if (!arena) arena = std::make_unique<jit::CodeArena>();
+    jit::CompileNative(*arena, func, raw);
+  }
   return raw;
 }
 

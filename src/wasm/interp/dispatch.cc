@@ -102,6 +102,14 @@ std::optional<Trap> Run(Store* store_ptr, FuncInst* entry, Value* fp,
   // The result of the last numeric op or load, kept in a register: the compiler uses the
   // `...A` variants, which read operand a from here, only right after such an instruction.
   uint64_t acc = 0;
+  // Native code (jit/): entered where the current function has it, at function entry,
+  // loop heads and call continuations; it exits back here at instructions it leaves to us.
+  jit::CodeArena* const arena = store.objects().jit_arena.get();
+  jit::JitState js;
+  js.interrupt = interrupt;
+  js.frames_end = frames_end;
+  js.slots_end = slots_end;
+  js.stack_limit = static_cast<const char*>(__builtin_frame_address(0)) - jit::kNativeStackBudget;
 
 #define RELOAD_MEM()                                            \
   do {                                                          \
@@ -129,7 +137,28 @@ std::optional<Trap> Run(Store* store_ptr, FuncInst* entry, Value* fp,
     std::memcpy(static_cast<void*>(fp + cf->num_locals), cf->consts.data(), cf->consts.size() * 8);
   RELOAD_MEM();
   if (interrupt->load(std::memory_order_relaxed)) TRAP(TrapKind::kInterrupted);
+  if (cf->native) goto enter_native;
   NEXT();
+
+enter_native: {
+  js.fp = fp;
+  js.fsp = fsp;
+  js.mem = mem;
+  js.mem_size = mem_size;
+  jit::EnterResult r = arena->Enter(&js, cf->native + cf->native_at[pc - cf->code.data()]);
+  fp = js.fp;
+  fsp = js.fsp;
+  if (r == jit::EnterResult::kReturned) goto L_Return;
+  pc = js.exit_pc;
+  acc = js.exit_acc;
+  func = js.exit_func;
+  cf = static_cast<CompiledFunc*>(func->compiled);
+  if (func->instance != inst) {
+    inst = func->instance;
+    RELOAD_MEM();
+  }
+  NEXT();
+}
 
   // ---- control ----
 L_Unreachable:
@@ -142,6 +171,7 @@ L_Unreachable:
     if (rel_ <= 0 && interrupt->load(std::memory_order_relaxed))                  \
       TRAP(TrapKind::kInterrupted);                                               \
     pc += rel_;                                                                   \
+    if (rel_ <= 0 && cf->native) goto enter_native;                               \
   } while (0)
 L_Br:
   JUMP(pc[1]);
@@ -247,6 +277,7 @@ do_call:
     if (host_trap) goto trap_host;
     pc = ret;
     RELOAD_MEM();
+    if (cf->native) goto enter_native;
     NEXT();
   }
   {
@@ -268,6 +299,7 @@ do_call:
       RELOAD_MEM();
     }
     pc = cf->code.data();
+    if (cf->native) goto enter_native;
     NEXT();
   }
 L_Return:
@@ -284,6 +316,7 @@ L_Return:
     } else if (memi) {
       mem_size = memi->size;  // the callee may have grown the memory
     }
+    if (cf->native) goto enter_native;
     NEXT();
   }
 
@@ -513,143 +546,7 @@ L_ElemDrop:
     pc += 3;                                                    \
     NEXT();
 
-  UNA(I32Eqz, RU32, WI32, a == 0)
-  UNA(I64Eqz, RU64, WI32, a == 0)
-  UNA(I32Clz, RU32, WI32, num::Clz(a))
-  UNA(I32Ctz, RU32, WI32, num::Ctz(a))
-  UNA(I32Popcnt, RU32, WI32, num::Popcnt(a))
-  UNA(I64Clz, RU64, WI64, num::Clz(a))
-  UNA(I64Ctz, RU64, WI64, num::Ctz(a))
-  UNA(I64Popcnt, RU64, WI64, num::Popcnt(a))
-  UN(F32Abs, RF32, WF32, num::Abs(a))
-  UN(F32Neg, RF32, WF32, num::Neg(a))
-  UN(F32Ceil, RF32, WF32, num::Ceil(a))
-  UN(F32Floor, RF32, WF32, num::Floor(a))
-  UN(F32Trunc, RF32, WF32, num::Trunc(a))
-  UN(F32Nearest, RF32, WF32, num::Nearest(a))
-  UN(F32Sqrt, RF32, WF32, std::sqrt(a))
-  UN(F64Abs, RF64, WF64, num::Abs(a))
-  UN(F64Neg, RF64, WF64, num::Neg(a))
-  UN(F64Ceil, RF64, WF64, num::Ceil(a))
-  UN(F64Floor, RF64, WF64, num::Floor(a))
-  UN(F64Trunc, RF64, WF64, num::Trunc(a))
-  UN(F64Nearest, RF64, WF64, num::Nearest(a))
-  UN(F64Sqrt, RF64, WF64, std::sqrt(a))
-  UNA(I32WrapI64, RU64, WI32, a)
-  TRUNC(I32TruncF32S, int32_t, uint32_t, RF32)
-  TRUNC(I32TruncF32U, uint32_t, uint32_t, RF32)
-  TRUNC(I32TruncF64S, int32_t, uint32_t, RF64)
-  TRUNC(I32TruncF64U, uint32_t, uint32_t, RF64)
-  UNA(I64ExtendI32S, RS32, WI64, static_cast<int64_t>(a))
-  UNA(I64ExtendI32U, RU32, WI64, a)
-  TRUNC(I64TruncF32S, int64_t, uint64_t, RF32)
-  TRUNC(I64TruncF32U, uint64_t, uint64_t, RF32)
-  TRUNC(I64TruncF64S, int64_t, uint64_t, RF64)
-  TRUNC(I64TruncF64U, uint64_t, uint64_t, RF64)
-  UNA(F32ConvertI32S, RS32, WF32, static_cast<float>(a))
-  UNA(F32ConvertI32U, RU32, WF32, static_cast<float>(a))
-  UNA(F32ConvertI64S, RS64, WF32, static_cast<float>(a))
-  UNA(F32ConvertI64U, RU64, WF32, static_cast<float>(a))
-  UN(F32DemoteF64, RF64, WF32, static_cast<float>(a))
-  UNA(F64ConvertI32S, RS32, WF64, static_cast<double>(a))
-  UNA(F64ConvertI32U, RU32, WF64, static_cast<double>(a))
-  UNA(F64ConvertI64S, RS64, WF64, static_cast<double>(a))
-  UNA(F64ConvertI64U, RU64, WF64, static_cast<double>(a))
-  UN(F64PromoteF32, RF32, WF64, static_cast<double>(a))
-  UNA(I32ReinterpretF32, RU32, WI32, a)
-  UNA(I64ReinterpretF64, RU64, WI64, a)
-  UNA(F32ReinterpretI32, RU32, WI32, a)
-  UNA(F64ReinterpretI64, RU64, WI64, a)
-  UNA(I32Extend8S, RU32, WI32, static_cast<int32_t>(static_cast<int8_t>(a)))
-  UNA(I32Extend16S, RU32, WI32, static_cast<int32_t>(static_cast<int16_t>(a)))
-  UNA(I64Extend8S, RU64, WI64, static_cast<int64_t>(static_cast<int8_t>(a)))
-  UNA(I64Extend16S, RU64, WI64, static_cast<int64_t>(static_cast<int16_t>(a)))
-  UNA(I64Extend32S, RU64, WI64, static_cast<int64_t>(static_cast<int32_t>(a)))
-  TRUNC_SAT(I32TruncSatF32S, int32_t, uint32_t, RF32)
-  TRUNC_SAT(I32TruncSatF32U, uint32_t, uint32_t, RF32)
-  TRUNC_SAT(I32TruncSatF64S, int32_t, uint32_t, RF64)
-  TRUNC_SAT(I32TruncSatF64U, uint32_t, uint32_t, RF64)
-  TRUNC_SAT(I64TruncSatF32S, int64_t, uint64_t, RF32)
-  TRUNC_SAT(I64TruncSatF32U, uint64_t, uint64_t, RF32)
-  TRUNC_SAT(I64TruncSatF64S, int64_t, uint64_t, RF64)
-  TRUNC_SAT(I64TruncSatF64U, uint64_t, uint64_t, RF64)
-
-  BINA(I32Eq, RU32, WI32, a == b)
-  BINA(I32Ne, RU32, WI32, a != b)
-  BINA(I32LtS, RS32, WI32, a < b)
-  BINA(I32LtU, RU32, WI32, a < b)
-  BINA(I32GtS, RS32, WI32, a > b)
-  BINA(I32GtU, RU32, WI32, a > b)
-  BINA(I32LeS, RS32, WI32, a <= b)
-  BINA(I32LeU, RU32, WI32, a <= b)
-  BINA(I32GeS, RS32, WI32, a >= b)
-  BINA(I32GeU, RU32, WI32, a >= b)
-  BINA(I64Eq, RU64, WI32, a == b)
-  BINA(I64Ne, RU64, WI32, a != b)
-  BINA(I64LtS, RS64, WI32, a < b)
-  BINA(I64LtU, RU64, WI32, a < b)
-  BINA(I64GtS, RS64, WI32, a > b)
-  BINA(I64GtU, RU64, WI32, a > b)
-  BINA(I64LeS, RS64, WI32, a <= b)
-  BINA(I64LeU, RU64, WI32, a <= b)
-  BINA(I64GeS, RS64, WI32, a >= b)
-  BINA(I64GeU, RU64, WI32, a >= b)
-  BIN(F32Eq, RF32, WI32, a == b)
-  BIN(F32Ne, RF32, WI32, a != b)
-  BIN(F32Lt, RF32, WI32, a < b)
-  BIN(F32Gt, RF32, WI32, a > b)
-  BIN(F32Le, RF32, WI32, a <= b)
-  BIN(F32Ge, RF32, WI32, a >= b)
-  BIN(F64Eq, RF64, WI32, a == b)
-  BIN(F64Ne, RF64, WI32, a != b)
-  BIN(F64Lt, RF64, WI32, a < b)
-  BIN(F64Gt, RF64, WI32, a > b)
-  BIN(F64Le, RF64, WI32, a <= b)
-  BIN(F64Ge, RF64, WI32, a >= b)
-  BINA(I32Add, RU32, WI32, a + b)
-  BINA(I32Sub, RU32, WI32, a - b)
-  BINA(I32Mul, RU32, WI32, a * b)
-  BIN_TRAP(I32DivS, uint32_t, RU32, num::DivS<uint32_t>)
-  BIN_TRAP(I32DivU, uint32_t, RU32, num::DivU<uint32_t>)
-  BIN_TRAP(I32RemS, uint32_t, RU32, num::RemS<uint32_t>)
-  BIN_TRAP(I32RemU, uint32_t, RU32, num::RemU<uint32_t>)
-  BINA(I32And, RU32, WI32, a & b)
-  BINA(I32Or, RU32, WI32, a | b)
-  BINA(I32Xor, RU32, WI32, a ^ b)
-  BINA(I32Shl, RU32, WI32, num::Shl(a, b))
-  BINA(I32ShrS, RU32, WI32, num::ShrS(a, b))
-  BINA(I32ShrU, RU32, WI32, num::ShrU(a, b))
-  BINA(I32Rotl, RU32, WI32, num::Rotl(a, b))
-  BINA(I32Rotr, RU32, WI32, num::Rotr(a, b))
-  BINA(I64Add, RU64, WI64, a + b)
-  BINA(I64Sub, RU64, WI64, a - b)
-  BINA(I64Mul, RU64, WI64, a * b)
-  BIN_TRAP(I64DivS, uint64_t, RU64, num::DivS<uint64_t>)
-  BIN_TRAP(I64DivU, uint64_t, RU64, num::DivU<uint64_t>)
-  BIN_TRAP(I64RemS, uint64_t, RU64, num::RemS<uint64_t>)
-  BIN_TRAP(I64RemU, uint64_t, RU64, num::RemU<uint64_t>)
-  BINA(I64And, RU64, WI64, a & b)
-  BINA(I64Or, RU64, WI64, a | b)
-  BINA(I64Xor, RU64, WI64, a ^ b)
-  BINA(I64Shl, RU64, WI64, num::Shl(a, b))
-  BINA(I64ShrS, RU64, WI64, num::ShrS(a, b))
-  BINA(I64ShrU, RU64, WI64, num::ShrU(a, b))
-  BINA(I64Rotl, RU64, WI64, num::Rotl(a, b))
-  BINA(I64Rotr, RU64, WI64, num::Rotr(a, b))
-  BIN(F32Add, RF32, WF32, a + b)
-  BIN(F32Sub, RF32, WF32, a - b)
-  BIN(F32Mul, RF32, WF32, a * b)
-  BIN(F32Div, RF32, WF32, a / b)
-  BIN(F32Min, RF32, WF32, num::Min(a, b))
-  BIN(F32Max, RF32, WF32, num::Max(a, b))
-  BIN(F32Copysign, RF32, WF32, num::Copysign(a, b))
-  BIN(F64Add, RF64, WF64, a + b)
-  BIN(F64Sub, RF64, WF64, a - b)
-  BIN(F64Mul, RF64, WF64, a * b)
-  BIN(F64Div, RF64, WF64, a / b)
-  BIN(F64Min, RF64, WF64, num::Min(a, b))
-  BIN(F64Max, RF64, WF64, num::Max(a, b))
-  BIN(F64Copysign, RF64, WF64, num::Copysign(a, b))
+#include "wasm/interp/numeric_ops.def"
 
 trap: {
   st.depth = static_cast<uint32_t>(fsp - frames);

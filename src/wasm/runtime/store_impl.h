@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "wasm/jit/jit.h"
 #include "weft/wasm/runtime.h"
 
 namespace weft::wasm {
@@ -26,6 +27,10 @@ struct CompiledFunc {
   // (code index of an instruction, byte offset in the module), ascending by code index.
   std::vector<std::pair<uint32_t, uint32_t>> offsets;
   uint32_t OffsetAt(size_t code_index) const;
+  // Native code (jit/), when the JIT translated this function: native_at[i] is the offset
+  // in `native` of the instruction starting at code[i] (only instruction starts are valid).
+  const uint8_t* native = nullptr;
+  std::vector<uint32_t> native_at;
 };
 
 // One activation record of the explicit call stack: where to resume the caller.
@@ -56,6 +61,7 @@ struct Store::Objects {
   std::vector<std::unique_ptr<FuncType>> host_types;
   std::unordered_map<std::string, uint32_t> type_ids;
   ExecState exec;
+  std::unique_ptr<jit::CodeArena> jit_arena;  // created on the first JIT compile
 };
 
 // Translates a wasm function (validated) to internal code; the result is owned by the

@@ -1,0 +1,95 @@
+// The baseline JIT: translates a function's internal code (compile/compiler.cc) into
+// x86-64 machine code that works on the same frame slots and the same explicit frame
+// stack as the interpreter. See jit/README.md.
+//
+// The interpreter stays in charge: it enters native code at function entry, at loop
+// heads and at call continuations, and native code leaves ("exits") back to the
+// interpreter at an instruction it does not handle itself (a host call, memory.grow, a
+// table op, anything about to trap), which the interpreter then executes. So every
+// instruction boundary is a point where either tier can take over.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "weft/wasm/runtime.h"
+
+namespace weft::wasm {
+struct CompiledFunc;
+struct Frame;
+}  // namespace weft::wasm
+
+namespace weft::wasm::jit {
+
+// Shared between the interpreter and native code for one activation of the interpreter.
+// Native code addresses the fields by offset (x64_jit.cc): plain data only.
+struct JitState {
+  // In and out: the frame and the frame-stack top.
+  Value* fp = nullptr;
+  Frame* fsp = nullptr;
+  // In: the current instance's memory 0 and limits.
+  uint8_t* mem = nullptr;
+  uint64_t mem_size = 0;
+  const std::atomic<bool>* interrupt = nullptr;
+  Frame* frames_end = nullptr;
+  Value* slots_end = nullptr;
+  // Native wasm->wasm calls recurse on the machine stack (16 bytes a level); below this
+  // address a call exits instead, and the interpreter makes it from its own frame.
+  const void* stack_limit = nullptr;
+  // Set by Enter(): where an exit unwinds the native stack to, and the shared exit path.
+  void* entry_rsp = nullptr;
+  const void* exit_path = nullptr;
+  // Out, after an exit: the instruction the interpreter runs next, its function, and the
+  // accumulator value that instruction may read.
+  const uint64_t* exit_pc = nullptr;
+  FuncInst* exit_func = nullptr;
+  uint64_t exit_acc = 0;
+};
+
+// Machine stack native calls may use below the interpreter's frame before they hand a
+// call back to the interpreter (which re-enters native code from its own frame).
+constexpr size_t kNativeStackBudget = 256 * 1024;
+
+enum class EnterResult : uint64_t {
+  kReturned = 0,  // the entered function returned (results in fp[0..])
+  kExited = 1,    // native code stopped at exit_pc; the interpreter continues there
+};
+
+// Whether native code can be generated here (x86-64 Linux) and is wanted: the
+// environment variable WEFT_JIT=0 turns it off (the interpreter then runs everything).
+bool Enabled();
+
+// Executable memory owned by one Store, plus the entry trampoline.
+class CodeArena {
+ public:
+  CodeArena();
+  ~CodeArena();
+  CodeArena(const CodeArena&) = delete;
+  CodeArena& operator=(const CodeArena&) = delete;
+  // Copies `code` into executable memory; returns its address, or nullptr when out of
+  // address space (the function then stays interpreted).
+  uint8_t* Install(const std::vector<uint8_t>& code);
+  // Runs native code at `target` with the registers loaded from `state`.
+  EnterResult Enter(JitState* state, const void* target);
+  bool ready() const { return enter_ != nullptr; }
+
+ private:
+  struct Chunk {
+    uint8_t* base;
+    size_t size;
+    size_t used;
+  };
+  std::vector<Chunk> chunks_;
+  using EnterFn = uint64_t (*)(JitState*, const void*);
+  EnterFn enter_ = nullptr;
+  const void* exit_path_ = nullptr;
+};
+
+// Translates `cf` (the compiled code of wasm function `func`) into native code in
+// `arena`. On success sets cf->native and cf->native_at, and func->jit_code, the entry
+// that other native code calls. Leaves the function interpreted on failure.
+void CompileNative(CodeArena& arena, FuncInst* func, CompiledFunc* cf);
+
+}  // namespace weft::wasm::jit

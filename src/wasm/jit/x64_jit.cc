@@ -1,0 +1,1179 @@
+// The baseline JIT for x86-64: one pass over a function's internal code (the
+// slot-addressed instructions of compile/compiler.cc), each instruction becoming a short
+// native sequence on the same frame slots. See jit/README.md for the design.
+//
+// Registers while native code runs (all callee-saved, so C helpers keep them):
+//   rbx  fp: the current frame's slots          r15  top of the explicit frame stack
+//   r12  base of memory 0                       r13  size of memory 0 in bytes
+//   r14  the JitState of this activation        rbp  the store's interrupt flag
+// rsp is 16-byte aligned inside a function body (the entry does `sub rsp, 8`), so C
+// helpers are called directly.
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <unordered_map>
+
+#include "wasm/interp/numeric.h"
+#include "wasm/jit/jit.h"
+#include "wasm/jit/x64_assembler.h"
+#include "wasm/runtime/store_impl.h"
+
+namespace weft::wasm::jit {
+
+#if defined(__x86_64__) && defined(__linux__)
+
+bool Enabled() {
+  static const bool enabled = [] {
+    const char* v = std::getenv("WEFT_JIT");
+    return !(v && std::strcmp(v, "0") == 0);
+  }();
+  return enabled;
+}
+
+namespace {
+
+constexpr Reg kFp = RBX, kMem = R12, kMemSize = R13, kState = R14, kFsp = R15, kIntr = RBP;
+constexpr size_t kChunkSize = size_t{1} << 20;
+constexpr uint32_t kNoNative = ~uint32_t{0};
+
+#define STATE_FIELD(f) Mem{kState, static_cast<int32_t>(offsetof(JitState, f))}
+static_assert(offsetof(Frame, ret_pc) == 0 && offsetof(Frame, fp) == 8 &&
+              offsetof(Frame, func) == 16 && sizeof(Frame) == 24);
+
+Mem Slot(uint64_t i) { return Mem{kFp, static_cast<int32_t>(i * 8)}; }
+
+// ---- what each internal op is (built from iops.def) ----
+enum class Kind : uint8_t { kCtl, kUn, kBin, kLoad, kStore };
+struct OpInfo {
+  IOp base;                // the op an accumulator/value variant is a form of
+  Kind kind = Kind::kCtl;
+  bool acc_a = false;      // reads operand a from the accumulator (`...A`)
+  bool acc_v = false;      // a store reading its value from the accumulator (`...V`)
+};
+struct OpTables {
+  OpInfo info[static_cast<size_t>(IOp::kCount)];
+  std::unordered_map<uint64_t, IOp> by_handler;
+  OpTables() {
+    for (size_t i = 0; i < static_cast<size_t>(IOp::kCount); ++i) info[i].base = static_cast<IOp>(i);
+#define AT(Name) info[static_cast<size_t>(IOp::k##Name)]
+#define IOP(Name)
+#define IOP_UN(Name) AT(Name).kind = Kind::kUn;
+#define IOP_BIN(Name) AT(Name).kind = Kind::kBin;
+#define IOP_LOAD(Name) AT(Name).kind = Kind::kLoad;
+#define IOP_STORE(Name) AT(Name).kind = Kind::kStore;
+#define IOP_ACC(Name) AT(Name##A) = OpInfo{IOp::k##Name, AT(Name).kind, true, false};
+#define IOP_STORE_V(Name) AT(Name##V) = OpInfo{IOp::k##Name, Kind::kStore, false, true};
+#include "wasm/interp/iops.def"
+#undef IOP
+#undef AT
+    const void* const* handlers = interp::HandlerTable();
+    for (size_t i = 0; i < static_cast<size_t>(IOp::kCount); ++i)
+      by_handler.emplace(reinterpret_cast<uint64_t>(handlers[i]), static_cast<IOp>(i));
+  }
+};
+const OpTables& Ops() {
+  static const OpTables t;
+  return t;
+}
+
+// ---- helpers for the numeric ops not emitted inline: the same expressions as the
+// interpreter's handlers (numeric_ops.def), on raw 64-bit slot values ----
+#define RU32_RAW(x) static_cast<uint32_t>(x)
+#define RS32_RAW(x) static_cast<int32_t>(static_cast<uint32_t>(x))
+#define RU64_RAW(x) (x)
+#define RS64_RAW(x) static_cast<int64_t>(x)
+#define RF32_RAW(x) Value{x}.f32()
+#define RF64_RAW(x) Value{x}.f64()
+#define WI32_RAW(x) uint64_t{static_cast<uint32_t>(x)}
+#define WI64_RAW(x) static_cast<uint64_t>(x)
+#define WF32_RAW(x) Value::F32(x).bits
+#define WF64_RAW(x) Value::F64(x).bits
+// Plain helpers: uint64_t H(a, b). Trapping helpers: int T(a, b, out) returns 0 on a trap
+// (native code then exits and the interpreter re-runs the instruction, raising the trap).
+#define UN(Name, RD, WR, expr) \
+  uint64_t H_##Name(uint64_t x, uint64_t) { auto a = RD##_RAW(x); return WR##_RAW(expr); }
+#define UNA UN
+#define BIN(Name, RD, WR, expr)                 \
+  uint64_t H_##Name(uint64_t x, uint64_t y) {   \
+    auto a = RD##_RAW(x);                       \
+    auto b = RD##_RAW(y);                       \
+    return WR##_RAW(expr);                      \
+  }
+#define BINA BIN
+#define BIN_TRAP(Name, T, RD, fn)                                      \
+  int H_##Name(uint64_t x, uint64_t y, uint64_t* out) {                \
+    T r;                                                               \
+    TrapKind k;                                                        \
+    if (!fn(static_cast<T>(RD##_RAW(x)), static_cast<T>(RD##_RAW(y)), &r, &k)) return 0; \
+    *out = r;                                                          \
+    return 1;                                                          \
+  }
+#define TRUNC(Name, I, U, RD)                                          \
+  int H_##Name(uint64_t x, uint64_t, uint64_t* out) {                  \
+    I r;                                                               \
+    TrapKind k;                                                        \
+    if (!num::Trunc<I>(RD##_RAW(x), &r, &k)) return 0;                 \
+    *out = static_cast<U>(r);                                          \
+    return 1;                                                          \
+  }
+#define TRUNC_SAT(Name, I, U, RD) \
+  uint64_t H_##Name(uint64_t x, uint64_t) { return static_cast<U>(num::TruncSat<I>(RD##_RAW(x))); }
+#include "wasm/interp/numeric_ops.def"
+#undef UN
+#undef UNA
+#undef BIN
+#undef BINA
+#undef BIN_TRAP
+#undef TRUNC
+#undef TRUNC_SAT
+
+struct Helper {
+  const void* fn = nullptr;
+  bool traps = false;
+};
+struct HelperTable {
+  Helper h[static_cast<size_t>(IOp::kCount)];
+  HelperTable() {
+#define PLAIN(Name, ...) h[static_cast<size_t>(IOp::k##Name)] = {reinterpret_cast<const void*>(&H_##Name), false};
+#define TRAPPING(Name, ...) h[static_cast<size_t>(IOp::k##Name)] = {reinterpret_cast<const void*>(&H_##Name), true};
+#define UN PLAIN
+#define UNA PLAIN
+#define BIN PLAIN
+#define BINA PLAIN
+#define TRUNC_SAT PLAIN
+#define BIN_TRAP TRAPPING
+#define TRUNC TRAPPING
+#include "wasm/interp/numeric_ops.def"
+#undef UN
+#undef UNA
+#undef BIN
+#undef BINA
+#undef TRUNC_SAT
+#undef BIN_TRAP
+#undef TRUNC
+#undef PLAIN
+#undef TRAPPING
+  }
+};
+const HelperTable& Helpers() {
+  static const HelperTable t;
+  return t;
+}
+
+// ---- runtime helpers called from native code ----
+// call_indirect: the callee when it can be called natively (in bounds, non-null, the
+// right type, native code in the same instance); else nullptr and the interpreter takes
+// the instruction (which raises the trap or makes the host call).
+// Returns &callee->jit_code (what CallNative expects in rax).
+void** ResolveIndirect(TableInst* table, uint64_t idx, uint64_t type_id, Instance* inst) {
+  if (idx >= table->elements.size()) return nullptr;
+  auto* f = static_cast<FuncInst*>(table->elements[idx].ref());
+  if (!f || f->type_id != type_id || f->instance != inst || !f->jit_code) return nullptr;
+  return &f->jit_code;
+}
+int MemFill(uint8_t* mem, uint64_t size, uint64_t d, uint64_t v, uint64_t n) {
+  d = static_cast<uint32_t>(d);
+  n = static_cast<uint32_t>(n);
+  if (d + n > size) return 0;
+  std::memset(mem + d, static_cast<uint8_t>(v), n);
+  return 1;
+}
+int MemCopy(uint8_t* mem, uint64_t size, uint64_t d, uint64_t s, uint64_t n) {
+  d = static_cast<uint32_t>(d);
+  s = static_cast<uint32_t>(s);
+  n = static_cast<uint32_t>(n);
+  if (d + n > size || s + n > size) return 0;
+  std::memmove(mem + d, mem + s, n);
+  return 1;
+}
+
+Cond CondOf(IOp cmp) {
+  switch (cmp) {
+    case IOp::kI32Eq: case IOp::kI64Eq: return kE;
+    case IOp::kI32Ne: case IOp::kI64Ne: return kNE;
+    case IOp::kI32LtS: case IOp::kI64LtS: return kL;
+    case IOp::kI32LtU: case IOp::kI64LtU: return kB;
+    case IOp::kI32GtS: case IOp::kI64GtS: return kG;
+    case IOp::kI32GtU: case IOp::kI64GtU: return kA;
+    case IOp::kI32LeS: case IOp::kI64LeS: return kLE;
+    case IOp::kI32LeU: case IOp::kI64LeU: return kBE;
+    case IOp::kI32GeS: case IOp::kI64GeS: return kGE;
+    default: return kAE;  // GeU
+  }
+}
+bool Is64(IOp op) {
+  switch (op) {
+#define C(N) case IOp::k##N:
+    C(I64Eq) C(I64Ne) C(I64LtS) C(I64LtU) C(I64GtS) C(I64GtU) C(I64LeS) C(I64LeU) C(I64GeS)
+    C(I64GeU) C(I64Eqz) C(I64Add) C(I64Sub) C(I64Mul) C(I64And) C(I64Or) C(I64Xor) C(I64Shl)
+    C(I64ShrS) C(I64ShrU) C(I64Rotl) C(I64Rotr) C(I64DivS) C(I64DivU) C(I64RemS) C(I64RemU)
+    C(BrIfI64Eq) C(BrIfI64Ne) C(BrIfI64LtS) C(BrIfI64LtU) C(BrIfI64GtS) C(BrIfI64GtU)
+    C(BrIfI64LeS) C(BrIfI64LeU) C(BrIfI64GeS) C(BrIfI64GeU)
+#undef C
+      return true;
+    default:
+      return false;
+  }
+}
+// The compare a fused compare-and-branch op tests.
+IOp CmpOfBranch(IOp op) {
+  switch (op) {
+#define B(T, C) case IOp::kBrIf##T##C: return IOp::k##T##C;
+    B(I32, Eq) B(I32, Ne) B(I32, LtS) B(I32, LtU) B(I32, GtS) B(I32, GtU) B(I32, LeS)
+    B(I32, LeU) B(I32, GeS) B(I32, GeU) B(I64, Eq) B(I64, Ne) B(I64, LtS) B(I64, LtU)
+    B(I64, GtS) B(I64, GtU) B(I64, LeS) B(I64, LeU) B(I64, GeS) B(I64, GeU)
+#undef B
+    default: return IOp::kCount;
+  }
+}
+
+// Words per instruction, from its op (and br_table's count).
+size_t Length(IOp op, const uint64_t* pc) {
+  const OpInfo& oi = Ops().info[static_cast<size_t>(op)];
+  switch (oi.kind) {
+    case Kind::kUn: return 3;
+    case Kind::kBin: case Kind::kLoad: case Kind::kStore: return 4;
+    case Kind::kCtl: break;
+  }
+  if (CmpOfBranch(op) != IOp::kCount) return 4;
+  switch (op) {
+    case IOp::kUnreachable: case IOp::kReturn: case IOp::kInterruptCheck: return 1;
+    case IOp::kBr: case IOp::kMemorySize: case IOp::kDataDrop: case IOp::kElemDrop: return 2;
+    case IOp::kBrIf: case IOp::kBrUnless: case IOp::kCopy: case IOp::kConst: case IOp::kCall:
+    case IOp::kGlobalGet: case IOp::kGlobalSet: case IOp::kMemoryGrow: case IOp::kTableSize:
+    case IOp::kRefIsNull:
+      return 3;
+    case IOp::kMemoryFill: case IOp::kMemoryCopy: case IOp::kTableGet: case IOp::kTableSet:
+      return 4;
+    case IOp::kCallIndirect: case IOp::kSelect: case IOp::kMemoryInit: case IOp::kTableGrow:
+    case IOp::kTableFill:
+      return 5;
+    case IOp::kTableCopy: case IOp::kTableInit: return 6;
+    case IOp::kBrTable: return 4 + pc[2];
+    default: return 0;  // unknown: the translation gives up
+  }
+}
+
+class Translator {
+ public:
+  Translator(FuncInst* func, CompiledFunc* cf) : func_(func), cf_(cf), code_(cf->code.data()) {}
+  bool Run();
+  std::vector<uint8_t>& bytes() { return as_.bytes(); }
+  size_t entry_offset() const { return entry_offset_; }
+  std::vector<uint32_t>& native_at() { return native_at_; }
+
+ private:
+  // An exit to the interpreter at instruction `pc` (index), taken on condition `c`.
+  void ExitIf(Cond c, size_t pc) { exits_.push_back({as_.Jcc(c), pc}); }
+  void ExitAlways(size_t pc) { exits_.push_back({as_.Jmp(), pc}); }
+  // A jump to instruction `target` (index), on condition `c` or always.
+  void JumpTo(size_t target, Cond c, bool always) {
+    size_t field = always ? as_.Jmp() : as_.Jcc(c);
+    jumps_.push_back({field, target});
+  }
+  // A taken backward branch checks the interrupt flag first (like the interpreter's).
+  void CheckInterrupt(size_t pc) {
+    as_.CmpMemByte0(Mem{kIntr, 0});
+    ExitIf(kNE, pc);
+  }
+  void Branch(size_t pc, int64_t rel, Cond c, bool always) {
+    size_t target = static_cast<size_t>(static_cast<int64_t>(pc) + rel);
+    if (rel > 0) {
+      JumpTo(target, c, always);
+      return;
+    }
+    size_t skip = 0;
+    if (!always) skip = as_.Jcc(Negate(c));
+    CheckInterrupt(pc);
+    JumpTo(target, kE, true);
+    if (!always) as_.PatchRel32(skip, as_.size());
+  }
+  void CallC(const void* fn) {
+    as_.MovImm64(RAX, reinterpret_cast<uint64_t>(fn));
+    as_.CallR(RAX);
+  }
+
+  bool Numeric(IOp op, const uint64_t* ins, size_t pc);
+  bool InlineUn(IOp op, const uint64_t* ins, size_t pc);
+  bool InlineBin(IOp op, const uint64_t* ins, size_t pc);
+  int32_t Address(uint64_t addr_slot, uint64_t offset, uint32_t size, size_t pc);
+  void Load(IOp op, const uint64_t* ins, size_t pc);
+  void Store(IOp op, const uint64_t* ins, size_t pc);
+  void Call(FuncInst* callee, uint64_t fp_off, size_t pc, size_t ret);
+  void CallNative(uint64_t fp_off, size_t pc, size_t ret);
+  void BrTable(const uint64_t* ins, size_t pc);
+  void EmitPrologue();
+  void EmitExits();
+
+  struct Patch {
+    size_t field;
+    size_t target;  // instruction index (jumps) or instruction index to exit at
+  };
+  Assembler as_;
+  FuncInst* func_;
+  CompiledFunc* cf_;
+  const uint64_t* code_;
+  std::vector<uint32_t> native_at_;
+  std::vector<Patch> jumps_;
+  std::vector<Patch> exits_;
+  struct TableEntry {
+    size_t field;   // a 32-bit entry of a br_table's jump table
+    size_t target;  // instruction index
+    size_t table;   // the table's offset (entries are relative to it)
+  };
+  std::vector<TableEntry> table_entries_;
+  size_t entry_offset_ = 0;
+  // Instructions other code jumps to, or where the interpreter may enter: nothing is
+  // known about registers there.
+  std::vector<bool> label_;
+  // The slot whose full value rax holds: `held_` on entry to the current instruction,
+  // `rax_holds_` once it is emitted (kNone: none). Lets a result feed the next
+  // instruction without a store-to-load round trip.
+  static constexpr uint64_t kNone = ~uint64_t{0};
+  uint64_t held_ = kNone;
+  uint64_t rax_holds_ = kNone;
+  // Recent results are also kept in a small pool of caller-saved registers (round robin),
+  // so a value consumed a few instructions later is not reloaded right after its store.
+  // Slots stay the truth (every result is stored): the pool only saves reads. Cleared at
+  // labels and after any call; a slot written any other way is forgotten.
+  static constexpr Reg kPool[] = {RSI, RDI, R8, R9, R10, R11};
+  static constexpr size_t kPoolSize = sizeof(kPool) / sizeof(kPool[0]);
+  uint64_t pool_[kPoolSize] = {kNone, kNone, kNone, kNone, kNone, kNone};
+  size_t next_victim_ = 0;
+  int Cached(uint64_t slot) const {
+    if (slot == kNone) return -1;
+    for (size_t i = 0; i < kPoolSize; ++i)
+      if (pool_[i] == slot) return static_cast<int>(i);
+    return -1;
+  }
+  void Forget(uint64_t slot) {
+    for (uint64_t& p : pool_)
+      if (p == slot) p = kNone;
+    if (held_ == slot) held_ = kNone;
+  }
+  void ClearCache() {
+    for (uint64_t& p : pool_) p = kNone;
+    held_ = kNone;
+  }
+  // Loads slot `slot` into `r` (32 or 64 bits), from a register when one holds it.
+  void LoadSlot(Reg r, uint64_t slot, bool w) {
+    if (held_ == slot) {
+      if (r != RAX) as_.MovRR64(r, RAX);
+      return;
+    }
+    int c = Cached(slot);
+    if (c >= 0) {
+      if (r != kPool[c]) as_.MovRR64(r, kPool[c]);
+      Consumed(slot);
+      return;
+    }
+    if (w) as_.Load64(r, Slot(slot)); else as_.Load32(r, Slot(slot));
+  }
+  // An operand-stack slot is read once (wasm pops it): its pool register can go to a
+  // value that will be read again. Only a hint: the slot itself keeps the value.
+  void Consumed(uint64_t slot) {
+    if (slot >= cf_->num_locals + cf_->consts.size())
+      for (uint64_t& p : pool_)
+        if (p == slot) p = kNone;
+  }
+  // `op r, slot` with the slot from a register when one holds it.
+  void AluSlot(Assembler::Alu k, bool w, Reg r, uint64_t slot) {
+    int c = Cached(slot);
+    if (held_ == slot && r != RAX) {
+      as_.AluRR(k, w, r, RAX);
+    } else if (c >= 0) {
+      as_.AluRR(k, w, r, kPool[c]);
+      Consumed(slot);
+    } else {
+      as_.AluRM(k, w, r, Slot(slot));
+    }
+  }
+  // Stores rax to slot `d`; rax (and a pool register) then hold it.
+  void DefRax(uint64_t d) {
+    as_.Store64(Slot(d), RAX);
+    Forget(d);
+    size_t i = kPoolSize;
+    for (size_t k = 0; k < kPoolSize && i == kPoolSize; ++k)
+      if (pool_[k] == kNone) i = k;
+    if (i == kPoolSize) i = next_victim_++ % kPoolSize;
+    as_.MovRR64(kPool[i], RAX);
+    pool_[i] = d;
+    rax_holds_ = d;
+  }
+  // The slot `d` was written without DefRax.
+  void Wrote(uint64_t d) { Forget(d); }
+  void FindLabels();
+  // Whether `slot` is one of the function's constant slots (written once on entry, never
+  // changed), and as what immediate it can be used in a `w`-bit operation.
+  bool ConstImm(uint64_t slot, bool w, int32_t* imm) const {
+    if (slot < cf_->num_locals || slot >= cf_->num_locals + cf_->consts.size()) return false;
+    uint64_t v = cf_->consts[slot - cf_->num_locals];
+    if (!w) {
+      *imm = static_cast<int32_t>(static_cast<uint32_t>(v));
+      return true;
+    }
+    if (static_cast<int64_t>(v) != static_cast<int32_t>(v)) return false;
+    *imm = static_cast<int32_t>(v);
+    return true;
+  }
+  static uint8_t AluExt(Assembler::Alu k) {
+    switch (k) {
+      case Assembler::kAdd: return 0;
+      case Assembler::kOr: return 1;
+      case Assembler::kAnd: return 4;
+      case Assembler::kSub: return 5;
+      case Assembler::kXor: return 6;
+      default: return 7;  // cmp
+    }
+  }
+};
+
+void Translator::FindLabels() {
+  const auto& ops = Ops();
+  const size_t n = cf_->code.size();
+  label_.assign(n + 1, false);
+  label_[0] = true;
+  auto mark = [&](size_t pc, uint64_t rel) {
+    size_t t = static_cast<size_t>(static_cast<int64_t>(pc) + static_cast<int64_t>(rel));
+    if (t < n) label_[t] = true;
+  };
+  for (size_t pc = 0; pc < n;) {
+    auto it = ops.by_handler.find(code_[pc]);
+    if (it == ops.by_handler.end()) return;
+    IOp op = it->second;
+    const uint64_t* ins = code_ + pc;
+    size_t len = Length(op, ins);
+    if (len == 0) return;
+    if (CmpOfBranch(op) != IOp::kCount) mark(pc, ins[3]);
+    switch (op) {
+      case IOp::kBr: mark(pc, ins[1]); break;
+      case IOp::kBrIf: case IOp::kBrUnless: mark(pc, ins[2]); break;
+      case IOp::kBrTable:
+        for (uint64_t i = 0; i <= ins[2]; ++i) mark(pc, ins[3 + i]);
+        break;
+      default: break;
+    }
+    // The interpreter resumes native code after calls.
+    if ((op == IOp::kCall || op == IOp::kCallIndirect) && pc + len <= n) label_[pc + len] = true;
+    pc += len;
+  }
+}
+
+void Translator::EmitPrologue() {
+  // Entry from other native code: align the stack, zero the declared locals, copy the
+  // constants in (the interpreter does the same in its call path).
+  entry_offset_ = as_.size();
+  as_.AluRI(5, true, RSP, 8);  // sub rsp, 8
+  uint32_t nzero = cf_->num_locals - cf_->num_params;
+  if (nzero > 0 || !cf_->consts.empty()) as_.XorRR32(RAX);
+  if (nzero > 16) {
+    as_.Lea(RDI, Slot(cf_->num_params));
+    as_.MovImm64(RCX, nzero);
+    as_.Byte(0xF3); as_.Byte(0x48); as_.Byte(0xAB);  // rep stosq
+  } else {
+    for (uint32_t i = cf_->num_params; i < cf_->num_locals; ++i) as_.Store64(Slot(i), RAX);
+  }
+  for (size_t k = 0; k < cf_->consts.size(); ++k) {
+    uint64_t v = cf_->consts[k];
+    Mem m = Slot(cf_->num_locals + k);
+    if (static_cast<int64_t>(v) == static_cast<int32_t>(v)) {
+      as_.StoreImm32(m, static_cast<int32_t>(v), true);
+    } else {
+      as_.MovImm64(RAX, v);
+      as_.Store64(m, RAX);
+    }
+  }
+}
+
+bool Translator::Run() {
+  if (static_cast<uint64_t>(cf_->frame_slots) * 8 > (1u << 30)) return false;
+  const auto& ops = Ops();
+  const size_t n = cf_->code.size();
+  native_at_.assign(n, kNoNative);
+  FindLabels();
+  EmitPrologue();  // falls through into the body
+
+  for (size_t pc = 0; pc < n;) {
+    auto it = ops.by_handler.find(code_[pc]);
+    if (it == ops.by_handler.end()) return false;
+    IOp op = it->second;
+    const uint64_t* ins = code_ + pc;
+    size_t len = Length(op, ins);
+    if (len == 0) return false;
+    native_at_[pc] = static_cast<uint32_t>(as_.size());
+    held_ = rax_holds_;
+    rax_holds_ = kNone;
+    if (label_[pc]) ClearCache();
+    const OpInfo& oi = ops.info[static_cast<size_t>(op)];
+    IOp base = oi.base;
+    switch (oi.kind) {
+      case Kind::kUn:
+      case Kind::kBin:
+        if (!Numeric(base, ins, pc)) return false;
+        break;
+      case Kind::kLoad:
+        Load(base, ins, pc);
+        break;
+      case Kind::kStore:
+        Store(base, ins, pc);
+        break;
+      case Kind::kCtl: {
+        IOp cmp = CmpOfBranch(op);
+        if (cmp != IOp::kCount) {
+          bool w = Is64(op);
+          int32_t imm;
+          LoadSlot(RAX, ins[1], w);
+          if (ConstImm(ins[2], w, &imm)) as_.AluRI(7, w, RAX, imm);
+          else AluSlot(Assembler::kCmp, w, RAX, ins[2]);
+          Branch(pc, static_cast<int64_t>(ins[3]), CondOf(cmp), false);
+          break;
+        }
+        switch (op) {
+          case IOp::kBr:
+            Branch(pc, static_cast<int64_t>(ins[1]), kE, true);
+            break;
+          case IOp::kBrIf:
+          case IOp::kBrUnless:
+            if (held_ == ins[1]) {
+              as_.TestRR(false, RAX, RAX);
+            } else if (int c = Cached(ins[1]); c >= 0) {
+              as_.TestRR(false, kPool[c], kPool[c]);
+            } else {
+              as_.AluMI(7, false, Slot(ins[1]), 0);
+            }
+            Branch(pc, static_cast<int64_t>(ins[2]), op == IOp::kBrIf ? kNE : kE, false);
+            break;
+          case IOp::kBrTable:
+            BrTable(ins, pc);
+            break;
+          case IOp::kReturn:
+            as_.AluRI(0, true, RSP, 8);  // add rsp, 8
+            as_.Ret();
+            break;
+          case IOp::kCopy:
+            LoadSlot(RAX, ins[2], true);
+            DefRax(ins[1]);
+            break;
+          case IOp::kConst:
+            if (static_cast<int64_t>(ins[2]) == static_cast<int32_t>(ins[2])) {
+              as_.StoreImm32(Slot(ins[1]), static_cast<int32_t>(ins[2]), true);
+            } else {
+              as_.MovImm64(RAX, ins[2]);
+              as_.Store64(Slot(ins[1]), RAX);
+            }
+            Wrote(ins[1]);
+            break;
+          case IOp::kCall:
+            ClearCache();
+            Call(reinterpret_cast<FuncInst*>(ins[1]), ins[2], pc, pc + 3);
+            break;
+          case IOp::kCallIndirect:
+            ClearCache();
+            as_.MovImm64(RDI, ins[1]);
+            as_.Load32(RSI, Slot(ins[3]));
+            as_.MovImm64(RDX, ins[2]);
+            as_.MovImm64(RCX, reinterpret_cast<uint64_t>(func_->instance));
+            CallC(reinterpret_cast<const void*>(&ResolveIndirect));
+            as_.TestRR(true, RAX, RAX);
+            ExitIf(kE, pc);
+            CallNative(ins[4], pc, pc + 5);
+            break;
+          case IOp::kSelect:
+            as_.Load64(RCX, Slot(ins[2]));
+            as_.AluMI(7, false, Slot(ins[4]), 0);
+            as_.CmovM(kE, true, RCX, Slot(ins[3]));
+            as_.Store64(Slot(ins[1]), RCX);
+            Wrote(ins[1]);
+            break;
+          case IOp::kGlobalGet:
+            as_.MovImm64(RCX, reinterpret_cast<uint64_t>(&reinterpret_cast<GlobalInst*>(ins[2])->value));
+            as_.Load64(RAX, Mem{RCX, 0});
+            DefRax(ins[1]);
+            break;
+          case IOp::kGlobalSet:
+            as_.MovImm64(RCX, reinterpret_cast<uint64_t>(&reinterpret_cast<GlobalInst*>(ins[1])->value));
+            LoadSlot(RAX, ins[2], true);
+            as_.Store64(Mem{RCX, 0}, RAX);
+            rax_holds_ = held_ == ins[2] ? held_ : kNone;
+            break;
+          case IOp::kMemorySize:
+            as_.MovRR64(RAX, kMemSize);
+            as_.ShiftImm(5, true, RAX, 16);
+            DefRax(ins[1]);
+            break;
+          case IOp::kMemoryFill:
+          case IOp::kMemoryCopy:
+            ClearCache();
+            as_.MovRR64(RDI, kMem);
+            as_.MovRR64(RSI, kMemSize);
+            as_.Load64(RDX, Slot(ins[1]));
+            as_.Load64(RCX, Slot(ins[2]));
+            as_.Load64(R8, Slot(ins[3]));
+            CallC(op == IOp::kMemoryFill ? reinterpret_cast<const void*>(&MemFill)
+                                         : reinterpret_cast<const void*>(&MemCopy));
+            ClearCache();
+            as_.TestRR(false, RAX, RAX);
+            ExitIf(kE, pc);
+            break;
+          case IOp::kRefIsNull:
+            as_.XorRR32(RAX);
+            as_.AluMI(7, true, Slot(ins[2]), 0);
+            as_.Setcc(kE, RAX);
+            DefRax(ins[1]);
+            break;
+          default:
+            // Everything else (traps, memory.grow/init, table ops, drops) is rare: the
+            // interpreter runs it.
+            ExitAlways(pc);
+            break;
+        }
+        break;
+      }
+    }
+    pc += len;
+  }
+  // Resolve jumps between instructions, and br_table entries.
+  for (const Patch& j : jumps_) {
+    if (j.target >= n || native_at_[j.target] == kNoNative) return false;
+    as_.PatchRel32(j.field, native_at_[j.target]);
+  }
+  for (const TableEntry& e : table_entries_) {
+    if (e.target >= n || native_at_[e.target] == kNoNative) return false;
+    int32_t rel = static_cast<int32_t>(static_cast<int64_t>(native_at_[e.target]) -
+                                       static_cast<int64_t>(e.table));
+    std::memcpy(&as_.bytes()[e.field], &rel, 4);
+  }
+  EmitExits();
+  return true;
+}
+
+// Out-of-line exit stubs, one per exiting instruction: load what the interpreter needs
+// and leave through the shared exit path (JitState::exit_path).
+void Translator::EmitExits() {
+  std::unordered_map<size_t, size_t> stub_at;
+  const auto& ops = Ops();
+  for (const Patch& e : exits_) {
+    auto it = stub_at.find(e.target);
+    if (it == stub_at.end()) {
+      size_t at = as_.size();
+      const uint64_t* ins = code_ + e.target;
+      const OpInfo& oi = ops.info[static_cast<size_t>(ops.by_handler.at(ins[0]))];
+      // The interpreter's accumulator variants read the previous result from a register:
+      // give it the value (which is also in the operand's slot).
+      if (oi.acc_a) as_.Load64(RAX, Slot(ins[oi.kind == Kind::kStore ? 1 : 2]));
+      if (oi.acc_v) as_.Load64(RAX, Slot(ins[2]));
+      as_.MovImm64(RCX, reinterpret_cast<uint64_t>(ins));
+      as_.MovImm64(RDX, reinterpret_cast<uint64_t>(func_));
+      as_.JmpMem(STATE_FIELD(exit_path));
+      it = stub_at.emplace(e.target, at).first;
+    }
+    as_.PatchRel32(e.field, it->second);
+  }
+}
+
+void Translator::Call(FuncInst* callee, uint64_t fp_off, size_t pc, size_t ret) {
+  if (callee->is_host() || callee->instance != func_->instance) {
+    ExitAlways(pc);  // host calls and calls into other instances go through the interpreter
+    return;
+  }
+  as_.MovImm64(RAX, reinterpret_cast<uint64_t>(&callee->jit_code));
+  CallNative(fp_off, pc, ret);
+}
+
+// rax = &callee->jit_code (followed by jit_frame_slots). Pushes the interpreter-visible
+// Frame, moves fp to the callee's frame and calls its native entry; the callee returns
+// with fp unchanged, and the frame is popped here.
+void Translator::CallNative(uint64_t fp_off, size_t pc, size_t ret) {
+  as_.Load64(RCX, Mem{RAX, 0});
+  as_.TestRR(true, RCX, RCX);
+  ExitIf(kE, pc);  // not translated (yet): the interpreter compiles and calls it
+  as_.Load64(RDX, Mem{RAX, 8});
+  as_.Lea(RDX, Mem{kFp, static_cast<int32_t>(fp_off * 8), RDX, 3});
+  as_.AluRM(Assembler::kCmp, true, RDX, STATE_FIELD(slots_end));
+  ExitIf(kA, pc);
+  as_.AluRM(Assembler::kCmp, true, kFsp, STATE_FIELD(frames_end));
+  ExitIf(kAE, pc);
+  as_.AluRM(Assembler::kCmp, true, RSP, STATE_FIELD(stack_limit));
+  ExitIf(kB, pc);
+  CheckInterrupt(pc);
+  as_.MovImm64(RAX, reinterpret_cast<uint64_t>(code_ + ret));
+  as_.Store64(Mem{kFsp, 0}, RAX);
+  as_.Store64(Mem{kFsp, 8}, kFp);
+  as_.MovImm64(RAX, reinterpret_cast<uint64_t>(func_));
+  as_.Store64(Mem{kFsp, 16}, RAX);
+  as_.AluRI(0, true, kFsp, 24);
+  as_.AluRI(0, true, kFp, static_cast<int32_t>(fp_off * 8));
+  as_.CallR(RCX);
+  as_.AluRI(5, true, kFp, static_cast<int32_t>(fp_off * 8));
+  as_.AluRI(5, true, kFsp, 24);
+}
+
+void Translator::BrTable(const uint64_t* ins, size_t pc) {
+  uint64_t count = ins[2];
+  bool backward = false;
+  for (uint64_t i = 0; i <= count; ++i) backward |= static_cast<int64_t>(ins[3 + i]) <= 0;
+  if (backward) CheckInterrupt(pc);
+  as_.Load32(RAX, Slot(ins[1]));
+  as_.MovImm64(RCX, count);
+  as_.AluRR(Assembler::kCmp, false, RAX, RCX);
+  as_.Cmov(kA, false, RAX, RCX);
+  size_t table_field = as_.LeaRip(RDX);
+  as_.OpRM(true, {0x63}, RAX, Mem{RDX, 0, RAX, 2});  // movsxd rax, [rdx + rax*4]
+  as_.AluRR(Assembler::kAdd, true, RAX, RDX);
+  as_.JmpR(RAX);
+  // The table: one 32-bit offset per entry, relative to the table's start, filled in once
+  // every target has an address (see the `table` jumps below).
+  size_t table = as_.size();
+  as_.PatchRel32(table_field, table);
+  for (uint64_t i = 0; i <= count; ++i) {
+    size_t field = as_.size();
+    as_.U32(0);
+    size_t target = static_cast<size_t>(static_cast<int64_t>(pc) + static_cast<int64_t>(ins[3 + i]));
+    table_entries_.push_back({field, target, table});
+  }
+}
+
+
+// ---- numeric ops ----
+bool Translator::Numeric(IOp op, const uint64_t* ins, size_t pc) {
+  bool unary = Ops().info[static_cast<size_t>(op)].kind == Kind::kUn;
+  if (unary ? InlineUn(op, ins, pc) : InlineBin(op, ins, pc)) return true;
+  const Helper& h = Helpers().h[static_cast<size_t>(op)];
+  if (!h.fn) return false;
+  // The arguments go in pool registers: take them from the slots (always up to date).
+  ClearCache();
+  as_.Load64(RDI, Slot(ins[2]));
+  if (!unary) as_.Load64(RSI, Slot(ins[3]));
+  if (h.traps) {
+    as_.Lea(RDX, Slot(ins[1]));
+    CallC(h.fn);
+    ClearCache();
+    as_.TestRR(false, RAX, RAX);
+    ExitIf(kE, pc);
+  } else {
+    CallC(h.fn);
+    ClearCache();
+    DefRax(ins[1]);
+  }
+  return true;
+}
+
+bool Translator::InlineUn(IOp op, const uint64_t* ins, size_t pc) {
+  Mem d = Slot(ins[1]), a = Slot(ins[2]);
+  switch (op) {
+    case IOp::kI32Eqz:
+    case IOp::kI64Eqz:
+      LoadSlot(RCX, ins[2], op == IOp::kI64Eqz);
+      as_.XorRR32(RAX);
+      as_.TestRR(op == IOp::kI64Eqz, RCX, RCX);
+      as_.Setcc(kE, RAX);
+      break;
+    case IOp::kI32WrapI64:
+    case IOp::kI64ExtendI32U:
+    case IOp::kI32ReinterpretF32:
+    case IOp::kF32ReinterpretI32:
+      LoadSlot(RAX, ins[2], false);
+      as_.MovRR32(RAX, RAX);
+      break;
+    case IOp::kI64ReinterpretF64:
+    case IOp::kF64ReinterpretI64:
+      LoadSlot(RAX, ins[2], true);
+      break;
+    case IOp::kI64ExtendI32S: as_.Load32S64(RAX, a); break;
+    case IOp::kI32Extend8S: as_.Load8S32(RAX, a); break;
+    case IOp::kI32Extend16S: as_.Load16S32(RAX, a); break;
+    case IOp::kI64Extend8S: as_.Load8S64(RAX, a); break;
+    case IOp::kI64Extend16S: as_.Load16S64(RAX, a); break;
+    case IOp::kI64Extend32S: as_.Load32S64(RAX, a); break;
+    case IOp::kF64Sqrt:
+      as_.SseRM(0x51, XMM0, a, true);
+      as_.MovsdStore(d, XMM0, true);
+      Wrote(ins[1]);
+      return true;
+    case IOp::kF32Sqrt:
+      as_.SseRM(0x51, XMM0, a, false);
+      as_.OpRR(false, {0x0F, 0x7E}, XMM0, RAX, 0x66);  // movd eax, xmm0
+      break;
+    case IOp::kF64ConvertI32S:
+      as_.OpRM(false, {0x0F, 0x2A}, XMM0, a, 0xF2);  // cvtsi2sd xmm0, dword [a]
+      as_.MovsdStore(d, XMM0, true);
+      Wrote(ins[1]);
+      return true;
+    default:
+      return false;
+  }
+  DefRax(ins[1]);
+  return true;
+}
+
+bool Translator::InlineBin(IOp op, const uint64_t* ins, size_t pc) {
+  Mem d = Slot(ins[1]), a = Slot(ins[2]), b = Slot(ins[3]);
+  const bool w = Is64(op);
+  auto load_a = [&](Reg r) { LoadSlot(r, ins[2], w); };
+  int32_t imm;
+  const bool b_const = ConstImm(ins[3], w, &imm);
+  auto alu = [&](Assembler::Alu k) {
+    if (b_const) {
+      load_a(RAX);
+      as_.AluRI(AluExt(k), w, RAX, imm);
+    } else if (held_ == ins[3] && held_ != ins[2]) {  // b is in rax
+      if (k == Assembler::kSub) {
+        as_.MovRR64(RCX, RAX);
+        load_a(RAX);
+        as_.AluRR(k, w, RAX, RCX);
+      } else {
+        AluSlot(k, w, RAX, ins[2]);
+      }
+    } else {
+      load_a(RAX);
+      AluSlot(k, w, RAX, ins[3]);
+    }
+    DefRax(ins[1]);
+  };
+  auto shift = [&](uint8_t ext) {
+    if (b_const) {
+      load_a(RAX);
+      as_.ShiftImm(ext, w, RAX, static_cast<uint8_t>(imm & (w ? 63 : 31)));
+      DefRax(ins[1]);
+      return;
+    }
+    LoadSlot(RCX, ins[3], false);
+    load_a(RAX);
+    as_.ShiftCl(ext, w, RAX);
+    DefRax(ins[1]);
+  };
+  // Floats: xmm0 = a (op) b; f32 results are stored zero-extended, like Value::F32.
+  auto sse = [&](uint8_t opc, bool dbl) {
+    as_.MovsdLoad(XMM0, a, dbl);
+    as_.SseRM(opc, XMM0, b, dbl);
+    if (dbl) {
+      as_.MovsdStore(d, XMM0, true);
+      Wrote(ins[1]);
+    } else {
+      as_.OpRR(false, {0x0F, 0x7E}, XMM0, RAX, 0x66);  // movd eax, xmm0
+      DefRax(ins[1]);
+    }
+  };
+  // Float compares: ucomis sets CF/ZF, and PF when unordered (NaN).
+  auto fcmp = [&](bool dbl, bool swap, Cond c) {
+    as_.XorRR32(RAX);
+    as_.MovsdLoad(XMM0, swap ? b : a, dbl);
+    as_.Ucomis(XMM0, swap ? a : b, dbl);
+    as_.Setcc(c, RAX);
+    DefRax(ins[1]);
+  };
+  auto feq = [&](bool dbl, bool ne) {
+    as_.MovsdLoad(XMM0, a, dbl);
+    as_.Ucomis(XMM0, b, dbl);
+    as_.Setcc(ne ? kNE : kE, RAX);
+    as_.Setcc(ne ? kP : kNP, RCX);
+    if (ne) as_.OpRR(false, {0x0A}, RAX, RCX); else as_.OpRR(false, {0x22}, RAX, RCX);  // or/and al, cl
+    as_.Movzx8(RAX, RAX);
+    DefRax(ins[1]);
+  };
+  switch (op) {
+    case IOp::kI32Add: case IOp::kI64Add: alu(Assembler::kAdd); return true;
+    case IOp::kI32Sub: case IOp::kI64Sub: alu(Assembler::kSub); return true;
+    case IOp::kI32And: case IOp::kI64And: alu(Assembler::kAnd); return true;
+    case IOp::kI32Or: case IOp::kI64Or: alu(Assembler::kOr); return true;
+    case IOp::kI32Xor: case IOp::kI64Xor: alu(Assembler::kXor); return true;
+    case IOp::kI32Mul: case IOp::kI64Mul:
+      if (int c = Cached(ins[3]); c >= 0 && held_ != ins[3]) {
+        load_a(RAX);
+        as_.OpRR(w, {0x0F, 0xAF}, RAX, kPool[c]);  // imul rax, reg
+      } else {
+        LoadSlot(RCX, ins[3], w);
+        load_a(RAX);
+        as_.OpRR(w, {0x0F, 0xAF}, RAX, RCX);
+      }
+      DefRax(ins[1]);
+      return true;
+    case IOp::kI32Shl: case IOp::kI64Shl: shift(4); return true;
+    case IOp::kI32ShrS: case IOp::kI64ShrS: shift(7); return true;
+    case IOp::kI32ShrU: case IOp::kI64ShrU: shift(5); return true;
+    case IOp::kI32Rotl: case IOp::kI64Rotl: shift(0); return true;
+    case IOp::kI32Rotr: case IOp::kI64Rotr: shift(1); return true;
+    case IOp::kI32Eq: case IOp::kI32Ne: case IOp::kI32LtS: case IOp::kI32LtU:
+    case IOp::kI32GtS: case IOp::kI32GtU: case IOp::kI32LeS: case IOp::kI32LeU:
+    case IOp::kI32GeS: case IOp::kI32GeU: case IOp::kI64Eq: case IOp::kI64Ne:
+    case IOp::kI64LtS: case IOp::kI64LtU: case IOp::kI64GtS: case IOp::kI64GtU:
+    case IOp::kI64LeS: case IOp::kI64LeU: case IOp::kI64GeS: case IOp::kI64GeU:
+      load_a(RCX);
+      if (b_const) as_.AluRI(7, w, RCX, imm); else AluSlot(Assembler::kCmp, w, RCX, ins[3]);
+      as_.Setcc(CondOf(op), RAX);
+      as_.Movzx8(RAX, RAX);
+      DefRax(ins[1]);
+      return true;
+    case IOp::kI32DivS: case IOp::kI64DivS:
+    case IOp::kI32RemS: case IOp::kI64RemS: {
+      // Division by zero traps, and INT_MIN / -1 overflows: both go to the interpreter,
+      // which raises the trap. INT_MIN % -1 is 0 (idiv would fault on it).
+      bool rem = op == IOp::kI32RemS || op == IOp::kI64RemS;
+      LoadSlot(RCX, ins[3], w);
+      load_a(RAX);
+      as_.TestRR(w, RCX, RCX);
+      ExitIf(kE, pc);
+      as_.AluRI(7, w, RCX, -1);
+      size_t normal = as_.Jcc(kNE);
+      if (rem) {
+        as_.XorRR32(RDX);
+        size_t done = as_.Jmp();
+        as_.PatchRel32(normal, as_.size());
+        as_.Cqo(w);
+        as_.DivR(true, w, RCX);
+        as_.PatchRel32(done, as_.size());
+        if (w) as_.MovRR64(RAX, RDX); else as_.MovRR32(RAX, RDX);
+        DefRax(ins[1]);
+      } else {
+        // a / -1 = -a, overflowing only for INT_MIN: neg sets OF exactly then.
+        as_.OpRR(w, {0xF7}, 3, RAX);  // neg
+        ExitIf(kO, pc);
+        size_t done = as_.Jmp();
+        as_.PatchRel32(normal, as_.size());
+        as_.Cqo(w);
+        as_.DivR(true, w, RCX);
+        as_.PatchRel32(done, as_.size());
+        if (!w) as_.MovRR32(RAX, RAX);
+        DefRax(ins[1]);
+      }
+      return true;
+    }
+    case IOp::kI32DivU: case IOp::kI64DivU:
+    case IOp::kI32RemU: case IOp::kI64RemU: {
+      bool rem = op == IOp::kI32RemU || op == IOp::kI64RemU;
+      LoadSlot(RCX, ins[3], w);
+      load_a(RAX);
+      as_.TestRR(w, RCX, RCX);
+      ExitIf(kE, pc);
+      as_.XorRR32(RDX);
+      as_.DivR(false, w, RCX);
+      if (rem) as_.MovRR64(RAX, RDX);
+      DefRax(ins[1]);
+      return true;
+    }
+    case IOp::kF64Add: sse(0x58, true); return true;
+    case IOp::kF64Sub: sse(0x5C, true); return true;
+    case IOp::kF64Mul: sse(0x59, true); return true;
+    case IOp::kF64Div: sse(0x5E, true); return true;
+    case IOp::kF32Add: sse(0x58, false); return true;
+    case IOp::kF32Sub: sse(0x5C, false); return true;
+    case IOp::kF32Mul: sse(0x59, false); return true;
+    case IOp::kF32Div: sse(0x5E, false); return true;
+    case IOp::kF64Eq: feq(true, false); return true;
+    case IOp::kF64Ne: feq(true, true); return true;
+    case IOp::kF32Eq: feq(false, false); return true;
+    case IOp::kF32Ne: feq(false, true); return true;
+    case IOp::kF64Lt: fcmp(true, true, kA); return true;
+    case IOp::kF64Gt: fcmp(true, false, kA); return true;
+    case IOp::kF64Le: fcmp(true, true, kAE); return true;
+    case IOp::kF64Ge: fcmp(true, false, kAE); return true;
+    case IOp::kF32Lt: fcmp(false, true, kA); return true;
+    case IOp::kF32Gt: fcmp(false, false, kA); return true;
+    case IOp::kF32Le: fcmp(false, true, kAE); return true;
+    case IOp::kF32Ge: fcmp(false, false, kAE); return true;
+    default:
+      return false;
+  }
+}
+
+// ---- memory ----
+// The effective address is the 32-bit operand plus the constant offset, in 64 bits; it is
+// in bounds when ea + size <= memory size (else the interpreter re-runs it and traps).
+// Returns the displacement to use with [r12 + rax + disp].
+int32_t Translator::Address(uint64_t addr_slot, uint64_t offset, uint32_t size, size_t pc) {
+  LoadSlot(RAX, addr_slot, false);
+  int32_t disp = 0;
+  if (offset + size < (uint64_t{1} << 31)) {
+    disp = static_cast<int32_t>(offset);
+  } else {
+    as_.MovImm64(RCX, offset);
+    as_.AluRR(Assembler::kAdd, true, RAX, RCX);
+  }
+  as_.Lea(RCX, Mem{RAX, static_cast<int32_t>(disp + size)});
+  as_.AluRR(Assembler::kCmp, true, RCX, kMemSize);
+  ExitIf(kA, pc);
+  return disp;
+}
+
+void Translator::Load(IOp op, const uint64_t* ins, size_t pc) {
+  uint32_t size = 0;
+  switch (op) {
+    case IOp::kI64Load: case IOp::kF64Load: size = 8; break;
+    case IOp::kI32Load: case IOp::kF32Load: case IOp::kI64Load32S: case IOp::kI64Load32U: size = 4; break;
+    case IOp::kI32Load16S: case IOp::kI32Load16U: case IOp::kI64Load16S: case IOp::kI64Load16U: size = 2; break;
+    default: size = 1; break;
+  }
+  int32_t disp = Address(ins[2], ins[3], size, pc);
+  Mem m{kMem, disp, RAX, 0};
+  switch (op) {
+    case IOp::kI64Load: case IOp::kF64Load: as_.Load64(RAX, m); break;
+    case IOp::kI32Load: case IOp::kF32Load: case IOp::kI64Load32U: as_.Load32(RAX, m); break;
+    case IOp::kI64Load32S: as_.Load32S64(RAX, m); break;
+    case IOp::kI32Load16S: as_.Load16S32(RAX, m); break;
+    case IOp::kI64Load16S: as_.Load16S64(RAX, m); break;
+    case IOp::kI32Load16U: case IOp::kI64Load16U: as_.Load16U(RAX, m); break;
+    case IOp::kI32Load8S: as_.Load8S32(RAX, m); break;
+    case IOp::kI64Load8S: as_.Load8S64(RAX, m); break;
+    default: as_.Load8U(RAX, m); break;  // I32Load8U, I64Load8U
+  }
+  DefRax(ins[1]);
+}
+
+void Translator::Store(IOp op, const uint64_t* ins, size_t pc) {
+  uint32_t size = 0;
+  switch (op) {
+    case IOp::kI64Store: case IOp::kF64Store: size = 8; break;
+    case IOp::kI32Store: case IOp::kF32Store: case IOp::kI64Store32: size = 4; break;
+    case IOp::kI32Store16: case IOp::kI64Store16: size = 2; break;
+    default: size = 1; break;
+  }
+  LoadSlot(RDX, ins[2], true);
+  int32_t disp = Address(ins[1], ins[3], size, pc);
+  Mem m{kMem, disp, RAX, 0};
+  switch (size) {
+    case 8: as_.Store64(m, RDX); break;
+    case 4: as_.Store32(m, RDX); break;
+    case 2: as_.Store16(m, RDX); break;
+    default: as_.Store8(m, RDX); break;
+  }
+}
+
+}  // namespace
+
+// ---- the arena and the trampoline ----
+CodeArena::CodeArena() {
+  Assembler a;
+  // uint64_t Enter(JitState* state /*rdi*/, const void* target /*rsi*/)
+  for (Reg r : {RBP, RBX, R12, R13, R14, R15}) a.Push(r);
+  a.AluRI(5, true, RSP, 8);
+  a.MovRR64(kState, RDI);
+  a.Store64(STATE_FIELD(entry_rsp), RSP);
+  a.Load64(kFp, STATE_FIELD(fp));
+  a.Load64(kFsp, STATE_FIELD(fsp));
+  a.Load64(kMem, STATE_FIELD(mem));
+  a.Load64(kMemSize, STATE_FIELD(mem_size));
+  a.Load64(kIntr, STATE_FIELD(interrupt));
+  // Enter the body as if called from here: a Return (`add rsp, 8; ret`) lands at `back`.
+  size_t back_field = a.LeaRip(RAX);
+  a.Push(RAX);
+  a.AluRI(5, true, RSP, 8);
+  a.JmpR(RSI);
+  a.PatchRel32(back_field, a.size());
+  // back: the entered function returned.
+  a.Store64(STATE_FIELD(fp), kFp);
+  a.Store64(STATE_FIELD(fsp), kFsp);
+  a.XorRR32(RAX);
+  size_t epilogue = a.size();
+  a.AluRI(0, true, RSP, 8);
+  for (Reg r : {R15, R14, R13, R12, RBX, RBP}) a.Pop(r);
+  a.Ret();
+  // exit_path: rax = accumulator, rcx = instruction, rdx = function (see EmitExits).
+  size_t exit_path = a.size();
+  a.Store64(STATE_FIELD(exit_acc), RAX);
+  a.Store64(STATE_FIELD(exit_pc), RCX);
+  a.Store64(STATE_FIELD(exit_func), RDX);
+  a.Store64(STATE_FIELD(fp), kFp);
+  a.Store64(STATE_FIELD(fsp), kFsp);
+  a.Load64(RSP, STATE_FIELD(entry_rsp));
+  a.MovImm64(RAX, 1);
+  size_t j = a.Jmp();
+  a.PatchRel32(j, epilogue);
+  uint8_t* base = Install(a.bytes());
+  if (base) {
+    enter_ = reinterpret_cast<EnterFn>(base);
+    exit_path_ = base + exit_path;
+  }
+}
+
+CodeArena::~CodeArena() {
+  for (const Chunk& c : chunks_) munmap(c.base, c.size);
+}
+
+uint8_t* CodeArena::Install(const std::vector<uint8_t>& code) {
+  constexpr size_t kAlign = 16;
+  size_t need = (code.size() + kAlign - 1) & ~(kAlign - 1);
+  if (chunks_.empty() || chunks_.back().size - chunks_.back().used < need) {
+    size_t size = std::max(kChunkSize, (need + 4095) & ~size_t{4095});
+    void* p = mmap(nullptr, size, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return nullptr;
+    chunks_.push_back({static_cast<uint8_t*>(p), size, 0});
+  }
+  Chunk& c = chunks_.back();
+  uint8_t* dst = c.base + c.used;
+  // Only the pages being written are made writable, and never executable at the same time.
+  uintptr_t lo = reinterpret_cast<uintptr_t>(dst) & ~uintptr_t{4095};
+  uintptr_t hi = (reinterpret_cast<uintptr_t>(dst) + need + 4095) & ~uintptr_t{4095};
+  void* page = reinterpret_cast<void*>(lo);
+  if (mprotect(page, hi - lo, PROT_READ | PROT_WRITE) != 0) return nullptr;
+  std::memcpy(dst, code.data(), code.size());
+  if (mprotect(page, hi - lo, PROT_READ | PROT_EXEC) != 0) return nullptr;
+  c.used += need;
+  return dst;
+}
+
+EnterResult CodeArena::Enter(JitState* state, const void* target) {
+  state->exit_path = exit_path_;
+  return static_cast<EnterResult>(enter_(state, target));
+}
+
+// WEFT_PERF_MAP=1 writes /tmp/perf-PID.map, so `perf report` names native code, and
+// each function's code to /tmp/perf-PID-ADDR.bin.
+static void WritePerfMap(FuncInst* func, const uint8_t* code, size_t size) {
+  static FILE* map = [] {
+    const char* v = std::getenv("WEFT_PERF_MAP");
+    if (!v || std::strcmp(v, "1") != 0) return static_cast<FILE*>(nullptr);
+    char path[64];
+    std::snprintf(path, sizeof path, "/tmp/perf-%d.map", static_cast<int>(getpid()));
+    return std::fopen(path, "a");
+  }();
+  if (!map) return;
+  const Module& m = *func->instance->module;
+  auto it = m.func_names.find(func->func_index);
+  std::fprintf(map, "%lx %zx wasm[%u]:%s\n", reinterpret_cast<unsigned long>(code), size,
+               func->func_index, it != m.func_names.end() ? it->second.c_str() : "");
+  std::fflush(map);
+  // And the code itself, for `objdump -D -b binary -mi386:x86-64 --adjust-vma=ADDR`.
+  char path[96];
+  std::snprintf(path, sizeof path, "/tmp/perf-%d-%lx.bin", static_cast<int>(getpid()),
+                reinterpret_cast<unsigned long>(code));
+  if (FILE* f = std::fopen(path, "wb")) {
+    std::fwrite(code, 1, size, f);
+    std::fclose(f);
+  }
+}
+
+void CompileNative(CodeArena& arena, FuncInst* func, CompiledFunc* cf) {
+  // Generated calls read jit_frame_slots right after jit_code.
+  if (reinterpret_cast<char*>(&func->jit_frame_slots) - reinterpret_cast<char*>(&func->jit_code) != 8)
+    return;
+  if (!arena.ready()) return;
+  Translator t(func, cf);
+  if (!t.Run()) return;
+  uint8_t* code = arena.Install(t.bytes());
+  if (!code) return;
+  cf->native = code;
+  cf->native_at = std::move(t.native_at());
+  WritePerfMap(func, code, t.bytes().size());
+  func->jit_frame_slots = cf->frame_slots;
+  func->jit_code = code + t.entry_offset();
+}
+
+#endif  // x86-64 Linux
+
+#if !(defined(__x86_64__) && defined(__linux__))  // not x86-64 Linux: no native code, the interpreter runs everything
+
+bool Enabled() { return false; }
+CodeArena::CodeArena() {}
+CodeArena::~CodeArena() {}
+uint8_t* CodeArena::Install(const std::vector<uint8_t>&) { return nullptr; }
+EnterResult CodeArena::Enter(JitState*, const void*) { return EnterResult::kReturned; }
+void CompileNative(CodeArena&, FuncInst*, CompiledFunc*) {}
+
+#endif
+
+}  // namespace weft::wasm::jit

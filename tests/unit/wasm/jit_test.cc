@@ -1,0 +1,249 @@
+// The x86-64 JIT: instruction encodings, and behaviour that depends on native code and
+// the interpreter handing over to each other (exits, re-entry, traps, deep recursion).
+// The spec suite runs with the JIT on (spec.*) and off (spec_interp.*) besides.
+#include <pthread.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "runtime_wat.h"
+#include "wasm/jit/jit.h"
+#include "wasm/jit/x64_assembler.h"
+#include "wasm/runtime/store_impl.h"
+
+namespace weft::wasm {
+namespace {
+
+using testing::Instantiate;
+using Bytes = std::vector<uint8_t>;
+
+// ---- encodings (checked against objdump) ----
+template <class F>
+Bytes Encode(F f) {
+  jit::Assembler a;
+  f(a);
+  return a.bytes();
+}
+
+TEST(JitAssembler, MemoryOperandsWithR12R13BasesAndIndex) {
+  using namespace jit;
+  // mov rax, [r12 + rax + 0]: r12 as a base needs a SIB byte
+  EXPECT_EQ(Encode([](Assembler& a) { a.Load64(RAX, Mem{R12, 0, RAX, 0}); }),
+            (Bytes{0x49, 0x8B, 0x44, 0x04, 0x00}));
+  // mov eax, [r13 + 0]: r13 as a base needs an explicit displacement
+  EXPECT_EQ(Encode([](Assembler& a) { a.Load32(RAX, Mem{R13, 0}); }),
+            (Bytes{0x41, 0x8B, 0x45, 0x00}));
+  // mov [rsp + 0], rax
+  EXPECT_EQ(Encode([](Assembler& a) { a.Store64(Mem{RSP, 0}, RAX); }),
+            (Bytes{0x48, 0x89, 0x44, 0x24, 0x00}));
+  // mov [rbx + 0x100], r9 (32-bit displacement)
+  EXPECT_EQ(Encode([](Assembler& a) { a.Store64(Mem{RBX, 0x100}, R9); }),
+            (Bytes{0x4C, 0x89, 0x8B, 0x00, 0x01, 0x00, 0x00}));
+  // lea rdx, [rbx + rdx*8 + 16]
+  EXPECT_EQ(Encode([](Assembler& a) { a.Lea(RDX, Mem{RBX, 16, RDX, 3}); }),
+            (Bytes{0x48, 0x8D, 0x54, 0xD3, 0x10}));
+}
+
+TEST(JitAssembler, ByteRegistersAndImmediates) {
+  using namespace jit;
+  // mov [rbx + 8], sil: needs an empty REX prefix, else it would be dh
+  EXPECT_EQ(Encode([](Assembler& a) { a.Store8(Mem{RBX, 8}, RSI); }),
+            (Bytes{0x40, 0x88, 0x73, 0x08}));
+  // setne dil
+  EXPECT_EQ(Encode([](Assembler& a) { a.Setcc(kNE, RDI); }), (Bytes{0x40, 0x0F, 0x95, 0xC7}));
+  // ror r8d, 7
+  EXPECT_EQ(Encode([](Assembler& a) { a.ShiftImm(1, false, R8, 7); }),
+            (Bytes{0x41, 0xC1, 0xC8, 0x07}));
+  // mov rax, 0x123456789 (64-bit immediate) and mov ecx, 5 (32-bit, zero-extending)
+  EXPECT_EQ(Encode([](Assembler& a) { a.MovImm64(RAX, 0x123456789); }),
+            (Bytes{0x48, 0xB8, 0x89, 0x67, 0x45, 0x23, 0x01, 0x00, 0x00, 0x00}));
+  EXPECT_EQ(Encode([](Assembler& a) { a.MovImm64(RCX, 5); }), (Bytes{0xB9, 0x05, 0x00, 0x00, 0x00}));
+  // sub rsp, 8; add r15, 24; cmp eax, 1000
+  EXPECT_EQ(Encode([](Assembler& a) { a.AluRI(5, true, RSP, 8); }), (Bytes{0x48, 0x83, 0xEC, 0x08}));
+  EXPECT_EQ(Encode([](Assembler& a) { a.AluRI(0, true, R15, 24); }), (Bytes{0x49, 0x83, 0xC7, 0x18}));
+  EXPECT_EQ(Encode([](Assembler& a) { a.AluRI(7, false, RAX, 1000); }),
+            (Bytes{0x81, 0xF8, 0xE8, 0x03, 0x00, 0x00}));
+  // push r15; pop rbx
+  EXPECT_EQ(Encode([](Assembler& a) { a.Push(R15); a.Pop(RBX); }), (Bytes{0x41, 0x57, 0x5B}));
+}
+
+TEST(JitAssembler, SseScalarForms) {
+  using namespace jit;
+  // movsd xmm0, [rbx + 8]; addsd xmm0, [rbx + 16]; movss [rbx + 8], xmm0
+  EXPECT_EQ(Encode([](Assembler& a) { a.MovsdLoad(XMM0, Mem{RBX, 8}, true); }),
+            (Bytes{0xF2, 0x0F, 0x10, 0x43, 0x08}));
+  EXPECT_EQ(Encode([](Assembler& a) { a.SseRM(0x58, XMM0, Mem{RBX, 16}, true); }),
+            (Bytes{0xF2, 0x0F, 0x58, 0x43, 0x10}));
+  EXPECT_EQ(Encode([](Assembler& a) { a.MovsdStore(Mem{RBX, 8}, XMM0, false); }),
+            (Bytes{0xF3, 0x0F, 0x11, 0x43, 0x08}));
+}
+
+// ---- native code and the interpreter together ----
+bool HasNative(Instance* inst, const char* name) {
+  FuncInst* f = inst->GetFunc(name);
+  return f && f->compiled && static_cast<CompiledFunc*>(f->compiled)->native != nullptr;
+}
+
+auto InvokeByName(Store& store, Instance* inst, const char* name, std::vector<Value> args) {
+  return Invoke(store, inst->GetFunc(name), args);
+}
+
+uint32_t CallI32(Store& store, Instance* inst, const char* name, std::vector<Value> args) {
+  auto r = InvokeByName(store, inst, name, args);
+  EXPECT_TRUE(r.ok()) << name << ": " << (r.ok() ? "" : r.error().Message());
+  return r.ok() && !r->empty() ? (*r)[0].i32() : 0xDEADBEEF;
+}
+
+constexpr char kModule[] = R"(
+(module
+  (import "host" "add" (func $host_add (param i32 i32) (result i32)))
+  (memory 1)
+  (table 3 funcref)
+  (type $ii (func (param i32) (result i32)))
+  (elem (i32.const 0) $double $triple)
+  (func $double (type $ii) local.get 0 i32.const 2 i32.mul)
+  (func $triple (type $ii) local.get 0 i32.const 3 i32.mul)
+  ;; sum of host_add over a loop: every iteration exits to the interpreter and comes back
+  (func (export "host_loop") (param $n i32) (result i32) (local $acc i32)
+    (block $done (loop $l
+      local.get $n i32.eqz br_if $done
+      local.get $acc local.get $n call $host_add local.set $acc
+      local.get $n i32.const 1 i32.sub local.set $n
+      br $l))
+    local.get $acc)
+  ;; grows memory in the loop (an exit), then stores and loads above the old size
+  (func (export "grow_loop") (param $n i32) (result i32) (local $i i32) (local $sum i32)
+    (loop $l
+      i32.const 1 memory.grow drop
+      memory.size i32.const 1 i32.sub i32.const 65536 i32.mul local.get $i i32.store
+      memory.size i32.const 1 i32.sub i32.const 65536 i32.mul i32.load local.get $sum i32.add local.set $sum
+      local.get $i i32.const 1 i32.add local.tee $i local.get $n i32.lt_u br_if $l)
+    local.get $sum)
+  (func (export "indirect") (param $i i32) (param $x i32) (result i32)
+    local.get $x local.get $i call_indirect (type $ii))
+  (func $inner (param i32) (result i32) local.get 0 i32.load)
+  (func $middle (param i32) (result i32) local.get 0 call $inner i32.const 1 i32.add)
+  (func (export "outer") (param i32) (result i32) local.get 0 call $middle)
+  (func $down (export "down") (param i32) (result i32) local.get 0 i32.const 1 i32.add call $down)
+  (func (export "div_s") (param i32 i32) (result i32) local.get 0 local.get 1 i32.div_s)
+  (func (export "rem_s") (param i32 i32) (result i32) local.get 0 local.get 1 i32.rem_s)
+  (func (export "switch") (param $n i32) (result i32) (local $i i32) (local $acc i32)
+    (loop $l
+      (block $d (block $c (block $b (block $a
+        local.get $i i32.const 3 i32.and br_table $a $b $c $d)
+        local.get $acc i32.const 1 i32.add local.set $acc br $d)
+        local.get $acc i32.const 10 i32.add local.set $acc br $d)
+        local.get $acc i32.const 100 i32.add local.set $acc br $d)
+      local.get $i i32.const 1 i32.add local.tee $i local.get $n i32.lt_u br_if $l)
+    local.get $acc))
+)";
+
+struct JitFixture : ::testing::Test {
+  void SetUp() override {
+    Linker linker;
+    linker.DefineHostFunc(store, "host", "add", FuncType{{ValType::kI32, ValType::kI32}, {ValType::kI32}},
+                          [](Caller&, const Value* args, Value* results) -> std::optional<Trap> {
+                            results[0] = Value::I32(args[0].i32() + args[1].i32());
+                            return std::nullopt;
+                          });
+    inst = Instantiate(store, kModule, linker);
+    ASSERT_NE(inst, nullptr);
+  }
+  Store store;
+  Instance* inst = nullptr;
+};
+
+TEST_F(JitFixture, FunctionsRunAsNativeCode) {
+  if (!jit::Enabled()) GTEST_SKIP() << "no JIT on this platform or WEFT_JIT=0";
+  EXPECT_EQ(CallI32(store, inst, "switch", {Value::I32(8)}), 2u * (1 + 10 + 100));
+  EXPECT_TRUE(HasNative(inst, "switch"));
+}
+
+TEST_F(JitFixture, HostCallsInANativeLoop) {
+  EXPECT_EQ(CallI32(store, inst, "host_loop", {Value::I32(1000)}), 500500u);
+}
+
+TEST_F(JitFixture, MemoryGrownByTheInterpreterIsSeenByNativeCode) {
+  // Pages 2..11 are written and read back after each grow: sum of 0..9.
+  EXPECT_EQ(CallI32(store, inst, "grow_loop", {Value::I32(10)}), 45u);
+  EXPECT_EQ(inst->memories[0]->pages(), 11u);
+}
+
+TEST_F(JitFixture, CallIndirectAndItsTraps) {
+  EXPECT_EQ(CallI32(store, inst, "indirect", {Value::I32(0), Value::I32(7)}), 14u);
+  EXPECT_EQ(CallI32(store, inst, "indirect", {Value::I32(1), Value::I32(7)}), 21u);
+  auto null_elem = InvokeByName(store, inst, "indirect", {Value::I32(2), Value::I32(7)});
+  ASSERT_FALSE(null_elem.ok());
+  EXPECT_EQ(null_elem.error().kind, TrapKind::kUninitializedElement);
+  auto out_of_table = InvokeByName(store, inst, "indirect", {Value::I32(3), Value::I32(7)});
+  ASSERT_FALSE(out_of_table.ok());
+  EXPECT_EQ(out_of_table.error().kind, TrapKind::kUndefinedElement);
+}
+
+TEST_F(JitFixture, TrapInNestedNativeCallsHasTheWholeBacktrace) {
+  EXPECT_EQ(CallI32(store, inst, "outer", {Value::I32(0)}), 1u);
+  auto r = InvokeByName(store, inst, "outer", {Value::I32(65535)});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, TrapKind::kMemoryOutOfBounds);
+  ASSERT_GE(r.error().backtrace.size(), 3u);
+  EXPECT_EQ(r.error().backtrace[0].func_name, "inner");
+  EXPECT_EQ(r.error().backtrace[1].func_name, "middle");
+  EXPECT_EQ(r.error().backtrace[2].func_name, "");  // the export has no name-section name
+  // The store is usable afterwards, in native code again.
+  EXPECT_EQ(CallI32(store, inst, "outer", {Value::I32(0)}), 1u);
+}
+
+TEST_F(JitFixture, RunawayRecursionIsCallStackExhaustedNotACrash) {
+  auto r = InvokeByName(store, inst, "down", {Value::I32(0)});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, TrapKind::kCallStackExhausted);
+  EXPECT_EQ(CallI32(store, inst, "switch", {Value::I32(4)}), 111u);
+}
+
+// Native calls use 16 bytes of machine stack a level; past a budget they hand the call
+// back to the interpreter, so deep recursion fits a thread with a small stack.
+TEST(JitStack, DeepRecursionOnASmallThreadStack) {
+  StoreLimits limits;
+  limits.max_call_depth = 200000;  // 3.2 MB of native frames if nothing stopped them
+  struct Job {
+    StoreLimits limits;
+    bool exhausted = false;
+  } job{limits};
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 1024 * 1024);
+  pthread_t thread;
+  auto body = [](void* p) -> void* {
+    auto* j = static_cast<Job*>(p);
+    Store store(j->limits);
+    Instance* inst = Instantiate(store, std::string(R"(
+      (module (func $down (export "down") (param i32) (result i32)
+        local.get 0 i32.const 1 i32.add call $down)))"));
+    if (!inst) return nullptr;
+    auto r = Invoke(store, inst->GetFunc("down"), std::vector<Value>{Value::I32(0)});
+    j->exhausted = !r.ok() && r.error().kind == TrapKind::kCallStackExhausted;
+    return nullptr;
+  };
+  ASSERT_EQ(pthread_create(&thread, &attr, body, &job), 0);
+  pthread_join(thread, nullptr);
+  pthread_attr_destroy(&attr);
+  EXPECT_TRUE(job.exhausted);
+}
+
+TEST_F(JitFixture, DivisionEdgeCases) {
+  EXPECT_EQ(CallI32(store, inst, "div_s", {Value::I32(static_cast<uint32_t>(-7)), Value::I32(2)}),
+            static_cast<uint32_t>(-3));
+  EXPECT_EQ(CallI32(store, inst, "div_s", {Value::I32(7), Value::I32(0xFFFFFFFF)}),
+            static_cast<uint32_t>(-7));
+  EXPECT_EQ(CallI32(store, inst, "rem_s", {Value::I32(0x80000000), Value::I32(0xFFFFFFFF)}), 0u);
+  auto overflow = InvokeByName(store, inst, "div_s", {Value::I32(0x80000000), Value::I32(0xFFFFFFFF)});
+  ASSERT_FALSE(overflow.ok());
+  EXPECT_EQ(overflow.error().kind, TrapKind::kIntegerOverflow);
+  auto by_zero = InvokeByName(store, inst, "rem_s", {Value::I32(1), Value::I32(0)});
+  ASSERT_FALSE(by_zero.ok());
+  EXPECT_EQ(by_zero.error().kind, TrapKind::kIntegerDivideByZero);
+}
+
+}  // namespace
+}  // namespace weft::wasm
