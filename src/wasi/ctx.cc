@@ -9,7 +9,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <typeinfo>
 
+#include "wasi/host_clock.h"
 #include "weft/wasi/pipe.h"
 #include "weft/wasi/stdio.h"
 #if WEFT_HOST_FS
@@ -23,16 +25,9 @@ namespace weft::wasi {
 namespace {
 
 ErrnoOr<clockid_t> HostClock(Clockid id) {
-  switch (id) {
-    case Clockid::kRealtime: return CLOCK_REALTIME;
-    case Clockid::kMonotonic: return CLOCK_MONOTONIC;
-    // Real CPU-time clocks, as the WASI spec defines them. (wasmtime's preview1 answers
-    // EBADF here; a guest that measures its own CPU time is better served by the clock.)
-    // The thread clock is the host thread running the guest, which is the guest's thread.
-    case Clockid::kProcessCputime: return CLOCK_PROCESS_CPUTIME_ID;
-    case Clockid::kThreadCputime: return CLOCK_THREAD_CPUTIME_ID;
-  }
-  return Err(Errno::kInval);
+  clockid_t c;
+  if (!HostClockId(static_cast<uint32_t>(id), &c)) return Err(Errno::kInval);
+  return c;
 }
 
 ErrnoOr<void> HostRandom(std::span<uint8_t> out) {
@@ -191,6 +186,7 @@ weft::Result<std::shared_ptr<Ctx>, std::string> CtxBuilder::Build() {
   ctx->args_ = args_;
   ctx->env_ = env_;
   ctx->clocks_ = clocks_ ? clocks_ : std::make_shared<wasi::Clocks>();
+  ctx->host_clocks_ = typeid(*ctx->clocks_) == typeid(wasi::Clocks);
   ctx->random_ = random_ ? random_ : RandomSource(HostRandom);
   ctx->trace_ = trace_;
   bool own_table = table_ == nullptr;

@@ -57,6 +57,9 @@ class Ctx {
   const std::shared_ptr<wasi::Table>& shared_table() const { return table_; }
 
   Clocks& clocks() const { return *clocks_; }
+  // True when clocks() is the built-in Clocks (no override): clock_time_get then reads
+  // the host clock without the virtual call.
+  bool host_clocks() const { return host_clocks_; }
   ErrnoOr<void> Random(std::span<uint8_t> out) const { return random_(out); }
 
   // The status passed to proc_exit, once a guest called it.
@@ -87,6 +90,7 @@ class Ctx {
   std::vector<std::string> env_;
   std::shared_ptr<wasi::Table> table_;
   std::shared_ptr<Clocks> clocks_;
+  bool host_clocks_ = false;
   RandomSource random_;
   TraceSink trace_;
   std::atomic<bool> interrupted_{false};

@@ -57,11 +57,15 @@ class Call {
   // [ptr, ptr + len) inside memory and `ptr` a multiple of `align` (a power of two),
   // else a trap. Inline: every host call checks a few pointers.
   Result<uint8_t*> Bytes(uint32_t ptr, uint64_t len, uint32_t align = 1) const {
-    if ((ptr & (align - 1)) == 0 && ptr <= size_ && len <= size_ - ptr) [[likely]] {
-      return base_ + ptr;
-    }
+    if (Fits(ptr, len, align)) [[likely]] return base_ + ptr;
     return Err(BadPointer(ptr, len, align));
   }
+  // The check of Bytes() alone, for hot paths that then use At(ptr) and answer a
+  // failure with Err(BadPointer(ptr, len, align)).
+  bool Fits(uint32_t ptr, uint64_t len, uint32_t align = 1) const {
+    return (ptr & (align - 1)) == 0 && ptr <= size_ && len <= size_ - ptr;
+  }
+  uint8_t* At(uint32_t ptr) const { return base_ + ptr; }
   // `count` elements of `elem_size` bytes (overflow-checked).
   Result<uint8_t*> Array(uint32_t ptr, uint64_t count, uint64_t elem_size, uint32_t align) const {
     // count and elem_size are both < 2^32, so the product cannot overflow 64 bits.

@@ -49,7 +49,9 @@ template <class V>  // IoVec or ConstIoVec
 class GuestIovs {
  public:
   Result<void> Load(const Call& call, uint32_t iovs, uint32_t count) {
-    WEFT_TRY_ASSIGN(uint8_t* arr, call.Array(iovs, count, sizeof(abi::Iovec), 4));
+    uint64_t bytes = uint64_t{count} * sizeof(abi::Iovec);
+    if (!call.Fits(iovs, bytes, 4)) [[unlikely]] return Err(call.BadPointer(iovs, bytes, 4));
+    const uint8_t* arr = call.At(iovs);
     if (count > kInline) {
       heap_.resize(count);
       data_ = heap_.data();
@@ -57,8 +59,8 @@ class GuestIovs {
     for (uint32_t i = 0; i < count; ++i) {
       uint32_t buf = abi::GetU32(arr + 8 * i);
       uint32_t len = abi::GetU32(arr + 8 * i + 4);
-      WEFT_TRY_ASSIGN(uint8_t* p, call.Bytes(buf, len));
-      data_[i] = V{p, len};
+      if (!call.Fits(buf, len)) [[unlikely]] return Err(call.BadPointer(buf, len, 1));
+      data_[i] = V{call.At(buf), len};
       total_ += len;
     }
     size_ = count;

@@ -136,7 +136,7 @@ Result<void> fd_pwrite(Call& call, u32 fd, u32 iovs, u32 iovs_len, u64 offset,
 Result<void> fd_read(Call& call, u32 fd, u32 iovs, u32 iovs_len, u32 nread_out) {
   GuestIovs<IoVec> bufs;
   WEFT_TRY(bufs.Load(call, iovs, iovs_len));
-  WEFT_TRY(call.Bytes(nread_out, 4, 4));
+  if (!call.Fits(nread_out, 4, 4)) [[unlikely]] return Err(call.BadPointer(nread_out, 4, 4));
   WEFT_TRY_ASSIGN(auto file, GetFile(call, fd, rights::kFdRead));
   if (bufs.total() > 0) WEFT_TRY(sched::WaitReadable(call, *file));
   auto read = file->Read(bufs.span());
@@ -144,7 +144,7 @@ Result<void> fd_read(Call& call, u32 fd, u32 iovs, u32 iovs_len, u32 nread_out) 
     return Err(sched::InterruptedTrap(call));
   }
   WEFT_TRY_ASSIGN(size_t n, std::move(read));
-  WEFT_TRY(call.StoreU32(nread_out, static_cast<u32>(n)));
+  abi::PutU32(call.At(nread_out), static_cast<u32>(n));  // checked above
   if (call.tracing()) call.Note("nread=" + std::to_string(n));
   return {};
 }
@@ -212,7 +212,7 @@ Result<void> fd_tell(Call& call, u32 fd, u32 offset_out) {
 Result<void> fd_write(Call& call, u32 fd, u32 iovs, u32 iovs_len, u32 nwritten_out) {
   GuestIovs<ConstIoVec> bufs;
   WEFT_TRY(bufs.Load(call, iovs, iovs_len));
-  WEFT_TRY(call.Bytes(nwritten_out, 4, 4));
+  if (!call.Fits(nwritten_out, 4, 4)) [[unlikely]] return Err(call.BadPointer(nwritten_out, 4, 4));
   WEFT_TRY_ASSIGN(auto file, GetFile(call, fd, rights::kFdWrite));
   // A write into a full in-process channel blocks inside the handle, which
   // Ctx::Interrupt() wakes; do not start one once interrupted. (A host pipe's write(2)
@@ -223,7 +223,7 @@ Result<void> fd_write(Call& call, u32 fd, u32 iovs, u32 iovs_len, u32 nwritten_o
     return Err(sched::InterruptedTrap(call));
   }
   WEFT_TRY_ASSIGN(size_t n, std::move(written));
-  WEFT_TRY(call.StoreU32(nwritten_out, static_cast<u32>(n)));
+  abi::PutU32(call.At(nwritten_out), static_cast<u32>(n));  // checked above
   if (call.tracing()) call.Note("nwritten=" + std::to_string(n));
   return {};
 }

@@ -42,6 +42,73 @@ TEST(TableTest, InsertAtLeavesGapsFreeAndReplaces) {
   EXPECT_EQ(t.Fds(), (std::vector<Fd>{0, 5}));
 }
 
+// A slot filled by InsertAt while it was free is skipped by Push, and handed out again
+// once removed.
+TEST(TableTest, PushSkipsSlotsFilledByInsertAt) {
+  Table t;
+  ASSERT_TRUE(t.InsertAt(5, Entry::For(NewPipe())).ok());
+  EXPECT_EQ(*t.Push(Entry::For(NewPipe())), 0u);
+  ASSERT_TRUE(t.InsertAt(2, Entry::For(NewPipe())).ok());
+  ASSERT_TRUE(t.InsertAt(1, Entry::For(NewPipe())).ok());
+  EXPECT_EQ(*t.Push(Entry::For(NewPipe())), 3u);
+  EXPECT_EQ(*t.Push(Entry::For(NewPipe())), 4u);
+  EXPECT_EQ(*t.Push(Entry::For(NewPipe())), 6u);
+  ASSERT_TRUE(t.Remove(2).ok());
+  ASSERT_TRUE(t.Renumber(4, 5).ok());  // frees 4
+  EXPECT_EQ(*t.Push(Entry::For(NewPipe())), 2u);
+  EXPECT_EQ(*t.Push(Entry::For(NewPipe())), 4u);
+  EXPECT_EQ(*t.Push(Entry::For(NewPipe())), 7u);
+  EXPECT_EQ(t.size(), 8u);
+}
+
+// Push always answers the lowest free fd, over a long random mix of operations
+// (checked against a plain model; exercises the free list's stale-entry cleanup).
+TEST(TableTest, PushMatchesLowestFreeModelUnderRandomOps) {
+  Table t(64);
+  std::vector<bool> used(64, false);
+  uint32_t seed = 12345;
+  auto next = [&seed] {
+    seed = seed * 1664525u + 1013904223u;
+    return seed >> 8;
+  };
+  for (int step = 0; step < 20000; ++step) {
+    Fd fd = next() % 64;
+    switch (next() % 4) {
+      case 0: {
+        auto r = t.Push(Entry::For(NewPipe()));
+        Fd expect = 0;
+        while (expect < 64 && used[expect]) ++expect;
+        if (expect == 64) {
+          EXPECT_FALSE(r.ok());
+        } else {
+          ASSERT_TRUE(r.ok());
+          ASSERT_EQ(*r, expect) << "step " << step;
+          used[expect] = true;
+        }
+        break;
+      }
+      case 1:
+        ASSERT_TRUE(t.InsertAt(fd, Entry::For(NewPipe())).ok());
+        used[fd] = true;
+        break;
+      case 2:
+        EXPECT_EQ(t.Remove(fd).ok(), used[fd]);
+        used[fd] = false;
+        break;
+      case 3: {
+        Fd to = next() % 64;
+        bool ok = used[fd] && used[to];
+        EXPECT_EQ(t.Renumber(fd, to).ok(), ok);
+        if (ok && fd != to) used[fd] = false;
+        break;
+      }
+    }
+    size_t n = 0;
+    for (bool u : used) n += u;
+    ASSERT_EQ(t.size(), n);
+  }
+}
+
 TEST(TableTest, MissingFdIsEbadf) {
   Table t;
   EXPECT_EQ(t.Get(0).error(), Errno::kBadf);
