@@ -8,6 +8,7 @@
 // continue in this same loop: no native recursion, no allocation.
 #include <algorithm>
 #include <cstring>
+#include <new>
 
 #include "wasm/interp/numeric.h"
 #include "wasm/runtime/store_impl.h"
@@ -44,23 +45,6 @@ void FillBacktrace(Trap& t, const ExecState& st, FuncInst* func, const uint64_t*
     const Frame& f = st.frames[d];
     if (f.func && !f.func->is_host()) t.backtrace.push_back(MakeFrame(f.func, f.ret_pc - 1));
   }
-}
-
-// Out of line: the argument copy may own a heap buffer, and a variable with a destructor
-// must not be in scope of the computed-goto labels (clang rejects that).
-std::optional<Trap> CallHost(Store& store, Instance* inst, FuncInst* callee, Value* nfp) {
-  // Arguments and results share nfp[]; the host gets a private copy of the arguments.
-  size_t np = callee->type->params.size();
-  Value small[16];
-  std::vector<Value> big;
-  Value* args = small;
-  if (np > 16) {
-    big.resize(np);
-    args = big.data();
-  }
-  std::copy(nfp, nfp + np, args);
-  Caller caller{store, inst, callee->user_data};
-  return callee->host(caller, args, nfp);
 }
 
 std::optional<Trap> Run(Store* store_ptr, FuncInst* entry, Value* fp,
@@ -110,6 +94,9 @@ std::optional<Trap> Run(Store* store_ptr, FuncInst* entry, Value* fp,
   js.frames_end = frames_end;
   js.slots_end = slots_end;
   js.stack_limit = static_cast<const char*>(__builtin_frame_address(0)) - jit::kNativeStackBudget;
+  js.store = &store;
+  js.frames = frames;
+  js.host_trap = &host_trap;
 
 #define RELOAD_MEM()                                            \
   do {                                                          \
@@ -157,6 +144,7 @@ enter_native: {
     inst = func->instance;
     RELOAD_MEM();
   }
+  if (host_trap) goto trap_host;  // a host function native code called returned a trap
   NEXT();
 }
 
@@ -271,7 +259,7 @@ do_call:
     st.depth = static_cast<uint32_t>(fsp - frames);
     Value* saved_top = st.sp_top;
     st.sp_top = fp + cf->frame_slots;
-    host_trap = CallHost(store, inst, callee, nfp);
+    host_trap = CallHostFunction(store, inst, callee, nfp);
     st.sp_top = saved_top;
     --fsp;
     if (host_trap) goto trap_host;
@@ -571,6 +559,26 @@ done:
 }
 
 }  // namespace
+
+// Out of line: the argument copy may own a heap buffer, and a variable with a destructor
+// must not be in scope of the computed-goto labels (clang rejects that).
+std::optional<Trap> CallHostFunction(Store& store, Instance* inst, FuncInst* callee, Value* nfp) {
+  // Arguments and results share nfp[]; the host gets a private copy of the arguments.
+  // (Raw storage: a Value array would be zeroed on every call.)
+  size_t np = callee->type->params.size();
+  alignas(Value) unsigned char small[16 * sizeof(Value)];
+  std::vector<Value> big;
+  Value* args;
+  if (np <= 16) {
+    args = std::launder(reinterpret_cast<Value*>(small));
+    for (size_t i = 0; i < np; ++i) std::memcpy(small + i * sizeof(Value), &nfp[i], sizeof(Value));
+  } else {
+    big.assign(nfp, nfp + np);
+    args = big.data();
+  }
+  Caller caller{store, inst, callee->user_data};
+  return callee->host(caller, args, nfp);
+}
 
 std::optional<Trap> Execute(Store& store, FuncInst* func, Value* fp) {
   return Run(&store, func, fp, nullptr);

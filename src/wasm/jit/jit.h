@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "weft/wasm/runtime.h"
@@ -38,6 +39,12 @@ struct JitState {
   // Native wasm->wasm calls recurse on the machine stack (16 bytes a level); below this
   // address a call exits instead, and the interpreter makes it from its own frame.
   const void* stack_limit = nullptr;
+  // For host calls made from native code: the store, the base of its frame stack (to sync
+  // ExecState::depth), and where a trap returned by the host goes (the interpreter
+  // raises it after the exit that follows).
+  Store* store = nullptr;
+  Frame* frames = nullptr;
+  std::optional<Trap>* host_trap = nullptr;
   // Set by Enter(): where an exit unwinds the native stack to, and the shared exit path.
   void* entry_rsp = nullptr;
   const void* exit_path = nullptr;

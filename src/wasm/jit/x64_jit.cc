@@ -176,6 +176,20 @@ void** ResolveIndirect(TableInst* table, uint64_t idx, uint64_t type_id, Instanc
   if (!f || f->type_id != type_id || f->instance != inst || !f->jit_code) return nullptr;
   return &f->jit_code;
 }
+// Host calls from native code (see Translator::CallHost): 1 to continue, 0 after parking
+// the host's trap.
+int HostCall(JitState* js, FuncInst* callee, Value* nfp, Value* sp_top, Frame* fsp,
+             Instance* caller) {
+  ExecState& st = js->store->objects().exec;
+  st.depth = static_cast<uint32_t>(fsp - js->frames);
+  Value* saved_top = st.sp_top;
+  st.sp_top = sp_top;
+  std::optional<Trap> trap = interp::CallHostFunction(*js->store, caller, callee, nfp);
+  st.sp_top = saved_top;
+  if (!trap) return 1;
+  *js->host_trap = std::move(trap);
+  return 0;
+}
 int MemFill(uint8_t* mem, uint64_t size, uint64_t d, uint64_t v, uint64_t n) {
   d = static_cast<uint32_t>(d);
   n = static_cast<uint32_t>(n);
@@ -306,6 +320,8 @@ class Translator {
   void Store(IOp op, const uint64_t* ins, size_t pc);
   void Call(FuncInst* callee, uint64_t fp_off, size_t pc, size_t ret);
   void CallNative(uint64_t fp_off, size_t pc, size_t ret);
+  void CallHost(FuncInst* callee, uint64_t fp_off, size_t pc, size_t ret);
+  void PushFrame(size_t ret);
   void BrTable(const uint64_t* ins, size_t pc);
   void EmitPrologue();
   void EmitExits();
@@ -677,12 +693,51 @@ void Translator::EmitExits() {
 }
 
 void Translator::Call(FuncInst* callee, uint64_t fp_off, size_t pc, size_t ret) {
-  if (callee->is_host() || callee->instance != func_->instance) {
-    ExitAlways(pc);  // host calls and calls into other instances go through the interpreter
+  if (callee->is_host()) {
+    CallHost(callee, fp_off, pc, ret);
+    return;
+  }
+  if (callee->instance != func_->instance) {
+    ExitAlways(pc);  // calls into other instances go through the interpreter
     return;
   }
   as_.MovImm64(RAX, reinterpret_cast<uint64_t>(&callee->jit_code));
   CallNative(fp_off, pc, ret);
+}
+
+// A host function called from native code, with the interpreter's bookkeeping: the
+// caller's Frame pushed (backtraces), depth and the free-slot mark synced (the host may
+// call back into wasm), memory size reloaded after (the host may grow it). A trap the
+// host returns is parked in JitState::host_trap and raised by the interpreter after the
+// exit.
+void Translator::CallHost(FuncInst* callee, uint64_t fp_off, size_t pc, size_t ret) {
+  as_.AluRM(Assembler::kCmp, true, kFsp, STATE_FIELD(frames_end));
+  ExitIf(kAE, pc);
+  CheckInterrupt(pc);
+  PushFrame(ret);
+  as_.MovRR64(RDI, kState);
+  as_.MovImm64(RSI, reinterpret_cast<uint64_t>(callee));
+  as_.Lea(RDX, Slot(fp_off));
+  as_.Lea(RCX, Slot(cf_->frame_slots));
+  as_.MovRR64(R8, kFsp);
+  as_.MovImm64(R9, reinterpret_cast<uint64_t>(func_->instance));
+  CallC(reinterpret_cast<const void*>(&HostCall));
+  as_.AluRI(5, true, kFsp, 24);
+  if (!func_->instance->memories.empty()) {
+    as_.MovImm64(RCX, reinterpret_cast<uint64_t>(&func_->instance->memories[0]->size));
+    as_.Load64(kMemSize, Mem{RCX, 0});
+  }
+  as_.TestRR(false, RAX, RAX);
+  ExitIf(kE, pc);
+}
+
+void Translator::PushFrame(size_t ret) {
+  as_.MovImm64(RAX, reinterpret_cast<uint64_t>(code_ + ret));
+  as_.Store64(Mem{kFsp, 0}, RAX);
+  as_.Store64(Mem{kFsp, 8}, kFp);
+  as_.MovImm64(RAX, reinterpret_cast<uint64_t>(func_));
+  as_.Store64(Mem{kFsp, 16}, RAX);
+  as_.AluRI(0, true, kFsp, 24);
 }
 
 // rax = &callee->jit_code (followed by jit_frame_slots). Pushes the interpreter-visible
@@ -701,12 +756,7 @@ void Translator::CallNative(uint64_t fp_off, size_t pc, size_t ret) {
   as_.AluRM(Assembler::kCmp, true, RSP, STATE_FIELD(stack_limit));
   ExitIf(kB, pc);
   CheckInterrupt(pc);
-  as_.MovImm64(RAX, reinterpret_cast<uint64_t>(code_ + ret));
-  as_.Store64(Mem{kFsp, 0}, RAX);
-  as_.Store64(Mem{kFsp, 8}, kFp);
-  as_.MovImm64(RAX, reinterpret_cast<uint64_t>(func_));
-  as_.Store64(Mem{kFsp, 16}, RAX);
-  as_.AluRI(0, true, kFsp, 24);
+  PushFrame(ret);
   as_.AluRI(0, true, kFp, static_cast<int32_t>(fp_off * 8));
   as_.CallR(RCX);
   as_.AluRI(5, true, kFp, static_cast<int32_t>(fp_off * 8));

@@ -74,6 +74,9 @@ namespace interp {
 std::optional<Trap> Execute(Store& store, FuncInst* func, Value* fp);
 // The handler address of every internal op, indexed by IOp.
 const void* const* HandlerTable();
+// Calls host function `callee` for wasm code of `caller`: arguments in nfp[0..params),
+// results written to nfp[0..results). The host gets a private copy of the arguments.
+std::optional<Trap> CallHostFunction(Store& store, Instance* caller, FuncInst* callee, Value* nfp);
 }  // namespace interp
 
 enum class IOp : uint16_t {
