@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <set>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "wasm/decode/reader.h"
 #include "wasm/validate/function_validator.h"
@@ -20,6 +22,10 @@ namespace weft::wasm {
 namespace {
 
 constexpr uint64_t kMaxMemoryPages = 65536;
+// Several threads validate a large code section (DecodeOptions::decode_threads), each
+// taking at least this many bodies.
+constexpr unsigned kMaxDecodeThreads = 8;
+constexpr uint32_t kMinBodiesPerThread = 16;
 
 // Position of each non-custom section id in the required order (spec 5.5.2).
 int SectionRank(uint8_t id) {
@@ -70,6 +76,8 @@ class ModuleDecoder {
   Result<void, Diag> ElemSection();
   Result<void, Diag> DataCountSection();
   Result<void, Diag> CodeSection();
+  unsigned CodeThreads(uint32_t num_bodies) const;
+  Result<void, Diag> CodeSectionParallel(uint32_t num_bodies, unsigned threads);
   Result<void, Diag> DataSection();
   void NameSection(Reader r);
 
@@ -105,6 +113,7 @@ class ModuleDecoder {
   std::vector<bool> declared_refs_;
   BodyScratch scratch_;               // the validator's buffers, reused for every body  // C.refs, sized once the function section is read
   uint32_t num_defined_funcs_ = 0;
+  uint32_t section_size_ = 0;       // of the section being read
   bool refs_sized_ = false;
   bool uses_data_index_ = false;
   bool has_code_section_ = false;
@@ -489,6 +498,7 @@ Result<void, Diag> ModuleDecoder::CodeSection() {
   WEFT_TRY_ASSIGN(uint32_t n, r_.ReadCount(1));
   if (n != num_defined_funcs_)
     return Err(Diag{at, "function and code section have inconsistent lengths"});
+  if (unsigned threads = CodeThreads(n); threads > 1) return CodeSectionParallel(n, threads);
   for (uint32_t i = 0; i < n; ++i) {
     BodyContext ctx = MakeBodyContext();
     size_t size_at = r_.offset();
@@ -501,6 +511,101 @@ Result<void, Diag> ModuleDecoder::CodeSection() {
     uses_data_index_ |= ctx.uses_data_index;
     if (r_.offset() != start + size) return Err(Diag{start, "section size mismatch"});
   }
+  return {};
+}
+
+unsigned ModuleDecoder::CodeThreads(uint32_t num_bodies) const {
+  // An already invalid module keeps the one-thread path, which parses the remaining
+  // bodies for syntax only; the parallel path assumes every body starts out valid.
+  if (invalid_ || section_size_ < options_.parallel_code_bytes) return 1;
+  unsigned threads = options_.decode_threads;
+  if (threads == 0) threads = std::min(std::thread::hardware_concurrency(), kMaxDecodeThreads);
+  return std::max(1u, std::min<unsigned>(threads, num_bodies / kMinBodiesPerThread));
+}
+
+// Bodies are delimited by their size prefixes, so they can be validated independently:
+// one pass reads the sizes, then each thread validates a contiguous run of bodies, and
+// the runs' errors are combined in body order. The first malformed error by position is
+// returned, and the first invalid one kept otherwise, exactly as in the one-thread loop:
+// a body's parse does not depend on whether an earlier body was valid.
+Result<void, Diag> ModuleDecoder::CodeSectionParallel(uint32_t num_bodies, unsigned threads) {
+  struct BodyAt {
+    size_t start;
+    uint32_t size;
+  };
+  std::vector<BodyAt> bodies;
+  bodies.reserve(num_bodies);
+  std::optional<Diag> size_error;  // a bad size prefix; bodies before it still come first
+  for (uint32_t i = 0; i < num_bodies; ++i) {
+    size_t size_at = r_.offset();
+    auto size = r_.ReadU32();
+    if (!size.ok()) {
+      size_error = std::move(size).error();
+      break;
+    }
+    if (*size > r_.remaining()) {
+      size_error = Diag{size_at, "length out of bounds"};
+      break;
+    }
+    bodies.push_back(BodyAt{r_.offset(), *size});
+    (void)r_.Skip(*size);
+  }
+
+  struct Run {
+    size_t begin = 0, end = 0;        // body indices [begin, end)
+    std::optional<Diag> malformed;    // the first one stops the run
+    std::optional<Diag> invalid;      // the first one in the run
+    bool uses_data_index = false;
+  };
+  // Contiguous runs of roughly equal byte size.
+  std::vector<Run> runs(threads);
+  size_t total = 0;
+  for (const BodyAt& b : bodies) total += b.size;
+  size_t k = 0, acc = 0;
+  for (unsigned t = 0; t < threads; ++t) {
+    runs[t].begin = k;
+    const size_t target = total * (t + 1) / threads;
+    while (k < bodies.size() && (acc < target || t + 1 == threads)) acc += bodies[k++].size;
+    runs[t].end = k;
+  }
+
+  const std::span<const uint8_t> all(m().bytes);
+  auto validate = [&](Run& run) {
+    BodyScratch scratch;
+    BodyContext ctx = MakeBodyContext();
+    ctx.scratch = &scratch;
+    for (size_t i = run.begin; i < run.end; ++i) {
+      const BodyAt& b = bodies[i];
+      Reader r(all);
+      r.Advance(b.start);
+      Function& f = m().functions[i];
+      const FuncType* ft = f.type_index < m().types.size() ? &m().types[f.type_index] : nullptr;
+      std::optional<Diag> invalid;
+      auto res = DecodeFunctionBody(r, ctx, ft, &f, &invalid);
+      if (invalid && !run.invalid) run.invalid = std::move(invalid);
+      if (!res.ok()) {
+        run.malformed = std::move(res).error();
+        break;
+      }
+      if (r.offset() != b.start + b.size) {
+        run.malformed = Diag{b.start, "section size mismatch"};
+        break;
+      }
+    }
+    run.uses_data_index = ctx.uses_data_index;
+  };
+  std::vector<std::thread> workers;
+  workers.reserve(threads - 1);
+  for (unsigned t = 1; t < threads; ++t) workers.emplace_back(validate, std::ref(runs[t]));
+  validate(runs[0]);
+  for (std::thread& w : workers) w.join();
+
+  for (Run& run : runs) {
+    uses_data_index_ |= run.uses_data_index;
+    if (run.invalid && !invalid_) invalid_ = std::move(run.invalid);
+    if (run.malformed) return Err(std::move(*run.malformed));
+  }
+  if (size_error) return Err(std::move(*size_error));
   return {};
 }
 
@@ -623,6 +728,7 @@ Result<std::shared_ptr<const Module>, Diag> ModuleDecoder::Decode() {
       declared_refs_.assign(m().func_types.size(), false);
       refs_sized_ = true;
     }
+    section_size_ = size;
     auto res = Section(id);
     if (!res.ok()) {
       Diag d = std::move(res).error();

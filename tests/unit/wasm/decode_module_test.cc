@@ -182,6 +182,117 @@ TEST(DecodeModule, FromOwnedBytesTakesThemWithoutCopying) {
   EXPECT_EQ(from_vector.error().offset, from_span.error().offset);
 }
 
+// `n` functions of type [] -> [i32], each `i32.const 1 drop` x 100 then `i32.const 7`
+// (bodies of 304 bytes). `patch(i, body)` may change function i's instructions.
+template <class Patch>
+Bytes ManyFunctions(size_t n, Patch patch) {
+  Bytes types = Vec({FuncTypeBytes({}, {kI32})});
+  Bytes funcs;
+  AppendU32(funcs, static_cast<uint32_t>(n));
+  for (size_t i = 0; i < n; ++i) funcs.push_back(0x00);
+  Bytes code;
+  AppendU32(code, static_cast<uint32_t>(n));
+  for (size_t i = 0; i < n; ++i) {
+    Bytes instrs;
+    for (int k = 0; k < 100; ++k) instrs.insert(instrs.end(), {0x41, 0x01, 0x1A});
+    instrs.insert(instrs.end(), {0x41, 0x07});
+    patch(i, instrs);
+    Bytes body = Body({0x00}, instrs);
+    code.insert(code.end(), body.begin(), body.end());
+  }
+  return Cat({Header(), Section(1, types), Section(3, funcs), Section(10, code)});
+}
+
+// Decoding with one thread and with `several` gives the same module or the same error.
+// (The threshold is lowered so that a small module takes the several-thread path.)
+void ExpectSameWithThreads(const Bytes& b, std::initializer_list<uint32_t> several = {2}) {
+  DecodeOptions one;
+  one.decode_threads = 1;
+  auto want = DecodeModule(b, one);
+  for (uint32_t threads : several) {
+    DecodeOptions opt;
+    opt.decode_threads = threads;
+    opt.parallel_code_bytes = 0;
+    auto got = DecodeModule(b, opt);
+    ASSERT_EQ(got.ok(), want.ok()) << threads;
+    if (!want.ok()) {
+      EXPECT_EQ(got.error().message, want.error().message) << threads;
+      EXPECT_EQ(got.error().offset, want.error().offset) << threads;
+      continue;
+    }
+    ASSERT_EQ((*got)->functions.size(), (*want)->functions.size());
+    for (size_t i = 0; i < (*want)->functions.size(); ++i) {
+      EXPECT_EQ((*got)->functions[i].body_offset, (*want)->functions[i].body_offset) << i;
+      EXPECT_EQ((*got)->functions[i].body_size, (*want)->functions[i].body_size) << i;
+    }
+  }
+}
+
+TEST(DecodeModule, CodeSectionOnSeveralThreadsMatchesOneThread) {
+  const size_t n = 300;
+  auto none = [](size_t, Bytes&) {};
+  Bytes ok = ManyFunctions(n, none);
+  ASSERT_TRUE(DecodeModule(ok).ok());
+  ExpectSameWithThreads(ok, {2, 3, 7});
+
+  // One invalid body late in the section, and one early plus one late: the first wins.
+  auto mismatch_at = [](std::initializer_list<size_t> which) {
+    return [which](size_t i, Bytes& instrs) {
+      for (size_t w : which)
+        if (i == w) instrs[instrs.size() - 2] = 0x42;  // i64.const 7: type mismatch
+    };
+  };
+  Bytes late = ManyFunctions(n, mismatch_at({250}));
+  EXPECT_EQ(DecodeError(late), "type mismatch");
+  ExpectSameWithThreads(late, {2, 3});
+  ExpectSameWithThreads(ManyFunctions(n, mismatch_at({3, 250})), {2, 3});
+
+  // A malformed body after an invalid one: malformed wins, whichever thread sees it.
+  auto illegal_at = [](size_t bad) {
+    return [bad](size_t i, Bytes& instrs) {
+      if (i == bad) instrs[9] = 0xFF;  // the 4th i32.const becomes a byte that is no opcode
+      if (i == 2) instrs[instrs.size() - 2] = 0x42;
+    };
+  };
+  for (size_t bad : {1, 2, 150, 299}) {
+    Bytes b = ManyFunctions(n, illegal_at(bad));
+    EXPECT_EQ(DecodeError(b), "illegal opcode") << bad;
+    ExpectSameWithThreads(b);
+  }
+
+  // Body 200 declares one byte more than it holds (size 304 -> 305, a 2-byte LEB128
+  // before its 1-byte locals vector): "section size mismatch" at the body.
+  auto d = DecodeModule(ok);
+  ASSERT_TRUE(d.ok());
+  Bytes overrun = ok;
+  const size_t size200 = (*d)->functions[200].body_offset - 3;
+  ASSERT_EQ(overrun[size200], 0xB0);
+  overrun[size200] = 0xB1;
+  EXPECT_EQ(DecodeError(overrun), "section size mismatch");
+  ExpectSameWithThreads(overrun);
+  // Body 200's final `end` becomes `nop`: it runs on into the next body's bytes.
+  Bytes no_end = ok;
+  no_end[(*d)->functions[200].body_offset + (*d)->functions[200].body_size - 1] = 0x01;
+  EXPECT_NE(DecodeError(no_end), "");
+  ExpectSameWithThreads(no_end);
+
+  // The last body's size (2-byte LEB128 before its 1-byte locals vector) pointing past the
+  // end of the module: "length out of bounds", unless an earlier body is malformed.
+  Bytes oversized = ok;
+  const size_t size_at = (*d)->functions[299].body_offset - 3;
+  oversized[size_at] = 0xFF;
+  oversized[size_at + 1] = 0x7F;
+  auto e = DecodeModule(oversized);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.error().message, "length out of bounds");
+  EXPECT_EQ(e.error().offset, size_at);
+  ExpectSameWithThreads(oversized);
+  Bytes bad_early = oversized;
+  bad_early[(*d)->functions[5].body_offset + 9] = 0xFF;
+  EXPECT_EQ(DecodeError(bad_early), "illegal opcode");
+  ExpectSameWithThreads(bad_early);
+}
+
 TEST(DecodeModule, LocalsLimit) {
   Bytes types = Vec({FuncTypeBytes({}, {})});
   DecodeOptions opt;
