@@ -40,7 +40,7 @@ Filetype FdFile::filetype() const { return filetype_; }
 
 ErrnoOr<Filestat> FdFile::Stat() {
   struct stat st;
-  if (fstat(fd_, &st) != 0) return LastErr();
+  if (host::FstatFd(fd_, &st) != 0) return LastErr();
   Filestat out = host::FilestatFromStat(st, fd_);
   return out;
 }

@@ -82,7 +82,7 @@ HostDir::~HostDir() { close(fd_); }
 
 ErrnoOr<Filestat> HostDir::Stat() {
   struct stat st;
-  if (fstat(fd_, &st) != 0) return LastErr();
+  if (FstatFd(fd_, &st) != 0) return LastErr();
   Filestat out = FilestatFromStat(st);
   return out;
 }
@@ -131,8 +131,18 @@ ErrnoOr<std::shared_ptr<Handle>> HostDir::OpenAt(std::string_view path, const Op
   if (opts.fdflags & kFdflagRsync) flags |= O_RSYNC;
   bool follow = (opts.lookup & kLookupSymlinkFollow) != 0;
   WEFT_TRY_ASSIGN(UniqueFd fd, OpenBeneath(fd_, path, flags, 0666, follow));
+  // What was opened, without an fstat where the flags already say: O_DIRECTORY opens
+  // only a directory, and a successful O_CREAT|O_EXCL has just made a regular file
+  // (it never follows a final symlink).
+  if (flags & O_DIRECTORY) {
+    return std::shared_ptr<Handle>(std::make_shared<HostDir>(fd.release(), read_only_));
+  }
+  if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL)) {
+    return std::shared_ptr<Handle>(
+        std::make_shared<HostFile>(fd.release(), read_only_, Filetype::kRegularFile));
+  }
   struct stat st;
-  if (fstat(fd.get(), &st) != 0) return LastErr();
+  if (FstatFd(fd.get(), &st) != 0) return LastErr();
   if (S_ISDIR(st.st_mode)) {
     return std::shared_ptr<Handle>(std::make_shared<HostDir>(fd.release(), read_only_));
   }
@@ -241,7 +251,7 @@ ErrnoOr<Filestat> HostDir::StatAt(Lookupflags lookup, std::string_view path) {
     long fd = Openat2Beneath(fd_, p.c_str(), O_PATH | (follow ? 0 : O_NOFOLLOW), 0, &again);
     if (fd >= 0) {
       UniqueFd owned(static_cast<int>(fd));
-      if (fstat(owned.get(), &st) != 0) return LastErr();
+      if (FstatFd(owned.get(), &st) != 0) return LastErr();
       if (trailing && !S_ISDIR(st.st_mode)) return Err(Errno::kNotdir);
       return FilestatFromStat(st);
     }

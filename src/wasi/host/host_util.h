@@ -9,7 +9,9 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -44,6 +46,18 @@ auto RetryEintr(F&& fn) {
     r = fn();
   } while (r == -1 && errno == EINTR);
   return r;
+}
+
+// fstat(2) as the plain system call. glibc's fstat is fstatat(fd, "", AT_EMPTY_PATH),
+// which makes the kernel fetch an empty path from user memory first; the direct call
+// measured ~100 ns (of ~600) cheaper on the reference VM. x86-64 only, where the
+// kernel's struct stat is glibc's.
+inline int FstatFd(int fd, struct stat* st) {
+#if defined(__x86_64__) && defined(SYS_fstat)
+  return static_cast<int>(syscall(SYS_fstat, fd, st));
+#else
+  return fstat(fd, st);
+#endif
 }
 
 // The WASI filetype of a host st_mode. `fd` (>= 0) lets sockets be told apart by

@@ -471,6 +471,41 @@ TEST_P(HostDirTest, StatAtNestedPaths) {
   EXPECT_EQ(ErrOf(dir_->StatAt(0, "d/../../d")), Errno::kPerm);
 }
 
+// OpenAt learns the kind of what it opened from the flags where they say it
+// (O_DIRECTORY, O_CREAT|O_EXCL) and from fstat otherwise; every route answers alike.
+TEST_P(HostDirTest, OpenAtKnowsWhatItOpened) {
+  ASSERT_EQ(mkdir(P("d").c_str(), 0755), 0);
+  WriteHostFile(P("f"), "abc");
+  ASSERT_EQ(symlink("f", P("l").c_str()), 0);
+  auto d = dir_->OpenAt("d", Opts(kOflagDirectory, true, false));
+  ASSERT_TRUE(d.ok());
+  ASSERT_NE((*d)->AsDir(), nullptr);
+  EXPECT_EQ((*d)->filetype(), Filetype::kDirectory);
+  auto d2 = dir_->OpenAt("d", Opts(0, true, false));  // no O_DIRECTORY: fstat says
+  ASSERT_TRUE(d2.ok());
+  EXPECT_NE((*d2)->AsDir(), nullptr);
+  EXPECT_EQ(ErrOf(dir_->OpenAt("f", Opts(kOflagDirectory, true, false))), Errno::kNotdir);
+  auto n = dir_->OpenAt("new", Opts(kOflagCreat | kOflagExcl, false, true));
+  ASSERT_TRUE(n.ok());
+  ASSERT_NE((*n)->AsFile(), nullptr);
+  EXPECT_EQ((*n)->filetype(), Filetype::kRegularFile);
+  EXPECT_EQ((*n)->Stat()->filetype, Filetype::kRegularFile);
+  EXPECT_EQ(ErrOf(dir_->OpenAt("new", Opts(kOflagCreat | kOflagExcl, false, true))),
+            Errno::kExist);
+  // O_EXCL never follows a final symlink, even one to a missing file.
+  ASSERT_EQ(symlink("missing", P("dangling").c_str()), 0);
+  EXPECT_EQ(ErrOf(dir_->OpenAt("dangling", Opts(kOflagCreat | kOflagExcl, false, true,
+                                                kLookupSymlinkFollow))),
+            Errno::kExist);
+  EXPECT_EQ(ErrOf(dir_->OpenAt("l", Opts(kOflagCreat | kOflagExcl, false, true))), Errno::kExist);
+  struct stat hs;
+  EXPECT_NE(stat(P("missing").c_str(), &hs), 0);
+  auto f = dir_->OpenAt("f", Opts(0, true, false));
+  ASSERT_TRUE(f.ok());
+  ASSERT_NE((*f)->AsFile(), nullptr);
+  EXPECT_EQ((*f)->filetype(), Filetype::kRegularFile);
+}
+
 // A one-component path is unlinked, created and renamed directly in the root fd.
 TEST_P(HostDirTest, SingleComponentOpsActOnTheRoot) {
   WriteHostFile(P("f"), "x");
