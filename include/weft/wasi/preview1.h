@@ -26,7 +26,9 @@ namespace weft::wasi {
 // stops it (a bad guest pointer, proc_exit).
 class Error {
  public:
-  Error() = default;
+  // User-provided, so that value-initialisation (Result<void> holds an `Error error_{}`)
+  // does not zero the whole optional<Trap> on every successful call.
+  Error() {}  // NOLINT(modernize-use-equals-default)
   Error(Errno e) : errno_(e) {}  // NOLINT: implicit, so WEFT_TRY on ErrnoOr works
   Error(wasm::Trap trap) : trap_(std::move(trap)) {}  // NOLINT
   bool is_trap() const { return trap_.has_value(); }

@@ -237,7 +237,14 @@ ErrnoOr<Filestat> HostDir::StatAt(Lookupflags lookup, std::string_view path) {
   bool trailing = path.back() == '/';
   bool follow = (lookup & kLookupSymlinkFollow) || trailing;
   struct stat st;
-  if (path.find('/') == std::string_view::npos && path != "." && path != "..") {
+  size_t slash = path.find('/');
+  if (slash != std::string_view::npos && UsingOpenat2() && !trailing &&
+      path.find('/', slash + 1) == std::string_view::npos) {
+    // "sub/name": through the cached subdirectory fd when it still is `sub`.
+    auto r = StatInSubdir(path.substr(0, slash), path.substr(slash + 1), follow);
+    if (r.has_value()) return std::move(*r);
+  }
+  if (slash == std::string_view::npos && path != "." && path != "..") {
     // One plain name: it lives in the root itself, and AT_SYMLINK_NOFOLLOW keeps the
     // kernel from following anything. One system call unless it is a symlink to follow.
     CPath name(path);
@@ -262,6 +269,51 @@ ErrnoOr<Filestat> HostDir::StatAt(Lookupflags lookup, std::string_view path) {
   if (rp.trailing_slash && !S_ISDIR(st.st_mode)) return Err(Errno::kNotdir);
   Filestat out = FilestatFromStat(st);
   return out;
+}
+
+std::optional<ErrnoOr<Filestat>> HostDir::StatInSubdir(std::string_view sub,
+                                                       std::string_view name, bool follow) {
+  auto plain = [](std::string_view c) { return !c.empty() && c != "." && c != ".."; };
+  if (!plain(sub) || !plain(name)) return std::nullopt;
+  CPath sub_path(sub);
+  struct stat dst;
+  if (fstatat(fd_, sub_path.c_str(), &dst, AT_SYMLINK_NOFOLLOW) != 0) {
+    return ErrnoOr<Filestat>(LastErr());  // what the kernel's walk answers for "sub"
+  }
+  if (!S_ISDIR(dst.st_mode)) {
+    if (S_ISLNK(dst.st_mode)) return std::nullopt;  // followed (inside) by the general path
+    return ErrnoOr<Filestat>(Err(Errno::kNotdir));
+  }
+  std::shared_ptr<const CachedSubdir> dir;
+  {
+    std::lock_guard lock(subdir_mu_);
+    dir = subdir_;
+  }
+  if (!dir || dir->name != sub || dir->dev != dst.st_dev || dir->ino != dst.st_ino) {
+    UniqueFd fd(RetryEintr([&] {
+      return openat(fd_, sub_path.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }));
+    struct stat check;
+    if (fd.get() < 0 || FstatFd(fd.get(), &check) != 0 || check.st_dev != dst.st_dev ||
+        check.st_ino != dst.st_ino) {
+      return std::nullopt;  // changed under us: let the general path answer
+    }
+    auto fresh = std::make_shared<CachedSubdir>();
+    fresh->name.assign(sub);
+    fresh->fd = std::move(fd);
+    fresh->dev = dst.st_dev;
+    fresh->ino = dst.st_ino;
+    dir = fresh;
+    std::lock_guard lock(subdir_mu_);
+    subdir_ = dir;
+  }
+  CPath name_path(name);
+  struct stat st;
+  if (fstatat(dir->fd.get(), name_path.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    return ErrnoOr<Filestat>(LastErr());
+  }
+  if (follow && S_ISLNK(st.st_mode)) return std::nullopt;
+  return ErrnoOr<Filestat>(FilestatFromStat(st));
 }
 
 ErrnoOr<void> HostDir::SetTimesAt(Lookupflags lookup, std::string_view path, Timestamp atim,

@@ -8,11 +8,19 @@
 // read-only HostDir are read-only too.
 //
 // Thread-safety: the fd is immutable after construction and every method works on
-// fresh fds of its own (Readdir reopens the directory), so concurrent calls are safe.
+// fresh fds of its own (Readdir reopens the directory), or on the one cached subdirectory
+// fd, which is shared by shared_ptr under a mutex; concurrent calls are safe.
 #pragma once
 
-#include <memory>
+#include <sys/types.h>
 
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "wasi/host/resolve.h"
 #include "weft/wasi/fd_file.h"
 #include "weft/wasi/handle.h"
 
@@ -48,8 +56,27 @@ class HostDir final : public Dir {
                         const std::function<bool(const DirEntry&)>& sink) override;
 
  private:
+  // One subdirectory of the root, held open (O_PATH) so that stat of "sub/name" costs
+  // two system calls instead of three (open, fstat, close). Every use first checks
+  // with fstatat(root, sub, AT_SYMLINK_NOFOLLOW) that `sub` still names this very
+  // directory (same dev and inode; the open fd keeps the inode number from being
+  // reused), so a rename, a removal or a symlink swapped in is seen; the name's object
+  // is then stat'ed through the held fd, never through a path that could be swapped.
+  struct CachedSubdir {
+    std::string name;
+    UniqueFd fd;
+    dev_t dev;
+    ino_t ino;
+  };
+  // Answers stat of "sub/name" (both plain components) through the cache, or returns
+  // nullopt when the general path must answer (a symlink to follow, a race, ...).
+  std::optional<ErrnoOr<Filestat>> StatInSubdir(std::string_view sub, std::string_view name,
+                                                bool follow);
+
   const int fd_;
   const bool read_only_;
+  std::mutex subdir_mu_;
+  std::shared_ptr<const CachedSubdir> subdir_;  // guarded by subdir_mu_
 };
 
 // A file opened beneath a HostDir. Identical to FdFile except that, under a read-only

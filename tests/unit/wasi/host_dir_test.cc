@@ -506,6 +506,41 @@ TEST_P(HostDirTest, OpenAtKnowsWhatItOpened) {
   EXPECT_EQ((*f)->filetype(), Filetype::kRegularFile);
 }
 
+// stat of "sub/name" may go through a held subdirectory fd; it must see every change
+// made to "sub" since: renamed away and replaced, removed, turned into a file or into a
+// symlink (inside: followed; outside: EPERM).
+TEST_P(HostDirTest, StatAtSeesTheSubdirectoryChange) {
+  ASSERT_EQ(mkdir(P("sub").c_str(), 0755), 0);
+  WriteHostFile(P("sub/f"), "one");
+  EXPECT_EQ(dir_->StatAt(0, "sub/f")->size, 3u);
+  EXPECT_EQ(dir_->StatAt(0, "sub/f")->size, 3u);
+  ASSERT_EQ(rename(P("sub").c_str(), P("old").c_str()), 0);
+  EXPECT_EQ(ErrOf(dir_->StatAt(0, "sub/f")), Errno::kNoent);
+  ASSERT_EQ(mkdir(P("sub").c_str(), 0755), 0);
+  WriteHostFile(P("sub/f"), "second");
+  EXPECT_EQ(dir_->StatAt(0, "sub/f")->size, 6u);
+  EXPECT_EQ(dir_->StatAt(0, "old/f")->size, 3u);
+  EXPECT_EQ(dir_->StatAt(0, "sub/f")->size, 6u);
+  ASSERT_EQ(unlink(P("sub/f").c_str()), 0);
+  EXPECT_EQ(ErrOf(dir_->StatAt(0, "sub/f")), Errno::kNoent);
+  ASSERT_EQ(rmdir(P("sub").c_str()), 0);
+  EXPECT_EQ(ErrOf(dir_->StatAt(0, "sub/f")), Errno::kNoent);
+  WriteHostFile(P("sub"), "file");
+  EXPECT_EQ(ErrOf(dir_->StatAt(0, "sub/f")), Errno::kNotdir);
+  ASSERT_EQ(unlink(P("sub").c_str()), 0);
+  ASSERT_EQ(symlink("old", P("sub").c_str()), 0);
+  EXPECT_EQ(dir_->StatAt(0, "sub/f")->size, 3u);
+  ASSERT_EQ(unlink(P("sub").c_str()), 0);
+  ASSERT_EQ(symlink("..", P("sub").c_str()), 0);
+  EXPECT_EQ(ErrOf(dir_->StatAt(0, "sub/f")), Errno::kPerm);
+  // A final symlink in the subdirectory: itself, or followed (inside) on request.
+  ASSERT_EQ(symlink("f", P("old/l").c_str()), 0);
+  EXPECT_EQ(dir_->StatAt(0, "old/l")->filetype, Filetype::kSymbolicLink);
+  EXPECT_EQ(dir_->StatAt(kLookupSymlinkFollow, "old/l")->size, 3u);
+  ASSERT_EQ(symlink("../../x", P("old/out").c_str()), 0);
+  EXPECT_EQ(ErrOf(dir_->StatAt(kLookupSymlinkFollow, "old/out")), Errno::kPerm);
+}
+
 // A one-component path is unlinked, created and renamed directly in the root fd.
 TEST_P(HostDirTest, SingleComponentOpsActOnTheRoot) {
   WriteHostFile(P("f"), "x");
