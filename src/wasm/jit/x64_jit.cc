@@ -8,7 +8,9 @@
 //   r14  the JitState of this activation        rbp  the store's interrupt flag
 // rsp is 16-byte aligned inside a function body (the entry does `sub rsp, 8`), so C
 // helpers are called directly.
+#include <signal.h>
 #include <sys/mman.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -280,6 +282,8 @@ class Translator {
   std::vector<uint8_t>& bytes() { return as_.bytes(); }
   size_t entry_offset() const { return entry_offset_; }
   std::vector<uint32_t>& native_at() { return native_at_; }
+  std::vector<CodeArena::FaultSite>& fault_sites() { return fault_out_; }
+  void set_guard(bool g) { guard_ = g; }
 
  private:
   // An exit to the interpreter at instruction `pc` (index), taken on condition `c`.
@@ -344,6 +348,12 @@ class Translator {
   };
   std::vector<TableEntry> table_entries_;
   size_t entry_offset_ = 0;
+  // Guard mode: memory 0 has the full reservation, so every effective address (32-bit
+  // address + 32-bit offset + size < 8 GiB + 16) lands in it, and past `size` it is
+  // PROT_NONE: accesses go unchecked and a fault becomes an exit (see OnFault).
+  bool guard_ = false;
+  std::vector<Patch> fault_sites_;  // (native offset of the access, instruction index)
+  std::vector<CodeArena::FaultSite> fault_out_;
   // Instructions other code jumps to, or where the interpreter may enter: nothing is
   // known about registers there.
   std::vector<bool> label_;
@@ -673,7 +683,9 @@ bool Translator::Run() {
 void Translator::EmitExits() {
   std::unordered_map<size_t, size_t> stub_at;
   const auto& ops = Ops();
-  for (const Patch& e : exits_) {
+  std::vector<Patch> all = exits_;
+  for (const Patch& f : fault_sites_) all.push_back({kNone, f.target});
+  for (const Patch& e : all) {
     auto it = stub_at.find(e.target);
     if (it == stub_at.end()) {
       size_t at = as_.size();
@@ -688,8 +700,10 @@ void Translator::EmitExits() {
       as_.JmpMem(STATE_FIELD(exit_path));
       it = stub_at.emplace(e.target, at).first;
     }
-    as_.PatchRel32(e.field, it->second);
+    if (e.field != kNone) as_.PatchRel32(e.field, it->second);
   }
+  for (const Patch& f : fault_sites_)
+    fault_out_.push_back({static_cast<uint32_t>(f.field), static_cast<uint32_t>(stub_at.at(f.target))});
 }
 
 void Translator::Call(FuncInst* callee, uint64_t fp_off, size_t pc, size_t ret) {
@@ -1044,9 +1058,11 @@ int32_t Translator::Address(uint64_t addr_slot, uint64_t offset, uint32_t size, 
     as_.MovImm64(RCX, offset);
     as_.AluRR(Assembler::kAdd, true, RAX, RCX);
   }
-  as_.Lea(RCX, Mem{RAX, static_cast<int32_t>(disp + size)});
-  as_.AluRR(Assembler::kCmp, true, RCX, kMemSize);
-  ExitIf(kA, pc);
+  if (!guard_) {
+    as_.Lea(RCX, Mem{RAX, static_cast<int32_t>(disp + size)});
+    as_.AluRR(Assembler::kCmp, true, RCX, kMemSize);
+    ExitIf(kA, pc);
+  }
   return disp;
 }
 
@@ -1060,6 +1076,7 @@ void Translator::Load(IOp op, const uint64_t* ins, size_t pc) {
   }
   int32_t disp = Address(ins[2], ins[3], size, pc);
   Mem m{kMem, disp, RAX, 0};
+  if (guard_) fault_sites_.push_back({as_.size(), pc});
   switch (op) {
     case IOp::kI64Load: case IOp::kF64Load: as_.Load64(RAX, m); break;
     case IOp::kI32Load: case IOp::kF32Load: case IOp::kI64Load32U: as_.Load32(RAX, m); break;
@@ -1085,12 +1102,66 @@ void Translator::Store(IOp op, const uint64_t* ins, size_t pc) {
   LoadSlot(RDX, ins[2], true);
   int32_t disp = Address(ins[1], ins[3], size, pc);
   Mem m{kMem, disp, RAX, 0};
+  if (guard_) fault_sites_.push_back({as_.size(), pc});
   switch (size) {
     case 8: as_.Store64(m, RDX); break;
     case 4: as_.Store32(m, RDX); break;
     case 2: as_.Store16(m, RDX); break;
     default: as_.Store8(m, RDX); break;
   }
+}
+
+// ---- guard pages: SIGSEGV in native code -> exit to the interpreter ----
+// Every effective address is below 2^32 + 2^32 + 8; the memory's reservation must cover it.
+constexpr uint64_t kGuardedReservation = (uint64_t{1} << 33) + 16;
+
+// The activation running native code on this thread (Enter sets it, restores the outer
+// one after). initial-exec TLS: reading it in a signal handler is safe.
+__attribute__((tls_model("initial-exec"))) thread_local JitState* t_current = nullptr;
+struct sigaction g_previous_segv;
+
+void OnFault(int sig, siginfo_t* info, void* context) {
+  auto* uc = static_cast<ucontext_t*>(context);
+  JitState* js = t_current;
+  if (js && js->arena && js->mem) {
+    auto addr = reinterpret_cast<uintptr_t>(info->si_addr);
+    auto base = reinterpret_cast<uintptr_t>(js->mem);
+    // Only a fault inside the memory's reservation, at a known access, is a wasm trap;
+    // anything else is a real crash and goes to the previous handler.
+    if (addr >= base && addr - base < kGuardedReservation) {
+      if (const void* stub = js->arena->FaultStub(static_cast<uintptr_t>(uc->uc_mcontext.gregs[REG_RIP]))) {
+        uc->uc_mcontext.gregs[REG_RIP] = reinterpret_cast<greg_t>(stub);
+        return;
+      }
+    }
+  }
+  if (g_previous_segv.sa_flags & SA_SIGINFO) {
+    g_previous_segv.sa_sigaction(sig, info, context);
+  } else if (g_previous_segv.sa_handler == SIG_DFL || g_previous_segv.sa_handler == SIG_IGN) {
+    sigaction(sig, &g_previous_segv, nullptr);  // the fault repeats with the default action
+  } else {
+    g_previous_segv.sa_handler(sig);
+  }
+}
+
+// Installs the handler once. Off under sanitizers (they own SIGSEGV) and with
+// WEFT_JIT_GUARD=0, where every access keeps its inline check.
+bool GuardPagesUsable() {
+  static const bool usable = [] {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    return false;
+#else
+    const char* v = std::getenv("WEFT_JIT_GUARD");
+    if (v && std::strcmp(v, "0") == 0) return false;
+    struct sigaction sa;
+    std::memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = OnFault;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    return sigaction(SIGSEGV, &sa, &g_previous_segv) == 0;
+#endif
+  }();
+  return usable;
 }
 
 }  // namespace
@@ -1168,12 +1239,42 @@ uint8_t* CodeArena::Install(const std::vector<uint8_t>& code) {
 
 EnterResult CodeArena::Enter(JitState* state, const void* target) {
   state->exit_path = exit_path_;
-  return static_cast<EnterResult>(enter_(state, target));
+  state->arena = this;
+  state->outer = t_current;
+  t_current = state;
+  auto r = static_cast<EnterResult>(enter_(state, target));
+  t_current = state->outer;
+  return r;
 }
+
+void CodeArena::AddFaultSites(const uint8_t* code, size_t size, std::vector<FaultSite> sites) {
+  std::sort(sites.begin(), sites.end(),
+            [](const FaultSite& a, const FaultSite& b) { return a.offset < b.offset; });
+  FaultRange r{reinterpret_cast<uintptr_t>(code), reinterpret_cast<uintptr_t>(code) + size,
+               std::move(sites)};
+  auto at = std::upper_bound(fault_ranges_.begin(), fault_ranges_.end(), r.start,
+                             [](uintptr_t v, const FaultRange& x) { return v < x.start; });
+  fault_ranges_.insert(at, std::move(r));
+}
+
+const void* CodeArena::FaultStub(uintptr_t ip) const {
+  auto it = std::upper_bound(fault_ranges_.begin(), fault_ranges_.end(), ip,
+                             [](uintptr_t v, const FaultRange& x) { return v < x.start; });
+  if (it == fault_ranges_.begin()) return nullptr;
+  --it;
+  if (ip >= it->end) return nullptr;
+  auto off = static_cast<uint32_t>(ip - it->start);
+  auto site = std::lower_bound(it->sites.begin(), it->sites.end(), off,
+                               [](const FaultSite& s, uint32_t v) { return s.offset < v; });
+  if (site == it->sites.end() || site->offset != off) return nullptr;
+  return reinterpret_cast<const void*>(it->start + site->stub);
+}
+
+namespace {
 
 // WEFT_PERF_MAP=1 writes /tmp/perf-PID.map, so `perf report` names native code, and
 // each function's code to /tmp/perf-PID-ADDR.bin.
-static void WritePerfMap(FuncInst* func, const uint8_t* code, size_t size) {
+void WritePerfMap(FuncInst* func, const uint8_t* code, size_t size) {
   static FILE* map = [] {
     const char* v = std::getenv("WEFT_PERF_MAP");
     if (!v || std::strcmp(v, "1") != 0) return static_cast<FILE*>(nullptr);
@@ -1197,15 +1298,21 @@ static void WritePerfMap(FuncInst* func, const uint8_t* code, size_t size) {
   }
 }
 
+}  // namespace
+
 void CompileNative(CodeArena& arena, FuncInst* func, CompiledFunc* cf) {
   // Generated calls read jit_frame_slots right after jit_code.
   if (reinterpret_cast<char*>(&func->jit_frame_slots) - reinterpret_cast<char*>(&func->jit_code) != 8)
     return;
   if (!arena.ready()) return;
   Translator t(func, cf);
+  const Instance* inst = func->instance;
+  t.set_guard(GuardPagesUsable() && !inst->memories.empty() &&
+              inst->memories[0]->reserved_bytes >= kGuardedReservation);
   if (!t.Run()) return;
   uint8_t* code = arena.Install(t.bytes());
   if (!code) return;
+  if (!t.fault_sites().empty()) arena.AddFaultSites(code, t.bytes().size(), std::move(t.fault_sites()));
   cf->native = code;
   cf->native_at = std::move(t.native_at());
   WritePerfMap(func, code, t.bytes().size());
