@@ -292,6 +292,10 @@ class Translator {
   // A jump to instruction `target` (index), on condition `c` or always.
   void JumpTo(size_t target, Cond c, bool always) {
     size_t field = always ? as_.Jmp() : as_.Jcc(c);
+    if (active_ && target == active_->head) {
+      as_.PatchRel32(field, active_body_);  // backward: the body is already emitted
+      return;
+    }
     jumps_.push_back({field, target});
   }
   // A taken backward branch checks the interrupt flag first (like the interpreter's).
@@ -363,17 +367,18 @@ class Translator {
   static constexpr uint64_t kNone = ~uint64_t{0};
   uint64_t held_ = kNone;
   uint64_t rax_holds_ = kNone;
-  // Recent results are also kept in a small pool of caller-saved registers (round robin),
+  // Recent results are also kept in a small pool of caller-saved registers (LRU),
   // so a value consumed a few instructions later is not reloaded right after its store.
   // Slots stay the truth (every result is stored): the pool only saves reads. Cleared at
   // labels and after any call; a slot written any other way is forgotten.
   static constexpr Reg kPool[] = {RSI, RDI, R8, R9, R10, R11};
   static constexpr size_t kPoolSize = sizeof(kPool) / sizeof(kPool[0]);
   uint64_t pool_[kPoolSize] = {kNone, kNone, kNone, kNone, kNone, kNone};
-  size_t next_victim_ = 0;
+  uint64_t defined_at_[kPoolSize] = {};
+  uint64_t def_clock_ = 0;
   int Cached(uint64_t slot) const {
     if (slot == kNone) return -1;
-    for (size_t i = 0; i < kPoolSize; ++i)
+    for (size_t i = 0; i < pool_size_; ++i)
       if (pool_[i] == slot) return static_cast<int>(i);
     return -1;
   }
@@ -390,6 +395,10 @@ class Translator {
   void LoadSlot(Reg r, uint64_t slot, bool w) {
     if (held_ == slot) {
       if (r != RAX) as_.MovRR64(r, RAX);
+      return;
+    }
+    if (int k = Pinned(slot); k >= 0) {
+      if (r != PinReg(k)) as_.MovRR64(r, PinReg(k));
       return;
     }
     int c = Cached(slot);
@@ -412,6 +421,8 @@ class Translator {
     int c = Cached(slot);
     if (held_ == slot && r != RAX) {
       as_.AluRR(k, w, r, RAX);
+    } else if (int p = Pinned(slot); p >= 0) {
+      as_.AluRR(k, w, r, PinReg(p));
     } else if (c >= 0) {
       as_.AluRR(k, w, r, kPool[c]);
       Consumed(slot);
@@ -423,16 +434,61 @@ class Translator {
   void DefRax(uint64_t d) {
     as_.Store64(Slot(d), RAX);
     Forget(d);
-    size_t i = kPoolSize;
-    for (size_t k = 0; k < kPoolSize && i == kPoolSize; ++k)
-      if (pool_[k] == kNone) i = k;
-    if (i == kPoolSize) i = next_victim_++ % kPoolSize;
+    rax_holds_ = d;
+    if (int k = Pinned(d); k >= 0) {
+      as_.MovRR64(PinReg(k), RAX);
+      return;
+    }
+    // A free register, else the one defined longest ago.
+    size_t i = 0;
+    for (size_t k = 0; k < pool_size_; ++k) {
+      if (pool_[k] == kNone) {
+        i = k;
+        break;
+      }
+      if (defined_at_[k] < defined_at_[i]) i = k;
+    }
+    defined_at_[i] = ++def_clock_;
     as_.MovRR64(kPool[i], RAX);
     pool_[i] = d;
     rax_holds_ = d;
   }
   // The slot `d` was written without DefRax.
-  void Wrote(uint64_t d) { Forget(d); }
+  void Wrote(uint64_t d) {
+    Forget(d);
+    if (int k = Pinned(d); k >= 0) as_.Load64(PinReg(k), Slot(d));
+  }
+
+  // ---- locals pinned in registers through an innermost loop ----
+  // A loop's most used locals live in the last pool registers from its head to its last
+  // back-edge: written through (slot and register), reloaded by a preamble at the head
+  // (where the interpreter and the code before the loop enter; back-edges jump past it),
+  // after C helper calls, and where a call inside the loop returns.
+  static constexpr size_t kMaxPinned = 4;
+  struct PinnedLoop {
+    size_t head = 0, last = 0;
+    uint64_t slots[4] = {};
+    size_t count = 0;
+  };
+  std::vector<PinnedLoop> loops_;  // ascending by head
+  size_t next_loop_ = 0;
+  const PinnedLoop* active_ = nullptr;
+  size_t active_body_ = 0;  // native offset of the active loop's body (after the preamble)
+  size_t pool_size_ = kPoolSize;
+  std::vector<bool> continuation_;
+  static Reg PinReg(int k) { return kPool[kPoolSize - 1 - k]; }
+  int Pinned(uint64_t slot) const {
+    if (!active_) return -1;
+    for (size_t k = 0; k < active_->count; ++k)
+      if (active_->slots[k] == slot) return static_cast<int>(k);
+    return -1;
+  }
+  void ReloadPinned() {
+    if (!active_) return;
+    for (size_t k = 0; k < active_->count; ++k) as_.Load64(PinReg(static_cast<int>(k)), Slot(active_->slots[k]));
+  }
+  void FindLoops();
+  void EnterLoops(size_t pc);
   void FindLabels();
   // Whether `slot` is one of the function's constant slots (written once on entry, never
   // changed), and as what immediate it can be used in a `w`-bit operation.
@@ -490,6 +546,94 @@ void Translator::FindLabels() {
   }
 }
 
+void Translator::FindLoops() {
+  const auto& ops = Ops();
+  const size_t n = cf_->code.size();
+  continuation_.assign(n + 1, false);
+  std::vector<size_t> last(n, 0);
+  std::vector<bool> head(n, false);
+  struct Ins { size_t pc; IOp op; };
+  std::vector<Ins> list;
+  for (size_t pc = 0; pc < n;) {
+    auto it = ops.by_handler.find(code_[pc]);
+    if (it == ops.by_handler.end()) return;
+    IOp op = it->second;
+    const uint64_t* ins = code_ + pc;
+    size_t len = Length(op, ins);
+    if (len == 0) return;
+    list.push_back({pc, op});
+    auto back = [&](uint64_t rel) {
+      if (static_cast<int64_t>(rel) > 0) return;
+      size_t t = static_cast<size_t>(static_cast<int64_t>(pc) + static_cast<int64_t>(rel));
+      head[t] = true;
+      last[t] = std::max(last[t], pc);
+    };
+    if (CmpOfBranch(op) != IOp::kCount) back(ins[3]);
+    if (op == IOp::kBr) back(ins[1]);
+    if (op == IOp::kBrIf || op == IOp::kBrUnless) back(ins[2]);
+    if (op == IOp::kBrTable)
+      for (uint64_t i = 0; i <= ins[2]; ++i) back(ins[3 + i]);
+    if ((op == IOp::kCall || op == IOp::kCallIndirect) && pc + len <= n) continuation_[pc + len] = true;
+    pc += len;
+  }
+  for (size_t i = 0; i < list.size(); ++i) {
+    size_t t = list[i].pc;
+    if (!head[t]) continue;
+    // Innermost only: no other loop head inside.
+    bool inner = true;
+    std::unordered_map<uint64_t, uint32_t> uses;
+    for (size_t j = i; j < list.size() && list[j].pc <= last[t]; ++j) {
+      if (j > i && head[list[j].pc]) inner = false;
+      const uint64_t* ins = code_ + list[j].pc;
+      IOp op = list[j].op;
+      const OpInfo& oi = ops.info[static_cast<size_t>(op)];
+      size_t nslots = 0;
+      switch (oi.kind) {
+        case Kind::kUn: nslots = 2; break;
+        case Kind::kBin: nslots = 3; break;
+        case Kind::kLoad: case Kind::kStore: nslots = 2; break;
+        case Kind::kCtl:
+          if (CmpOfBranch(op) != IOp::kCount || op == IOp::kCopy) nslots = 2;
+          else if (op == IOp::kBrIf || op == IOp::kBrUnless) nslots = 1;
+          break;
+      }
+      for (size_t k = 1; k <= nslots; ++k)
+        if (ins[k] < cf_->num_locals) uses[ins[k]]++;
+    }
+    if (!inner) continue;
+    std::vector<std::pair<uint32_t, uint64_t>> ranked;
+    for (auto [slot, count] : uses)
+      if (count >= 3) ranked.push_back({count, slot});
+    std::sort(ranked.begin(), ranked.end(), [](auto& a, auto& b) {
+      return a.first != b.first ? a.first > b.first : a.second < b.second;
+    });
+    PinnedLoop loop;
+    loop.head = t;
+    loop.last = last[t];
+    for (size_t k = 0; k < ranked.size() && k < kMaxPinned; ++k) loop.slots[loop.count++] = ranked[k].second;
+    if (loop.count) loops_.push_back(loop);
+  }
+}
+
+// At each instruction: leave a pinned loop past its last back-edge, enter one at its head
+// (preamble), and reload pinned registers where a call inside the loop returns.
+void Translator::EnterLoops(size_t pc) {
+  if (active_ && pc > active_->last) {
+    active_ = nullptr;
+    pool_size_ = kPoolSize;
+  }
+  if (!active_ && next_loop_ < loops_.size() && loops_[next_loop_].head == pc) {
+    active_ = &loops_[next_loop_++];
+    ClearCache();
+    pool_size_ = kPoolSize - active_->count;
+    ReloadPinned();
+    active_body_ = as_.size();
+    return;
+  }
+  while (next_loop_ < loops_.size() && loops_[next_loop_].head < pc) ++next_loop_;
+  if (active_ && continuation_[pc]) ReloadPinned();
+}
+
 void Translator::EmitPrologue() {
   // Entry from other native code: align the stack, zero the declared locals, copy the
   // constants in (the interpreter does the same in its call path).
@@ -522,6 +666,7 @@ bool Translator::Run() {
   const size_t n = cf_->code.size();
   native_at_.assign(n, kNoNative);
   FindLabels();
+  FindLoops();
   EmitPrologue();  // falls through into the body
 
   for (size_t pc = 0; pc < n;) {
@@ -535,6 +680,7 @@ bool Translator::Run() {
     held_ = rax_holds_;
     rax_holds_ = kNone;
     if (label_[pc]) ClearCache();
+    EnterLoops(pc);
     const OpInfo& oi = ops.info[static_cast<size_t>(op)];
     IOp base = oi.base;
     switch (oi.kind) {
@@ -567,6 +713,8 @@ bool Translator::Run() {
           case IOp::kBrUnless:
             if (held_ == ins[1]) {
               as_.TestRR(false, RAX, RAX);
+            } else if (int k = Pinned(ins[1]); k >= 0) {
+              as_.TestRR(false, PinReg(k), PinReg(k));
             } else if (int c = Cached(ins[1]); c >= 0) {
               as_.TestRR(false, kPool[c], kPool[c]);
             } else {
@@ -643,6 +791,7 @@ bool Translator::Run() {
             CallC(op == IOp::kMemoryFill ? reinterpret_cast<const void*>(&MemFill)
                                          : reinterpret_cast<const void*>(&MemCopy));
             ClearCache();
+            ReloadPinned();
             as_.TestRR(false, RAX, RAX);
             ExitIf(kE, pc);
             break;
@@ -798,6 +947,11 @@ void Translator::BrTable(const uint64_t* ins, size_t pc) {
     size_t field = as_.size();
     as_.U32(0);
     size_t target = static_cast<size_t>(static_cast<int64_t>(pc) + static_cast<int64_t>(ins[3 + i]));
+    if (active_ && target == active_->head) {
+      int32_t rel = static_cast<int32_t>(static_cast<int64_t>(active_body_) - static_cast<int64_t>(table));
+      std::memcpy(&as_.bytes()[field], &rel, 4);
+      continue;
+    }
     table_entries_.push_back({field, target, table});
   }
 }
@@ -817,11 +971,14 @@ bool Translator::Numeric(IOp op, const uint64_t* ins, size_t pc) {
     as_.Lea(RDX, Slot(ins[1]));
     CallC(h.fn);
     ClearCache();
+    ReloadPinned();
     as_.TestRR(false, RAX, RAX);
     ExitIf(kE, pc);
+    Wrote(ins[1]);
   } else {
     CallC(h.fn);
     ClearCache();
+    ReloadPinned();
     DefRax(ins[1]);
   }
   return true;
