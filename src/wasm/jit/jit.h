@@ -24,6 +24,8 @@ struct Frame;
 
 namespace weft::wasm::jit {
 
+class CodeArena;
+
 // Shared between the interpreter and native code for one activation of the interpreter.
 // Native code addresses the fields by offset (x64_jit.cc): plain data only.
 struct JitState {
@@ -45,6 +47,10 @@ struct JitState {
   Store* store = nullptr;
   Frame* frames = nullptr;
   std::optional<Trap>* host_trap = nullptr;
+  // The arena running this activation (the SIGSEGV handler finds fault sites through it)
+  // and the enclosing activation's state on this thread.
+  CodeArena* arena = nullptr;
+  JitState* outer = nullptr;
   // Set by Enter(): where an exit unwinds the native stack to, and the shared exit path.
   void* entry_rsp = nullptr;
   const void* exit_path = nullptr;
@@ -92,6 +98,26 @@ class CodeArena {
   using EnterFn = uint64_t (*)(JitState*, const void*);
   EnterFn enter_ = nullptr;
   const void* exit_path_ = nullptr;
+
+ public:
+  // Memory accesses without an inline bounds check (guard mode): where each one is, and
+  // the exit stub a fault there resumes at. Read by the SIGSEGV handler on the thread
+  // running this arena's code; written only by that same thread while no native code of
+  // it runs (compilation happens in the interpreter).
+  struct FaultSite {
+    uint32_t offset;  // of the faulting instruction, from the function's code start
+    uint32_t stub;    // offset of its exit stub
+  };
+  void AddFaultSites(const uint8_t* code, size_t size, std::vector<FaultSite> sites);
+  // The exit stub for a fault at `ip`, or nullptr when `ip` is not a guarded access.
+  const void* FaultStub(uintptr_t ip) const;
+
+ private:
+  struct FaultRange {
+    uintptr_t start, end;
+    std::vector<FaultSite> sites;  // ascending by offset
+  };
+  std::vector<FaultRange> fault_ranges_;  // ascending by start
 };
 
 // Translates `cf` (the compiled code of wasm function `func`) into native code in

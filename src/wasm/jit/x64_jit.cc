@@ -8,7 +8,9 @@
 //   r14  the JitState of this activation        rbp  the store's interrupt flag
 // rsp is 16-byte aligned inside a function body (the entry does `sub rsp, 8`), so C
 // helpers are called directly.
+#include <signal.h>
 #include <sys/mman.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -280,6 +282,8 @@ class Translator {
   std::vector<uint8_t>& bytes() { return as_.bytes(); }
   size_t entry_offset() const { return entry_offset_; }
   std::vector<uint32_t>& native_at() { return native_at_; }
+  std::vector<CodeArena::FaultSite>& fault_sites() { return fault_out_; }
+  void set_guard(bool g) { guard_ = g; }
 
  private:
   // An exit to the interpreter at instruction `pc` (index), taken on condition `c`.
@@ -288,6 +292,10 @@ class Translator {
   // A jump to instruction `target` (index), on condition `c` or always.
   void JumpTo(size_t target, Cond c, bool always) {
     size_t field = always ? as_.Jmp() : as_.Jcc(c);
+    if (active_ && target == active_->head) {
+      as_.PatchRel32(field, active_body_);  // backward: the body is already emitted
+      return;
+    }
     jumps_.push_back({field, target});
   }
   // A taken backward branch checks the interrupt flag first (like the interpreter's).
@@ -344,6 +352,12 @@ class Translator {
   };
   std::vector<TableEntry> table_entries_;
   size_t entry_offset_ = 0;
+  // Guard mode: memory 0 has the full reservation, so every effective address (32-bit
+  // address + 32-bit offset + size < 8 GiB + 16) lands in it, and past `size` it is
+  // PROT_NONE: accesses go unchecked and a fault becomes an exit (see OnFault).
+  bool guard_ = false;
+  std::vector<Patch> fault_sites_;  // (native offset of the access, instruction index)
+  std::vector<CodeArena::FaultSite> fault_out_;
   // Instructions other code jumps to, or where the interpreter may enter: nothing is
   // known about registers there.
   std::vector<bool> label_;
@@ -353,17 +367,18 @@ class Translator {
   static constexpr uint64_t kNone = ~uint64_t{0};
   uint64_t held_ = kNone;
   uint64_t rax_holds_ = kNone;
-  // Recent results are also kept in a small pool of caller-saved registers (round robin),
+  // Recent results are also kept in a small pool of caller-saved registers (LRU),
   // so a value consumed a few instructions later is not reloaded right after its store.
   // Slots stay the truth (every result is stored): the pool only saves reads. Cleared at
   // labels and after any call; a slot written any other way is forgotten.
   static constexpr Reg kPool[] = {RSI, RDI, R8, R9, R10, R11};
   static constexpr size_t kPoolSize = sizeof(kPool) / sizeof(kPool[0]);
   uint64_t pool_[kPoolSize] = {kNone, kNone, kNone, kNone, kNone, kNone};
-  size_t next_victim_ = 0;
+  uint64_t defined_at_[kPoolSize] = {};
+  uint64_t def_clock_ = 0;
   int Cached(uint64_t slot) const {
     if (slot == kNone) return -1;
-    for (size_t i = 0; i < kPoolSize; ++i)
+    for (size_t i = 0; i < pool_size_; ++i)
       if (pool_[i] == slot) return static_cast<int>(i);
     return -1;
   }
@@ -380,6 +395,10 @@ class Translator {
   void LoadSlot(Reg r, uint64_t slot, bool w) {
     if (held_ == slot) {
       if (r != RAX) as_.MovRR64(r, RAX);
+      return;
+    }
+    if (int k = Pinned(slot); k >= 0) {
+      if (r != PinReg(k)) as_.MovRR64(r, PinReg(k));
       return;
     }
     int c = Cached(slot);
@@ -402,6 +421,8 @@ class Translator {
     int c = Cached(slot);
     if (held_ == slot && r != RAX) {
       as_.AluRR(k, w, r, RAX);
+    } else if (int p = Pinned(slot); p >= 0) {
+      as_.AluRR(k, w, r, PinReg(p));
     } else if (c >= 0) {
       as_.AluRR(k, w, r, kPool[c]);
       Consumed(slot);
@@ -413,16 +434,61 @@ class Translator {
   void DefRax(uint64_t d) {
     as_.Store64(Slot(d), RAX);
     Forget(d);
-    size_t i = kPoolSize;
-    for (size_t k = 0; k < kPoolSize && i == kPoolSize; ++k)
-      if (pool_[k] == kNone) i = k;
-    if (i == kPoolSize) i = next_victim_++ % kPoolSize;
+    rax_holds_ = d;
+    if (int k = Pinned(d); k >= 0) {
+      as_.MovRR64(PinReg(k), RAX);
+      return;
+    }
+    // A free register, else the one defined longest ago.
+    size_t i = 0;
+    for (size_t k = 0; k < pool_size_; ++k) {
+      if (pool_[k] == kNone) {
+        i = k;
+        break;
+      }
+      if (defined_at_[k] < defined_at_[i]) i = k;
+    }
+    defined_at_[i] = ++def_clock_;
     as_.MovRR64(kPool[i], RAX);
     pool_[i] = d;
     rax_holds_ = d;
   }
   // The slot `d` was written without DefRax.
-  void Wrote(uint64_t d) { Forget(d); }
+  void Wrote(uint64_t d) {
+    Forget(d);
+    if (int k = Pinned(d); k >= 0) as_.Load64(PinReg(k), Slot(d));
+  }
+
+  // ---- locals pinned in registers through an innermost loop ----
+  // A loop's most used locals live in the last pool registers from its head to its last
+  // back-edge: written through (slot and register), reloaded by a preamble at the head
+  // (where the interpreter and the code before the loop enter; back-edges jump past it),
+  // after C helper calls, and where a call inside the loop returns.
+  static constexpr size_t kMaxPinned = 4;
+  struct PinnedLoop {
+    size_t head = 0, last = 0;
+    uint64_t slots[4] = {};
+    size_t count = 0;
+  };
+  std::vector<PinnedLoop> loops_;  // ascending by head
+  size_t next_loop_ = 0;
+  const PinnedLoop* active_ = nullptr;
+  size_t active_body_ = 0;  // native offset of the active loop's body (after the preamble)
+  size_t pool_size_ = kPoolSize;
+  std::vector<bool> continuation_;
+  static Reg PinReg(int k) { return kPool[kPoolSize - 1 - k]; }
+  int Pinned(uint64_t slot) const {
+    if (!active_) return -1;
+    for (size_t k = 0; k < active_->count; ++k)
+      if (active_->slots[k] == slot) return static_cast<int>(k);
+    return -1;
+  }
+  void ReloadPinned() {
+    if (!active_) return;
+    for (size_t k = 0; k < active_->count; ++k) as_.Load64(PinReg(static_cast<int>(k)), Slot(active_->slots[k]));
+  }
+  void FindLoops();
+  void EnterLoops(size_t pc);
   void FindLabels();
   // Whether `slot` is one of the function's constant slots (written once on entry, never
   // changed), and as what immediate it can be used in a `w`-bit operation.
@@ -480,6 +546,94 @@ void Translator::FindLabels() {
   }
 }
 
+void Translator::FindLoops() {
+  const auto& ops = Ops();
+  const size_t n = cf_->code.size();
+  continuation_.assign(n + 1, false);
+  std::vector<size_t> last(n, 0);
+  std::vector<bool> head(n, false);
+  struct Ins { size_t pc; IOp op; };
+  std::vector<Ins> list;
+  for (size_t pc = 0; pc < n;) {
+    auto it = ops.by_handler.find(code_[pc]);
+    if (it == ops.by_handler.end()) return;
+    IOp op = it->second;
+    const uint64_t* ins = code_ + pc;
+    size_t len = Length(op, ins);
+    if (len == 0) return;
+    list.push_back({pc, op});
+    auto back = [&](uint64_t rel) {
+      if (static_cast<int64_t>(rel) > 0) return;
+      size_t t = static_cast<size_t>(static_cast<int64_t>(pc) + static_cast<int64_t>(rel));
+      head[t] = true;
+      last[t] = std::max(last[t], pc);
+    };
+    if (CmpOfBranch(op) != IOp::kCount) back(ins[3]);
+    if (op == IOp::kBr) back(ins[1]);
+    if (op == IOp::kBrIf || op == IOp::kBrUnless) back(ins[2]);
+    if (op == IOp::kBrTable)
+      for (uint64_t i = 0; i <= ins[2]; ++i) back(ins[3 + i]);
+    if ((op == IOp::kCall || op == IOp::kCallIndirect) && pc + len <= n) continuation_[pc + len] = true;
+    pc += len;
+  }
+  for (size_t i = 0; i < list.size(); ++i) {
+    size_t t = list[i].pc;
+    if (!head[t]) continue;
+    // Innermost only: no other loop head inside.
+    bool inner = true;
+    std::unordered_map<uint64_t, uint32_t> uses;
+    for (size_t j = i; j < list.size() && list[j].pc <= last[t]; ++j) {
+      if (j > i && head[list[j].pc]) inner = false;
+      const uint64_t* ins = code_ + list[j].pc;
+      IOp op = list[j].op;
+      const OpInfo& oi = ops.info[static_cast<size_t>(op)];
+      size_t nslots = 0;
+      switch (oi.kind) {
+        case Kind::kUn: nslots = 2; break;
+        case Kind::kBin: nslots = 3; break;
+        case Kind::kLoad: case Kind::kStore: nslots = 2; break;
+        case Kind::kCtl:
+          if (CmpOfBranch(op) != IOp::kCount || op == IOp::kCopy) nslots = 2;
+          else if (op == IOp::kBrIf || op == IOp::kBrUnless) nslots = 1;
+          break;
+      }
+      for (size_t k = 1; k <= nslots; ++k)
+        if (ins[k] < cf_->num_locals) uses[ins[k]]++;
+    }
+    if (!inner) continue;
+    std::vector<std::pair<uint32_t, uint64_t>> ranked;
+    for (auto [slot, count] : uses)
+      if (count >= 3) ranked.push_back({count, slot});
+    std::sort(ranked.begin(), ranked.end(), [](auto& a, auto& b) {
+      return a.first != b.first ? a.first > b.first : a.second < b.second;
+    });
+    PinnedLoop loop;
+    loop.head = t;
+    loop.last = last[t];
+    for (size_t k = 0; k < ranked.size() && k < kMaxPinned; ++k) loop.slots[loop.count++] = ranked[k].second;
+    if (loop.count) loops_.push_back(loop);
+  }
+}
+
+// At each instruction: leave a pinned loop past its last back-edge, enter one at its head
+// (preamble), and reload pinned registers where a call inside the loop returns.
+void Translator::EnterLoops(size_t pc) {
+  if (active_ && pc > active_->last) {
+    active_ = nullptr;
+    pool_size_ = kPoolSize;
+  }
+  if (!active_ && next_loop_ < loops_.size() && loops_[next_loop_].head == pc) {
+    active_ = &loops_[next_loop_++];
+    ClearCache();
+    pool_size_ = kPoolSize - active_->count;
+    ReloadPinned();
+    active_body_ = as_.size();
+    return;
+  }
+  while (next_loop_ < loops_.size() && loops_[next_loop_].head < pc) ++next_loop_;
+  if (active_ && continuation_[pc]) ReloadPinned();
+}
+
 void Translator::EmitPrologue() {
   // Entry from other native code: align the stack, zero the declared locals, copy the
   // constants in (the interpreter does the same in its call path).
@@ -512,6 +666,7 @@ bool Translator::Run() {
   const size_t n = cf_->code.size();
   native_at_.assign(n, kNoNative);
   FindLabels();
+  FindLoops();
   EmitPrologue();  // falls through into the body
 
   for (size_t pc = 0; pc < n;) {
@@ -525,6 +680,7 @@ bool Translator::Run() {
     held_ = rax_holds_;
     rax_holds_ = kNone;
     if (label_[pc]) ClearCache();
+    EnterLoops(pc);
     const OpInfo& oi = ops.info[static_cast<size_t>(op)];
     IOp base = oi.base;
     switch (oi.kind) {
@@ -557,6 +713,8 @@ bool Translator::Run() {
           case IOp::kBrUnless:
             if (held_ == ins[1]) {
               as_.TestRR(false, RAX, RAX);
+            } else if (int k = Pinned(ins[1]); k >= 0) {
+              as_.TestRR(false, PinReg(k), PinReg(k));
             } else if (int c = Cached(ins[1]); c >= 0) {
               as_.TestRR(false, kPool[c], kPool[c]);
             } else {
@@ -633,6 +791,7 @@ bool Translator::Run() {
             CallC(op == IOp::kMemoryFill ? reinterpret_cast<const void*>(&MemFill)
                                          : reinterpret_cast<const void*>(&MemCopy));
             ClearCache();
+            ReloadPinned();
             as_.TestRR(false, RAX, RAX);
             ExitIf(kE, pc);
             break;
@@ -673,7 +832,9 @@ bool Translator::Run() {
 void Translator::EmitExits() {
   std::unordered_map<size_t, size_t> stub_at;
   const auto& ops = Ops();
-  for (const Patch& e : exits_) {
+  std::vector<Patch> all = exits_;
+  for (const Patch& f : fault_sites_) all.push_back({kNone, f.target});
+  for (const Patch& e : all) {
     auto it = stub_at.find(e.target);
     if (it == stub_at.end()) {
       size_t at = as_.size();
@@ -688,8 +849,10 @@ void Translator::EmitExits() {
       as_.JmpMem(STATE_FIELD(exit_path));
       it = stub_at.emplace(e.target, at).first;
     }
-    as_.PatchRel32(e.field, it->second);
+    if (e.field != kNone) as_.PatchRel32(e.field, it->second);
   }
+  for (const Patch& f : fault_sites_)
+    fault_out_.push_back({static_cast<uint32_t>(f.field), static_cast<uint32_t>(stub_at.at(f.target))});
 }
 
 void Translator::Call(FuncInst* callee, uint64_t fp_off, size_t pc, size_t ret) {
@@ -784,6 +947,11 @@ void Translator::BrTable(const uint64_t* ins, size_t pc) {
     size_t field = as_.size();
     as_.U32(0);
     size_t target = static_cast<size_t>(static_cast<int64_t>(pc) + static_cast<int64_t>(ins[3 + i]));
+    if (active_ && target == active_->head) {
+      int32_t rel = static_cast<int32_t>(static_cast<int64_t>(active_body_) - static_cast<int64_t>(table));
+      std::memcpy(&as_.bytes()[field], &rel, 4);
+      continue;
+    }
     table_entries_.push_back({field, target, table});
   }
 }
@@ -803,11 +971,14 @@ bool Translator::Numeric(IOp op, const uint64_t* ins, size_t pc) {
     as_.Lea(RDX, Slot(ins[1]));
     CallC(h.fn);
     ClearCache();
+    ReloadPinned();
     as_.TestRR(false, RAX, RAX);
     ExitIf(kE, pc);
+    Wrote(ins[1]);
   } else {
     CallC(h.fn);
     ClearCache();
+    ReloadPinned();
     DefRax(ins[1]);
   }
   return true;
@@ -1044,9 +1215,11 @@ int32_t Translator::Address(uint64_t addr_slot, uint64_t offset, uint32_t size, 
     as_.MovImm64(RCX, offset);
     as_.AluRR(Assembler::kAdd, true, RAX, RCX);
   }
-  as_.Lea(RCX, Mem{RAX, static_cast<int32_t>(disp + size)});
-  as_.AluRR(Assembler::kCmp, true, RCX, kMemSize);
-  ExitIf(kA, pc);
+  if (!guard_) {
+    as_.Lea(RCX, Mem{RAX, static_cast<int32_t>(disp + size)});
+    as_.AluRR(Assembler::kCmp, true, RCX, kMemSize);
+    ExitIf(kA, pc);
+  }
   return disp;
 }
 
@@ -1060,6 +1233,7 @@ void Translator::Load(IOp op, const uint64_t* ins, size_t pc) {
   }
   int32_t disp = Address(ins[2], ins[3], size, pc);
   Mem m{kMem, disp, RAX, 0};
+  if (guard_) fault_sites_.push_back({as_.size(), pc});
   switch (op) {
     case IOp::kI64Load: case IOp::kF64Load: as_.Load64(RAX, m); break;
     case IOp::kI32Load: case IOp::kF32Load: case IOp::kI64Load32U: as_.Load32(RAX, m); break;
@@ -1085,12 +1259,66 @@ void Translator::Store(IOp op, const uint64_t* ins, size_t pc) {
   LoadSlot(RDX, ins[2], true);
   int32_t disp = Address(ins[1], ins[3], size, pc);
   Mem m{kMem, disp, RAX, 0};
+  if (guard_) fault_sites_.push_back({as_.size(), pc});
   switch (size) {
     case 8: as_.Store64(m, RDX); break;
     case 4: as_.Store32(m, RDX); break;
     case 2: as_.Store16(m, RDX); break;
     default: as_.Store8(m, RDX); break;
   }
+}
+
+// ---- guard pages: SIGSEGV in native code -> exit to the interpreter ----
+// Every effective address is below 2^32 + 2^32 + 8; the memory's reservation must cover it.
+constexpr uint64_t kGuardedReservation = (uint64_t{1} << 33) + 16;
+
+// The activation running native code on this thread (Enter sets it, restores the outer
+// one after). initial-exec TLS: reading it in a signal handler is safe.
+__attribute__((tls_model("initial-exec"))) thread_local JitState* t_current = nullptr;
+struct sigaction g_previous_segv;
+
+void OnFault(int sig, siginfo_t* info, void* context) {
+  auto* uc = static_cast<ucontext_t*>(context);
+  JitState* js = t_current;
+  if (js && js->arena && js->mem) {
+    auto addr = reinterpret_cast<uintptr_t>(info->si_addr);
+    auto base = reinterpret_cast<uintptr_t>(js->mem);
+    // Only a fault inside the memory's reservation, at a known access, is a wasm trap;
+    // anything else is a real crash and goes to the previous handler.
+    if (addr >= base && addr - base < kGuardedReservation) {
+      if (const void* stub = js->arena->FaultStub(static_cast<uintptr_t>(uc->uc_mcontext.gregs[REG_RIP]))) {
+        uc->uc_mcontext.gregs[REG_RIP] = reinterpret_cast<greg_t>(stub);
+        return;
+      }
+    }
+  }
+  if (g_previous_segv.sa_flags & SA_SIGINFO) {
+    g_previous_segv.sa_sigaction(sig, info, context);
+  } else if (g_previous_segv.sa_handler == SIG_DFL || g_previous_segv.sa_handler == SIG_IGN) {
+    sigaction(sig, &g_previous_segv, nullptr);  // the fault repeats with the default action
+  } else {
+    g_previous_segv.sa_handler(sig);
+  }
+}
+
+// Installs the handler once. Off under sanitizers (they own SIGSEGV) and with
+// WEFT_JIT_GUARD=0, where every access keeps its inline check.
+bool GuardPagesUsable() {
+  static const bool usable = [] {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    return false;
+#else
+    const char* v = std::getenv("WEFT_JIT_GUARD");
+    if (v && std::strcmp(v, "0") == 0) return false;
+    struct sigaction sa;
+    std::memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = OnFault;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    return sigaction(SIGSEGV, &sa, &g_previous_segv) == 0;
+#endif
+  }();
+  return usable;
 }
 
 }  // namespace
@@ -1168,12 +1396,42 @@ uint8_t* CodeArena::Install(const std::vector<uint8_t>& code) {
 
 EnterResult CodeArena::Enter(JitState* state, const void* target) {
   state->exit_path = exit_path_;
-  return static_cast<EnterResult>(enter_(state, target));
+  state->arena = this;
+  state->outer = t_current;
+  t_current = state;
+  auto r = static_cast<EnterResult>(enter_(state, target));
+  t_current = state->outer;
+  return r;
 }
+
+void CodeArena::AddFaultSites(const uint8_t* code, size_t size, std::vector<FaultSite> sites) {
+  std::sort(sites.begin(), sites.end(),
+            [](const FaultSite& a, const FaultSite& b) { return a.offset < b.offset; });
+  FaultRange r{reinterpret_cast<uintptr_t>(code), reinterpret_cast<uintptr_t>(code) + size,
+               std::move(sites)};
+  auto at = std::upper_bound(fault_ranges_.begin(), fault_ranges_.end(), r.start,
+                             [](uintptr_t v, const FaultRange& x) { return v < x.start; });
+  fault_ranges_.insert(at, std::move(r));
+}
+
+const void* CodeArena::FaultStub(uintptr_t ip) const {
+  auto it = std::upper_bound(fault_ranges_.begin(), fault_ranges_.end(), ip,
+                             [](uintptr_t v, const FaultRange& x) { return v < x.start; });
+  if (it == fault_ranges_.begin()) return nullptr;
+  --it;
+  if (ip >= it->end) return nullptr;
+  auto off = static_cast<uint32_t>(ip - it->start);
+  auto site = std::lower_bound(it->sites.begin(), it->sites.end(), off,
+                               [](const FaultSite& s, uint32_t v) { return s.offset < v; });
+  if (site == it->sites.end() || site->offset != off) return nullptr;
+  return reinterpret_cast<const void*>(it->start + site->stub);
+}
+
+namespace {
 
 // WEFT_PERF_MAP=1 writes /tmp/perf-PID.map, so `perf report` names native code, and
 // each function's code to /tmp/perf-PID-ADDR.bin.
-static void WritePerfMap(FuncInst* func, const uint8_t* code, size_t size) {
+void WritePerfMap(FuncInst* func, const uint8_t* code, size_t size) {
   static FILE* map = [] {
     const char* v = std::getenv("WEFT_PERF_MAP");
     if (!v || std::strcmp(v, "1") != 0) return static_cast<FILE*>(nullptr);
@@ -1197,15 +1455,21 @@ static void WritePerfMap(FuncInst* func, const uint8_t* code, size_t size) {
   }
 }
 
+}  // namespace
+
 void CompileNative(CodeArena& arena, FuncInst* func, CompiledFunc* cf) {
   // Generated calls read jit_frame_slots right after jit_code.
   if (reinterpret_cast<char*>(&func->jit_frame_slots) - reinterpret_cast<char*>(&func->jit_code) != 8)
     return;
   if (!arena.ready()) return;
   Translator t(func, cf);
+  const Instance* inst = func->instance;
+  t.set_guard(GuardPagesUsable() && !inst->memories.empty() &&
+              inst->memories[0]->reserved_bytes >= kGuardedReservation);
   if (!t.Run()) return;
   uint8_t* code = arena.Install(t.bytes());
   if (!code) return;
+  if (!t.fault_sites().empty()) arena.AddFaultSites(code, t.bytes().size(), std::move(t.fault_sites()));
   cf->native = code;
   cf->native_at = std::move(t.native_at());
   WritePerfMap(func, code, t.bytes().size());
