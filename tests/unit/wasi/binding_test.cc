@@ -4,6 +4,7 @@
 #include "weft/wasi/binding.h"
 
 #include <gtest/gtest.h>
+#include <time.h>
 
 #include <chrono>
 #include <thread>
@@ -125,6 +126,77 @@ TEST(BindingTest, ModuleWithoutMemoryTrapsOnPointers) {
   auto r = wasm::Invoke(store, inst->GetFunc("f"), {});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().detail.rfind("random_get: out of bounds", 0), 0u);
+}
+
+constexpr const char* kClockWat = R"(
+(module
+  (import "wasi_snapshot_preview1" "clock_time_get" (func $t (param i32 i64 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "now") (param $id i32) (param $ptr i32) (result i32)
+    (call $t (local.get $id) (i64.const 1) (local.get $ptr)))
+  (func (export "at") (param $ptr i32) (result i64) (i64.load (local.get $ptr))))
+)";
+
+class FixedRealtime : public Clocks {
+ public:
+  ErrnoOr<Timestamp> Now(Clockid id) override {
+    if (id == Clockid::kRealtime) return Timestamp{1234567890123456789ull};
+    return Clocks::Now(id);
+  }
+};
+
+// clock_time_get has its own host function (a fast path); every case it does not take
+// must still answer as the generic path does.
+TEST(BindingTest, ClockTimeGetFastAndGeneralPaths) {
+  auto run = [](std::shared_ptr<Ctx> ctx, auto check) {
+    wasm::Store store;
+    wasm::Linker linker;
+    AddToLinker(linker, store, ctx);
+    wasm::Instance* inst = Instantiate(store, kClockWat, linker);
+    ASSERT_NE(inst, nullptr);
+    auto now = [&](uint32_t id, uint32_t ptr) {
+      std::vector<wasm::Value> args{wasm::Value::I32(id), wasm::Value::I32(ptr)};
+      return wasm::Invoke(store, inst->GetFunc("now"), args);
+    };
+    auto at = [&](uint32_t ptr) {
+      std::vector<wasm::Value> args{wasm::Value::I32(ptr)};
+      return (*wasm::Invoke(store, inst->GetFunc("at"), args))[0].i64();
+    };
+    check(now, at);
+  };
+  auto out = std::make_shared<WritePipe>();
+  run(MakeCtx(out), [](auto now, auto at) {
+    timespec before;
+    clock_gettime(CLOCK_MONOTONIC, &before);
+    auto r = now(1, 64);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ((*r)[0].i32(), 0u);
+    uint64_t b = static_cast<uint64_t>(before.tv_sec) * 1000000000ull + before.tv_nsec;
+    EXPECT_GE(at(64), b);
+    EXPECT_LT(at(64), b + 60ull * 1000000000ull);
+    EXPECT_EQ((*now(4, 64))[0].i32(), static_cast<uint32_t>(Errno::kInval));
+    auto mis = now(1, 68);
+    ASSERT_FALSE(mis.ok());
+    EXPECT_EQ(mis.error().detail.rfind("clock_time_get: misaligned", 0), 0u) << mis.error().detail;
+    auto oob = now(1, 65536);
+    ASSERT_FALSE(oob.ok());
+    EXPECT_EQ(oob.error().detail.rfind("clock_time_get: out of bounds", 0), 0u) << oob.error().Message();
+    EXPECT_EQ((*now(1, 65536 - 8))[0].i32(), 0u);  // the last 8 bytes are in bounds
+  });
+  // An overridden Clocks is asked.
+  auto custom = CtxBuilder().Clocks(std::make_shared<FixedRealtime>()).Build();
+  ASSERT_TRUE(custom.ok());
+  run(*custom, [](auto now, auto at) {
+    EXPECT_EQ((*now(0, 8))[0].i32(), 0u);
+    EXPECT_EQ(at(8), 1234567890123456789ull);
+  });
+  // Tracing sees the call.
+  std::vector<std::string> lines;
+  auto traced = CtxBuilder().Trace([&](std::string_view l) { lines.emplace_back(l); }).Build();
+  ASSERT_TRUE(traced.ok());
+  run(*traced, [](auto now, auto) { EXPECT_EQ((*now(1, 16))[0].i32(), 0u); });
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0], "clock_time_get(0x1, 1, 0x10) -> 0");
 }
 
 // Two contexts sharing one table, each driving its own store on its own thread: both
