@@ -48,18 +48,7 @@ ErrnoOr<Filestat> FdFile::Stat() {
 ErrnoOr<Fdflags> FdFile::GetFdflags() {
   int fl = fcntl(fd_, F_GETFL);
   if (fl < 0) return LastErr();
-  Fdflags out = 0;
-  if (fl & O_APPEND) out |= kFdflagAppend;
-  if (fl & O_NONBLOCK) out |= kFdflagNonblock;
-  // Reported as the host has them. On Linux O_SYNC includes the O_DSYNC bit and
-  // O_RSYNC is O_SYNC, so an O_SYNC file reports DSYNC|SYNC (and RSYNC only where
-  // the host has a distinct O_RSYNC).
-  if (fl & O_DSYNC) out |= kFdflagDsync;
-  if ((fl & O_SYNC) == O_SYNC) out |= kFdflagSync;
-#if defined(O_RSYNC)
-  if (O_RSYNC != O_SYNC && (fl & O_RSYNC) == O_RSYNC) out |= kFdflagRsync;
-#endif
-  return out;
+  return host::FdflagsFromHostFlags(fl);
 }
 
 ErrnoOr<void> FdFile::SetFdflags(Fdflags flags) {

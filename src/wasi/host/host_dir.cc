@@ -139,7 +139,7 @@ ErrnoOr<std::shared_ptr<Handle>> HostDir::OpenAt(std::string_view path, const Op
   }
   if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL)) {
     return std::shared_ptr<Handle>(
-        std::make_shared<HostFile>(fd.release(), read_only_, Filetype::kRegularFile));
+        std::make_shared<HostFile>(fd.release(), read_only_, Filetype::kRegularFile, flags));
   }
   struct stat st;
   if (FstatFd(fd.get(), &st) != 0) return LastErr();
@@ -147,7 +147,8 @@ ErrnoOr<std::shared_ptr<Handle>> HostDir::OpenAt(std::string_view path, const Op
     return std::shared_ptr<Handle>(std::make_shared<HostDir>(fd.release(), read_only_));
   }
   Filetype type = FiletypeFromMode(st.st_mode, fd.get());
-  return std::shared_ptr<Handle>(std::make_shared<HostFile>(fd.release(), read_only_, type));
+  return std::shared_ptr<Handle>(
+      std::make_shared<HostFile>(fd.release(), read_only_, type, flags));
 }
 
 ErrnoOr<void> HostDir::CreateDir(std::string_view path) {
@@ -375,6 +376,15 @@ ErrnoOr<void> HostFile::SetTimes(Timestamp atim, Timestamp mtim, Fstflags flags)
   WEFT_TRY(TimespecsFromFstflags(atim, mtim, flags, ts));
   if (read_only_) return Err(kReadOnlyErrno);
   return FdFile::SetTimes(atim, mtim, flags);
+}
+
+ErrnoOr<void> HostFile::SetFdflags(Fdflags flags) {
+  // Serialised, so that the cache ends with what the last change left on the host.
+  std::lock_guard lock(set_fdflags_mu_);
+  WEFT_TRY(FdFile::SetFdflags(flags));
+  WEFT_TRY_ASSIGN(Fdflags now, FdFile::GetFdflags());
+  fdflags_.store(now, std::memory_order_relaxed);
+  return {};
 }
 
 ErrnoOr<void> HostFile::SetSize(Filesize size) {

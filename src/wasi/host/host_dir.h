@@ -14,12 +14,14 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "wasi/host/host_util.h"
 #include "wasi/host/resolve.h"
 #include "weft/wasi/fd_file.h"
 #include "weft/wasi/handle.h"
@@ -81,18 +83,26 @@ class HostDir final : public Dir {
 
 // A file opened beneath a HostDir. Identical to FdFile except that, under a read-only
 // preopen, SetTimes and SetSize are refused with EPERM like the other writes (its fd
-// is O_RDONLY, so Write/Pwrite already answer EBADF).
+// is O_RDONLY, so Write/Pwrite already answer EBADF), and that it keeps its fdflags:
+// its open file description is weft's own (nobody else holds the fd), so they change
+// only through SetFdflags, and fd_fdstat_get needs no fcntl(2).
 class HostFile final : public FdFile {
  public:
-  HostFile(int fd, bool read_only) : FdFile(fd, /*owns_fd=*/true), read_only_(read_only) {}
-  HostFile(int fd, bool read_only, Filetype filetype)
-      : FdFile(fd, /*owns_fd=*/true, filetype), read_only_(read_only) {}
+  // `open_flags`: the host flags the fd was opened with.
+  HostFile(int fd, bool read_only, Filetype filetype, int open_flags)
+      : FdFile(fd, /*owns_fd=*/true, filetype),
+        read_only_(read_only),
+        fdflags_(FdflagsFromHostFlags(open_flags)) {}
 
+  ErrnoOr<Fdflags> GetFdflags() override { return fdflags_.load(std::memory_order_relaxed); }
+  ErrnoOr<void> SetFdflags(Fdflags flags) override;
   ErrnoOr<void> SetTimes(Timestamp atim, Timestamp mtim, Fstflags flags) override;
   ErrnoOr<void> SetSize(Filesize size) override;
 
  private:
   const bool read_only_;
+  std::mutex set_fdflags_mu_;
+  std::atomic<Fdflags> fdflags_;  // written under set_fdflags_mu_
 };
 
 }  // namespace weft::wasi::host

@@ -60,6 +60,22 @@ inline int FstatFd(int fd, struct stat* st) {
 #endif
 }
 
+// The WASI fdflags of host open-file flags (F_GETFL, or the flags given to open).
+// Reported as the host has them: on Linux O_SYNC includes the O_DSYNC bit and O_RSYNC
+// is O_SYNC, so an O_SYNC file reports DSYNC|SYNC (and RSYNC only where the host has a
+// distinct O_RSYNC).
+inline Fdflags FdflagsFromHostFlags(int fl) {
+  Fdflags out = 0;
+  if (fl & O_APPEND) out |= kFdflagAppend;
+  if (fl & O_NONBLOCK) out |= kFdflagNonblock;
+  if (fl & O_DSYNC) out |= kFdflagDsync;
+  if ((fl & O_SYNC) == O_SYNC) out |= kFdflagSync;
+#if defined(O_RSYNC)
+  if (O_RSYNC != O_SYNC && (fl & O_RSYNC) == O_RSYNC) out |= kFdflagRsync;
+#endif
+  return out;
+}
+
 // The WASI filetype of a host st_mode. `fd` (>= 0) lets sockets be told apart by
 // SO_TYPE; FIFOs are reported as kUnknown, as wasmtime does (WASI has no pipe type).
 inline Filetype FiletypeFromMode(mode_t mode, int fd = -1) {

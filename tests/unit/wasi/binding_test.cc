@@ -180,7 +180,8 @@ TEST(BindingTest, ClockTimeGetFastAndGeneralPaths) {
     EXPECT_EQ(mis.error().detail.rfind("clock_time_get: misaligned", 0), 0u) << mis.error().detail;
     auto oob = now(1, 65536);
     ASSERT_FALSE(oob.ok());
-    EXPECT_EQ(oob.error().detail.rfind("clock_time_get: out of bounds", 0), 0u) << oob.error().Message();
+    EXPECT_EQ(oob.error().detail.rfind("clock_time_get: out of bounds", 0), 0u)
+        << oob.error().Message();
     EXPECT_EQ((*now(1, 65536 - 8))[0].i32(), 0u);  // the last 8 bytes are in bounds
   });
   // An overridden Clocks is asked.

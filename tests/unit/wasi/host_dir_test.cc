@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "host_test_util.h"
+#include "wasi/host/host_util.h"
 #include "wasi/host/resolve.h"
 #include "weft/wasi/fd_file.h"
 #include "weft/wasi/host_fs.h"
@@ -539,6 +540,37 @@ TEST_P(HostDirTest, StatAtSeesTheSubdirectoryChange) {
   EXPECT_EQ(dir_->StatAt(kLookupSymlinkFollow, "old/l")->size, 3u);
   ASSERT_EQ(symlink("../../x", P("old/out").c_str()), 0);
   EXPECT_EQ(ErrOf(dir_->StatAt(kLookupSymlinkFollow, "old/out")), Errno::kPerm);
+}
+
+// A HostFile keeps its fdflags (fd_fdstat_get without fcntl); they must be what the
+// host reports, after open and after SetFdflags.
+TEST_P(HostDirTest, HostFileFdflagsMatchTheHost) {
+  WriteHostFile(P("f"), "x");
+  auto host_flags = [](Handle& h) {
+    int fl = fcntl(static_cast<FdFile&>(h).fd(), F_GETFL);
+    EXPECT_GE(fl, 0);
+    return host::FdflagsFromHostFlags(fl);
+  };
+  for (Fdflags ff : {Fdflags{0}, kFdflagAppend, kFdflagNonblock, kFdflagDsync, kFdflagSync,
+                     Fdflags(kFdflagAppend | kFdflagNonblock)}) {
+    auto h = dir_->OpenAt("f", Opts(0, true, true, 0, ff));
+    ASSERT_TRUE(h.ok()) << ff;
+    EXPECT_EQ(*(*h)->GetFdflags(), host_flags(**h)) << ff;
+    EXPECT_EQ(*(*h)->GetFdflags() & (kFdflagAppend | kFdflagNonblock),
+              ff & (kFdflagAppend | kFdflagNonblock));
+    ASSERT_TRUE((*h)->SetFdflags(kFdflagNonblock).ok());
+    EXPECT_EQ(*(*h)->GetFdflags(), host_flags(**h));
+    EXPECT_TRUE(*(*h)->GetFdflags() & kFdflagNonblock);
+    EXPECT_FALSE(*(*h)->GetFdflags() & kFdflagAppend);
+    ASSERT_TRUE((*h)->SetFdflags(kFdflagAppend).ok());
+    EXPECT_EQ(*(*h)->GetFdflags(), host_flags(**h));
+    EXPECT_EQ(ErrOf((*h)->SetFdflags(kFdflagSync)), Errno::kInval);
+    EXPECT_EQ(*(*h)->GetFdflags(), host_flags(**h));
+  }
+  auto created = dir_->OpenAt("new", Opts(kOflagCreat | kOflagExcl, false, true, 0, kFdflagAppend));
+  ASSERT_TRUE(created.ok());
+  EXPECT_EQ(*(*created)->GetFdflags(), kFdflagAppend);
+  EXPECT_EQ(*(*created)->GetFdflags(), host_flags(**created));
 }
 
 // A one-component path is unlinked, created and renamed directly in the root fd.
