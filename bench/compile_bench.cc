@@ -6,7 +6,8 @@
 // and compile every defined function to the interpreter's code (which `weft run` does
 // lazily, on first call). Prints one line per module and a total line:
 //   <name> bytes=<B> code_bytes=<C> funcs=<F> decode_ms=<median> compile_ms=<median>
-//   total bytes=... decode_MBps=<B/decode> compile_MBps=<C/compile>
+//   total bytes=... decode_MBps=<B/decode> compile_MBps=<C/compile> jit_MBps=<C/jit>
+//         internal_ratio=<interpreter code / C> native_ratio=<JIT code / C>
 // Throughput is in MB/s (10^6 bytes): decode against the whole file, compile against
 // the code section bodies it translates. Exit status 1 if a module fails.
 //
@@ -45,6 +46,9 @@ struct Measured {
   size_t funcs = 0;
   double decode_ms = 0;
   double compile_ms = 0;
+  double jit_ms = 0;
+  size_t internal_bytes = 0;  // the interpreter's code for every function
+  size_t native_bytes = 0;    // the JIT's machine code for every function (0 without JIT)
 };
 
 // Decodes, instantiates with stub imports and compiles every function, reps times.
@@ -56,7 +60,7 @@ bool Measure(const std::string& path, int reps, Measured* out, std::string* erro
   }
   std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   out->bytes = bytes.size();
-  std::vector<double> decode_ms, compile_ms;
+  std::vector<double> decode_ms, compile_ms, jit_ms;
   for (int r = 0; r < reps; ++r) {
     auto start = Clock::now();
     auto decoded = weft::wasm::DecodeModule(bytes);
@@ -96,12 +100,25 @@ bool Measure(const std::string& path, int reps, Measured* out, std::string* erro
       ++funcs;
     }
     compile_ms.push_back(MsSince(start));
+    // Then the JIT (which `weft run` applies only to hot functions).
+    start = Clock::now();
+    for (weft::wasm::FuncInst* f : inst.value()->funcs)
+      if (!f->is_host()) weft::wasm::CompileNativeCode(store, f);
+    jit_ms.push_back(MsSince(start));
+    out->internal_bytes = out->native_bytes = 0;
+    for (weft::wasm::FuncInst* f : inst.value()->funcs) {
+      if (f->is_host()) continue;
+      auto* cf = static_cast<const weft::wasm::CompiledFunc*>(f->compiled);
+      out->internal_bytes += cf->code.size() * sizeof(uint64_t);
+      out->native_bytes += cf->native_size;
+    }
     out->funcs = funcs;
     out->code_bytes = 0;
     for (const auto& fn : module->functions) out->code_bytes += fn.body_size;
   }
   out->decode_ms = Median(decode_ms);
   out->compile_ms = Median(compile_ms);
+  out->jit_ms = Median(jit_ms);
   return true;
 }
 
@@ -131,19 +148,28 @@ int main(int argc, char** argv) {
       return 1;
     }
     std::string name = file.substr(file.find_last_of('/') + 1);
-    std::printf("%s bytes=%zu code_bytes=%zu funcs=%zu decode_ms=%.3f compile_ms=%.3f\n",
-                name.c_str(), m.bytes, m.code_bytes, m.funcs, m.decode_ms, m.compile_ms);
+    std::printf("%s bytes=%zu code_bytes=%zu funcs=%zu decode_ms=%.3f compile_ms=%.3f "
+                "jit_ms=%.3f internal_bytes=%zu native_bytes=%zu\n",
+                name.c_str(), m.bytes, m.code_bytes, m.funcs, m.decode_ms, m.compile_ms, m.jit_ms,
+                m.internal_bytes, m.native_bytes);
     total.bytes += m.bytes;
     total.code_bytes += m.code_bytes;
     total.funcs += m.funcs;
     total.decode_ms += m.decode_ms;
     total.compile_ms += m.compile_ms;
+    total.jit_ms += m.jit_ms;
+    total.internal_bytes += m.internal_bytes;
+    total.native_bytes += m.native_bytes;
   }
   // bytes per millisecond / 1000 = MB/s
   std::printf("total bytes=%zu code_bytes=%zu funcs=%zu decode_ms=%.3f compile_ms=%.3f "
-              "decode_MBps=%.1f compile_MBps=%.1f\n",
+              "decode_MBps=%.1f compile_MBps=%.1f jit_MBps=%.1f internal_ratio=%.2f "
+              "native_ratio=%.2f\n",
               total.bytes, total.code_bytes, total.funcs, total.decode_ms, total.compile_ms,
               total.decode_ms > 0 ? total.bytes / total.decode_ms / 1000.0 : 0.0,
-              total.compile_ms > 0 ? total.code_bytes / total.compile_ms / 1000.0 : 0.0);
+              total.compile_ms > 0 ? total.code_bytes / total.compile_ms / 1000.0 : 0.0,
+              total.jit_ms > 0 ? total.code_bytes / total.jit_ms / 1000.0 : 0.0,
+              total.code_bytes ? static_cast<double>(total.internal_bytes) / total.code_bytes : 0.0,
+              total.code_bytes ? static_cast<double>(total.native_bytes) / total.code_bytes : 0.0);
   return 0;
 }

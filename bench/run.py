@@ -422,11 +422,14 @@ def startup_table(startup):
 def compile_table(compiled):
     t = compiled["total"]
     return "\n".join([
-        "| modules | bytes | code bytes | functions | decode+validate | compile |",
-        "|---|---|---|---|---|---|",
+        "| modules | bytes | code bytes | functions | decode+validate | compile | JIT "
+        "| interpreter code / code | machine code / code |",
+        "|---|---|---|---|---|---|---|---|---|",
         f"| {len(compiled['modules'])} | {t['bytes']} | {t['code_bytes']} | {t['funcs']} | "
         f"{float(t['decode_ms']):.2f} ms ({t['decode_MBps']} MB/s) | "
-        f"{float(t['compile_ms']):.2f} ms ({t['compile_MBps']} MB/s) |",
+        f"{float(t['compile_ms']):.2f} ms ({t['compile_MBps']} MB/s) | "
+        f"{t.get('jit_MBps', '—')} MB/s | {t.get('internal_ratio', '—')}x | "
+        f"{t.get('native_ratio', '—')}x |",
     ])
 
 
@@ -473,8 +476,10 @@ def write_benchmarks_md(path, results, startup, compiled, runtime_names, notes, 
         compile_section = (
             "`weft_compile_bench` over every guest module of this suite, median of 20\n"
             "repetitions each, summed: `DecodeModule` (decode + validate; MB/s of whole\n"
-            "files) and translation of every function to the interpreter's code, which\n"
-            "`weft run` does lazily on first call (MB/s of function bodies).\n\n" +
+            "files), translation of every function to the interpreter's code, which\n"
+            "`weft run` does lazily on first call, and by the JIT to machine code, which\n"
+            "`weft run` does once a function is hot (both MB/s of function bodies); and\n"
+            "the size of each translation over the size of the function bodies.\n\n" +
             compile_table(compiled))
     else:
         compile_section = (

@@ -58,7 +58,8 @@ class [[nodiscard]] Result {
 template <class E>
 class [[nodiscard]] Result<void, E> {
  public:
-  Result() = default;
+  // User-provided: `return {};` would otherwise zero-fill the whole object first.
+  Result() {}
   template <class G>
   Result(Unexpected<G> e) : has_error_(true), error_(std::move(e.error)) {}
 

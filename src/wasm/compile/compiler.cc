@@ -948,12 +948,16 @@ CompiledFunc* CompileFunction(Store& store, FuncInst* func) {
   CompiledFunc* raw = out.get();
   store.objects().compiled.push_back(std::move(out));
   func->compiled = raw;
-  if (jit::Enabled()) {
-    auto& arena = store.objects().jit_arena;
-    if (!arena) arena = std::make_unique<jit::CodeArena>();
-    jit::CompileNative(*arena, func, raw);
-  }
+  if (jit::Enabled() && jit::HotThreshold() == 0) CompileNativeCode(store, func);
   return raw;
+}
+
+void CompileNativeCode(Store& store, FuncInst* func) {
+  auto* cf = static_cast<CompiledFunc*>(func->compiled);
+  if (!cf || cf->native || !jit::Enabled()) return;
+  auto& arena = store.objects().jit_arena;
+  if (!arena) arena = std::make_unique<jit::CodeArena>();
+  jit::CompileNative(*arena, func, cf);
 }
 
 }  // namespace weft::wasm

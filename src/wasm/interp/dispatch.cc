@@ -65,7 +65,7 @@ std::optional<Trap> Run(Store* store_ptr, FuncInst* entry, Value* fp,
   const uint32_t base_depth = st.depth;
   // The frame stack pointer lives in a register; st.depth is synced before anything that
   // reads it (host calls, which may re-enter, and traps).
-  Frame* const frames = st.frames.data();
+  Frame* const frames = st.frames.get();
   Frame* const frames_base = frames + base_depth;
   Frame* const frames_end = frames + store.limits().max_call_depth;
   Frame* fsp = frames_base;
@@ -88,7 +88,9 @@ std::optional<Trap> Run(Store* store_ptr, FuncInst* entry, Value* fp,
   uint64_t acc = 0;
   // Native code (jit/): entered where the current function has it, at function entry,
   // loop heads and call continuations; it exits back here at instructions it leaves to us.
-  jit::CodeArena* const arena = store.objects().jit_arena.get();
+  jit::CodeArena* arena = store.objects().jit_arena.get();
+  const bool jit_on = jit::Enabled();
+  const uint32_t hot_threshold = jit::HotThreshold();
   jit::JitState js;
   js.interrupt = interrupt;
   js.frames_end = frames_end;
@@ -105,6 +107,16 @@ std::optional<Trap> Run(Store* store_ptr, FuncInst* entry, Value* fp,
     mem_size = memi ? memi->size : 0;                           \
   } while (0)
 #define NEXT() goto* reinterpret_cast<const void*>(*pc)
+// At function entry and loop back-edges: run native code if the function has it, and
+// translate it once it has been hot for jit::HotThreshold() calls and back-edges.
+#define MAYBE_NATIVE()                                                       \
+  do {                                                                      \
+    if (!cf->native && jit_on && ++cf->hotness >= hot_threshold) {          \
+      CompileNativeCode(store, func);                                       \
+      arena = store.objects().jit_arena.get();                              \
+    }                                                                       \
+    if (cf->native) goto enter_native;                                      \
+  } while (0)
 #define S(i) fp[pc[i]]
 #define TRAP(kind)      \
   do {                  \
@@ -124,7 +136,7 @@ std::optional<Trap> Run(Store* store_ptr, FuncInst* entry, Value* fp,
     std::memcpy(static_cast<void*>(fp + cf->num_locals), cf->consts.data(), cf->consts.size() * 8);
   RELOAD_MEM();
   if (interrupt->load(std::memory_order_relaxed)) TRAP(TrapKind::kInterrupted);
-  if (cf->native) goto enter_native;
+  MAYBE_NATIVE();
   NEXT();
 
 enter_native: {
@@ -159,7 +171,7 @@ L_Unreachable:
     if (rel_ <= 0 && interrupt->load(std::memory_order_relaxed))                  \
       TRAP(TrapKind::kInterrupted);                                               \
     pc += rel_;                                                                   \
-    if (rel_ <= 0 && cf->native) goto enter_native;                               \
+    if (rel_ <= 0) MAYBE_NATIVE();                                                \
   } while (0)
 L_Br:
   JUMP(pc[1]);
@@ -287,7 +299,7 @@ do_call:
       RELOAD_MEM();
     }
     pc = cf->code.data();
-    if (cf->native) goto enter_native;
+    MAYBE_NATIVE();
     NEXT();
   }
 L_Return:

@@ -73,6 +73,10 @@ enum class EnterResult : uint64_t {
 // Whether native code can be generated here (x86-64 Linux) and is wanted: the
 // environment variable WEFT_JIT=0 turns it off (the interpreter then runs everything).
 bool Enabled();
+// Calls plus loop back-edges a function takes in the interpreter before it is
+// translated: 100, or WEFT_JIT_THRESHOLD (0 = translate every function when it is first
+// compiled, which the spec tests use to run everything native).
+uint32_t HotThreshold();
 
 // Executable memory owned by one Store, plus the entry trampoline.
 class CodeArena {

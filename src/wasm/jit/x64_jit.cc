@@ -37,6 +37,14 @@ bool Enabled() {
   return enabled;
 }
 
+uint32_t HotThreshold() {
+  static const uint32_t threshold = [] {
+    const char* v = std::getenv("WEFT_JIT_THRESHOLD");
+    return v && *v ? static_cast<uint32_t>(std::strtoul(v, nullptr, 10)) : 100u;
+  }();
+  return threshold;
+}
+
 namespace {
 
 constexpr Reg kFp = RBX, kMem = R12, kMemSize = R13, kState = R14, kFsp = R15, kIntr = RBP;
@@ -665,6 +673,7 @@ bool Translator::Run() {
   const auto& ops = Ops();
   const size_t n = cf_->code.size();
   native_at_.assign(n, kNoNative);
+  as_.bytes().reserve(n * 6 + 256);
   FindLabels();
   FindLoops();
   EmitPrologue();  // falls through into the body
@@ -1471,6 +1480,7 @@ void CompileNative(CodeArena& arena, FuncInst* func, CompiledFunc* cf) {
   if (!code) return;
   if (!t.fault_sites().empty()) arena.AddFaultSites(code, t.bytes().size(), std::move(t.fault_sites()));
   cf->native = code;
+  cf->native_size = static_cast<uint32_t>(t.bytes().size());
   cf->native_at = std::move(t.native_at());
   WritePerfMap(func, code, t.bytes().size());
   func->jit_frame_slots = cf->frame_slots;
@@ -1482,6 +1492,7 @@ void CompileNative(CodeArena& arena, FuncInst* func, CompiledFunc* cf) {
 #if !(defined(__x86_64__) && defined(__linux__))  // not x86-64 Linux: no native code, the interpreter runs everything
 
 bool Enabled() { return false; }
+uint32_t HotThreshold() { return 0; }
 CodeArena::CodeArena() {}
 CodeArena::~CodeArena() {}
 uint8_t* CodeArena::Install(const std::vector<uint8_t>&) { return nullptr; }

@@ -149,7 +149,7 @@ bool EnsureExecState(Store& store) {
   st.slots = static_cast<Value*>(p);
   st.num_slots = kSlotStackSize;
   st.sp_top = st.slots;
-  st.frames.resize(static_cast<size_t>(store.limits().max_call_depth) + 1);
+  st.frames.reset(new Frame[static_cast<size_t>(store.limits().max_call_depth) + 1]);
   return true;
 }
 }  // namespace

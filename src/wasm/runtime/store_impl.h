@@ -30,7 +30,11 @@ struct CompiledFunc {
   // Native code (jit/), when the JIT translated this function: native_at[i] is the offset
   // in `native` of the instruction starting at code[i] (only instruction starts are valid).
   const uint8_t* native = nullptr;
+  uint32_t native_size = 0;  // bytes of machine code
   std::vector<uint32_t> native_at;
+  // Calls and loop back-edges taken in the interpreter; at jit::kHotThreshold the
+  // function is translated (most functions of a short program never are).
+  uint32_t hotness = 0;
 };
 
 // One activation record of the explicit call stack: where to resume the caller.
@@ -46,7 +50,9 @@ struct ExecState {
   Value* slots = nullptr;      // mmap'ed slot stack
   size_t num_slots = 0;
   Value* sp_top = nullptr;     // first free slot for a new activation
-  std::vector<Frame> frames;   // size max_call_depth + 1, never reallocated while running
+  // max_call_depth + 1 frames, never reallocated while running; left uninitialised (a
+  // zero-filled vector touched ~0.5 MB of pages on every first call).
+  std::unique_ptr<Frame[]> frames;
   uint32_t depth = 0;          // frames in use
   uint32_t activations = 0;    // nested Execute() calls (host re-entry)
 };
@@ -67,6 +73,9 @@ struct Store::Objects {
 // Translates a wasm function (validated) to internal code; the result is owned by the
 // store and cached in func->compiled.
 CompiledFunc* CompileFunction(Store& store, FuncInst* func);
+// Translates an already compiled function to native code (no-op when the JIT is off or
+// the function already has it; it stays interpreted if translation fails).
+void CompileNativeCode(Store& store, FuncInst* func);
 
 namespace interp {
 // Runs `func` (a wasm function) with its arguments already in fp[0..params); on success

@@ -139,6 +139,12 @@ constexpr char kModule[] = R"(
     local.get $acc))
 )";
 
+// Functions are translated once hot (jit::HotThreshold() calls and back-edges): run
+// `name` often enough that it and what it calls are native code.
+void Warm(Store& store, Instance* inst, const char* name, std::vector<Value> args) {
+  for (uint32_t i = 0; i <= jit::HotThreshold(); ++i) ASSERT_TRUE(InvokeByName(store, inst, name, args).ok());
+}
+
 struct JitFixture : ::testing::Test {
   void SetUp() override {
     Linker linker;
@@ -157,7 +163,10 @@ struct JitFixture : ::testing::Test {
 TEST_F(JitFixture, FunctionsRunAsNativeCode) {
   if (!jit::Enabled()) GTEST_SKIP() << "no JIT on this platform or WEFT_JIT=0";
   EXPECT_EQ(CallI32(store, inst, "switch", {Value::I32(8)}), 2u * (1 + 10 + 100));
+  // Its loop makes it hot within one call.
+  EXPECT_EQ(CallI32(store, inst, "switch", {Value::I32(400)}), 100u * (1 + 10 + 100));
   EXPECT_TRUE(HasNative(inst, "switch"));
+  EXPECT_FALSE(HasNative(inst, "div_s"));  // called once: still interpreted
 }
 
 TEST_F(JitFixture, HostCallsInANativeLoop) {
@@ -171,6 +180,8 @@ TEST_F(JitFixture, MemoryGrownByTheInterpreterIsSeenByNativeCode) {
 }
 
 TEST_F(JitFixture, CallIndirectAndItsTraps) {
+  Warm(store, inst, "indirect", {Value::I32(0), Value::I32(7)});
+  Warm(store, inst, "indirect", {Value::I32(1), Value::I32(7)});
   EXPECT_EQ(CallI32(store, inst, "indirect", {Value::I32(0), Value::I32(7)}), 14u);
   EXPECT_EQ(CallI32(store, inst, "indirect", {Value::I32(1), Value::I32(7)}), 21u);
   auto null_elem = InvokeByName(store, inst, "indirect", {Value::I32(2), Value::I32(7)});
@@ -182,6 +193,10 @@ TEST_F(JitFixture, CallIndirectAndItsTraps) {
 }
 
 TEST_F(JitFixture, TrapInNestedNativeCallsHasTheWholeBacktrace) {
+  Warm(store, inst, "outer", {Value::I32(0)});
+  if (jit::Enabled()) {
+    EXPECT_TRUE(HasNative(inst, "outer"));
+  }
   EXPECT_EQ(CallI32(store, inst, "outer", {Value::I32(0)}), 1u);
   auto r = InvokeByName(store, inst, "outer", {Value::I32(65535)});
   ASSERT_FALSE(r.ok());
@@ -232,6 +247,8 @@ TEST(JitStack, DeepRecursionOnASmallThreadStack) {
 }
 
 TEST_F(JitFixture, DivisionEdgeCases) {
+  Warm(store, inst, "div_s", {Value::I32(9), Value::I32(3)});
+  Warm(store, inst, "rem_s", {Value::I32(9), Value::I32(3)});
   EXPECT_EQ(CallI32(store, inst, "div_s", {Value::I32(static_cast<uint32_t>(-7)), Value::I32(2)}),
             static_cast<uint32_t>(-3));
   EXPECT_EQ(CallI32(store, inst, "div_s", {Value::I32(7), Value::I32(0xFFFFFFFF)}),
