@@ -107,6 +107,16 @@ std::optional<Trap> Run(Store* store_ptr, FuncInst* entry, Value* fp,
     mem_size = memi ? memi->size : 0;                           \
   } while (0)
 #define NEXT() goto* reinterpret_cast<const void*>(*pc)
+// Makes `f` the current function (its code, and its instance's memory when that changes).
+#define SWITCH_TO(f)                                    \
+  do {                                                  \
+    func = (f);                                         \
+    cf = static_cast<CompiledFunc*>(func->compiled);    \
+    if (func->instance != inst) {                       \
+      inst = func->instance;                            \
+      RELOAD_MEM();                                     \
+    }                                                   \
+  } while (0)
 // At function entry and loop back-edges: run native code if the function has it, and
 // translate it once it has been hot for jit::HotThreshold() calls and back-edges.
 #define MAYBE_NATIVE()                                                       \
@@ -150,12 +160,7 @@ enter_native: {
   if (r == jit::EnterResult::kReturned) goto L_Return;
   pc = js.exit_pc;
   acc = js.exit_acc;
-  func = js.exit_func;
-  cf = static_cast<CompiledFunc*>(func->compiled);
-  if (func->instance != inst) {
-    inst = func->instance;
-    RELOAD_MEM();
-  }
+  SWITCH_TO(js.exit_func);
   if (host_trap) goto trap_host;  // a host function native code called returned a trap
   NEXT();
 }
@@ -308,14 +313,8 @@ L_Return:
     const Frame& f = *--fsp;
     pc = f.ret_pc;
     fp = f.fp;
-    func = f.func;
-    cf = static_cast<CompiledFunc*>(func->compiled);
-    if (func->instance != inst) {
-      inst = func->instance;
-      RELOAD_MEM();
-    } else if (memi) {
-      mem_size = memi->size;  // the callee may have grown the memory
-    }
+    SWITCH_TO(f.func);
+    if (memi) mem_size = memi->size;  // the callee may have grown the memory
     if (cf->native) goto enter_native;
     NEXT();
   }

@@ -497,6 +497,20 @@ class Translator {
   }
   void FindLoops();
   void EnterLoops(size_t pc);
+  // Calls f(pc, op, instruction, length) for each instruction in order while f returns
+  // true; false when an instruction is not known (the translation then gives up).
+  template <class F>
+  bool Walk(F f) const {
+    const auto& ops = Ops();
+    for (size_t pc = 0, n = cf_->code.size(); pc < n;) {
+      auto it = ops.by_handler.find(code_[pc]);
+      if (it == ops.by_handler.end()) return false;
+      size_t len = Length(it->second, code_ + pc);
+      if (len == 0 || !f(pc, it->second, code_ + pc, len)) return false;
+      pc += len;
+    }
+    return true;
+  }
   void FindLabels();
   // Whether `slot` is one of the function's constant slots (written once on entry, never
   // changed), and as what immediate it can be used in a `w`-bit operation.
@@ -524,7 +538,6 @@ class Translator {
 };
 
 void Translator::FindLabels() {
-  const auto& ops = Ops();
   const size_t n = cf_->code.size();
   label_.assign(n + 1, false);
   label_[0] = true;
@@ -532,13 +545,7 @@ void Translator::FindLabels() {
     size_t t = static_cast<size_t>(static_cast<int64_t>(pc) + static_cast<int64_t>(rel));
     if (t < n) label_[t] = true;
   };
-  for (size_t pc = 0; pc < n;) {
-    auto it = ops.by_handler.find(code_[pc]);
-    if (it == ops.by_handler.end()) return;
-    IOp op = it->second;
-    const uint64_t* ins = code_ + pc;
-    size_t len = Length(op, ins);
-    if (len == 0) return;
+  Walk([&](size_t pc, IOp op, const uint64_t* ins, size_t len) {
     if (CmpOfBranch(op) != IOp::kCount) mark(pc, ins[3]);
     switch (op) {
       case IOp::kBr: mark(pc, ins[1]); break;
@@ -550,8 +557,8 @@ void Translator::FindLabels() {
     }
     // The interpreter resumes native code after calls.
     if ((op == IOp::kCall || op == IOp::kCallIndirect) && pc + len <= n) label_[pc + len] = true;
-    pc += len;
-  }
+    return true;
+  });
 }
 
 void Translator::FindLoops() {
@@ -562,13 +569,7 @@ void Translator::FindLoops() {
   std::vector<bool> head(n, false);
   struct Ins { size_t pc; IOp op; };
   std::vector<Ins> list;
-  for (size_t pc = 0; pc < n;) {
-    auto it = ops.by_handler.find(code_[pc]);
-    if (it == ops.by_handler.end()) return;
-    IOp op = it->second;
-    const uint64_t* ins = code_ + pc;
-    size_t len = Length(op, ins);
-    if (len == 0) return;
+  bool known = Walk([&](size_t pc, IOp op, const uint64_t* ins, size_t len) {
     list.push_back({pc, op});
     auto back = [&](uint64_t rel) {
       if (static_cast<int64_t>(rel) > 0) return;
@@ -582,8 +583,9 @@ void Translator::FindLoops() {
     if (op == IOp::kBrTable)
       for (uint64_t i = 0; i <= ins[2]; ++i) back(ins[3 + i]);
     if ((op == IOp::kCall || op == IOp::kCallIndirect) && pc + len <= n) continuation_[pc + len] = true;
-    pc += len;
-  }
+    return true;
+  });
+  if (!known) return;
   for (size_t i = 0; i < list.size(); ++i) {
     size_t t = list[i].pc;
     if (!head[t]) continue;
@@ -678,13 +680,7 @@ bool Translator::Run() {
   FindLoops();
   EmitPrologue();  // falls through into the body
 
-  for (size_t pc = 0; pc < n;) {
-    auto it = ops.by_handler.find(code_[pc]);
-    if (it == ops.by_handler.end()) return false;
-    IOp op = it->second;
-    const uint64_t* ins = code_ + pc;
-    size_t len = Length(op, ins);
-    if (len == 0) return false;
+  bool translated = Walk([&](size_t pc, IOp op, const uint64_t* ins, size_t len) -> bool {
     native_at_[pc] = static_cast<uint32_t>(as_.size());
     held_ = rax_holds_;
     rax_holds_ = kNone;
@@ -819,8 +815,9 @@ bool Translator::Run() {
         break;
       }
     }
-    pc += len;
-  }
+    return true;
+  });
+  if (!translated) return false;
   // Resolve jumps between instructions, and br_table entries.
   for (const Patch& j : jumps_) {
     if (j.target >= n || native_at_[j.target] == kNoNative) return false;
@@ -1139,50 +1136,43 @@ bool Translator::InlineBin(IOp op, const uint64_t* ins, size_t pc) {
       as_.Movzx8(RAX, RAX);
       DefRax(ins[1]);
       return true;
-    case IOp::kI32DivS: case IOp::kI64DivS:
-    case IOp::kI32RemS: case IOp::kI64RemS: {
-      // Division by zero traps, and INT_MIN / -1 overflows: both go to the interpreter,
-      // which raises the trap. INT_MIN % -1 is 0 (idiv would fault on it).
-      bool rem = op == IOp::kI32RemS || op == IOp::kI64RemS;
+    case IOp::kI32DivS: case IOp::kI64DivS: case IOp::kI32RemS: case IOp::kI64RemS:
+    case IOp::kI32DivU: case IOp::kI64DivU: case IOp::kI32RemU: case IOp::kI64RemU: {
+      // Division by zero traps, and signed INT_MIN / -1 overflows: both go to the
+      // interpreter, which raises the trap. INT_MIN % -1 is 0 (idiv would fault on it).
+      const bool is_signed = op == IOp::kI32DivS || op == IOp::kI64DivS ||
+                             op == IOp::kI32RemS || op == IOp::kI64RemS;
+      const bool rem = op == IOp::kI32RemS || op == IOp::kI64RemS ||
+                       op == IOp::kI32RemU || op == IOp::kI64RemU;
       LoadSlot(RCX, ins[3], w);
       load_a(RAX);
       as_.TestRR(w, RCX, RCX);
       ExitIf(kE, pc);
-      as_.AluRI(7, w, RCX, -1);
-      size_t normal = as_.Jcc(kNE);
-      if (rem) {
-        as_.XorRR32(RDX);
+      if (is_signed) {
+        as_.AluRI(7, w, RCX, -1);
+        size_t normal = as_.Jcc(kNE);
+        if (rem) {
+          as_.XorRR32(RDX);  // a % -1 = 0
+        } else {
+          // a / -1 = -a, overflowing only for INT_MIN: neg sets OF exactly then.
+          as_.OpRR(w, {0xF7}, 3, RAX);  // neg
+          ExitIf(kO, pc);
+        }
         size_t done = as_.Jmp();
         as_.PatchRel32(normal, as_.size());
         as_.Cqo(w);
         as_.DivR(true, w, RCX);
         as_.PatchRel32(done, as_.size());
-        if (w) as_.MovRR64(RAX, RDX); else as_.MovRR32(RAX, RDX);
-        DefRax(ins[1]);
       } else {
-        // a / -1 = -a, overflowing only for INT_MIN: neg sets OF exactly then.
-        as_.OpRR(w, {0xF7}, 3, RAX);  // neg
-        ExitIf(kO, pc);
-        size_t done = as_.Jmp();
-        as_.PatchRel32(normal, as_.size());
-        as_.Cqo(w);
-        as_.DivR(true, w, RCX);
-        as_.PatchRel32(done, as_.size());
-        if (!w) as_.MovRR32(RAX, RAX);
-        DefRax(ins[1]);
+        as_.XorRR32(RDX);
+        as_.DivR(false, w, RCX);
       }
-      return true;
-    }
-    case IOp::kI32DivU: case IOp::kI64DivU:
-    case IOp::kI32RemU: case IOp::kI64RemU: {
-      bool rem = op == IOp::kI32RemU || op == IOp::kI64RemU;
-      LoadSlot(RCX, ins[3], w);
-      load_a(RAX);
-      as_.TestRR(w, RCX, RCX);
-      ExitIf(kE, pc);
-      as_.XorRR32(RDX);
-      as_.DivR(false, w, RCX);
-      if (rem) as_.MovRR64(RAX, RDX);
+      Reg result = rem ? RDX : RAX;
+      if (w) {
+        if (result != RAX) as_.MovRR64(RAX, result);
+      } else {
+        as_.MovRR32(RAX, result);  // 32-bit results zero-extended, like the slots
+      }
       DefRax(ins[1]);
       return true;
     }
