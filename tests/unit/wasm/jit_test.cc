@@ -219,25 +219,31 @@ TEST_F(JitFixture, RunawayRecursionIsCallStackExhaustedNotACrash) {
 // Native calls use 16 bytes of machine stack a level; past a budget they hand the call
 // back to the interpreter, so deep recursion fits a thread with a small stack.
 TEST(JitStack, DeepRecursionOnASmallThreadStack) {
-  StoreLimits limits;
-  limits.max_call_depth = 200000;  // 3.2 MB of native frames if nothing stopped them
+  // Parsed here: the small-stack thread only instantiates and runs.
+  auto module = testing::ParseWat(R"(
+    (module (func $down (export "down") (param i32) (result i32)
+      local.get 0 i32.const 1 i32.add call $down)))");
+  ASSERT_NE(module, nullptr);
   struct Job {
-    StoreLimits limits;
+    std::shared_ptr<const Module> module;
     bool exhausted = false;
-  } job{limits};
+  } job{module};
   pthread_attr_t attr;
   pthread_attr_init(&attr);
-  pthread_attr_setstacksize(&attr, 1024 * 1024);
+  pthread_attr_setstacksize(&attr, 2 * 1024 * 1024);
   pthread_t thread;
   auto body = [](void* p) -> void* {
     auto* j = static_cast<Job*>(p);
-    Store store(j->limits);
-    Instance* inst = Instantiate(store, std::string(R"(
-      (module (func $down (export "down") (param i32) (result i32)
-        local.get 0 i32.const 1 i32.add call $down)))"));
-    if (!inst) return nullptr;
-    auto r = Invoke(store, inst->GetFunc("down"), std::vector<Value>{Value::I32(0)});
-    j->exhausted = !r.ok() && r.error().kind == TrapKind::kCallStackExhausted;
+    StoreLimits limits;
+    limits.max_call_depth = 400000;  // 6.4 MB of native frames if nothing stopped them
+    Store store(limits);
+    auto inst = Linker().Instantiate(store, j->module);
+    if (!inst.ok()) return nullptr;
+    for (uint32_t i = 0; i <= 2; ++i) {  // the first call makes it hot; later ones run native
+      auto r = Invoke(store, (*inst)->GetFunc("down"), std::vector<Value>{Value::I32(0)});
+      j->exhausted = !r.ok() && r.error().kind == TrapKind::kCallStackExhausted;
+      if (!j->exhausted) break;
+    }
     return nullptr;
   };
   ASSERT_EQ(pthread_create(&thread, &attr, body, &job), 0);
