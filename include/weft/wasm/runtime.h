@@ -86,7 +86,8 @@ struct FuncInst {
   uint32_t func_index = 0;         // index in instance->module's function space
   void* compiled = nullptr;        // the interpreter's code, created on first call (lazy)
   // Native code (x86-64 JIT) that other native code calls, and the frame size it needs;
-  // set together with `compiled` when the JIT is on. Read by generated code: keep adjacent.
+  // set when the JIT translates the function (once it is hot). Read by generated code:
+  // keep adjacent.
   void* jit_code = nullptr;
   uint64_t jit_frame_slots = 0;
   // Host function (instance == nullptr):

@@ -273,11 +273,8 @@ do_call:
   if (fsp >= frames_end) TRAP(TrapKind::kCallStackExhausted);
   if (callee->is_host()) {
     *fsp++ = Frame{ret, fp, func};
-    st.depth = static_cast<uint32_t>(fsp - frames);
-    Value* saved_top = st.sp_top;
-    st.sp_top = fp + cf->frame_slots;
-    host_trap = CallHostFunction(store, inst, callee, nfp);
-    st.sp_top = saved_top;
+    host_trap = CallHostFunction(store, inst, callee, nfp, static_cast<uint32_t>(fsp - frames),
+                                 fp + cf->frame_slots);
     --fsp;
     if (host_trap) goto trap_host;
     pc = ret;
@@ -573,7 +570,14 @@ done:
 
 // Out of line: the argument copy may own a heap buffer, and a variable with a destructor
 // must not be in scope of the computed-goto labels (clang rejects that).
-std::optional<Trap> CallHostFunction(Store& store, Instance* inst, FuncInst* callee, Value* nfp) {
+std::optional<Trap> CallHostFunction(Store& store, Instance* inst, FuncInst* callee, Value* nfp,
+                                     uint32_t depth, Value* sp_top) {
+  // Backtraces and re-entrant calls from the host see the caller's frames and start
+  // above its slots.
+  ExecState& st = store.objects().exec;
+  st.depth = depth;
+  Value* saved_top = st.sp_top;
+  st.sp_top = sp_top;
   // Arguments and results share nfp[]; the host gets a private copy of the arguments.
   // (Raw storage: a Value array would be zeroed on every call.)
   size_t np = callee->type->params.size();
@@ -588,7 +592,9 @@ std::optional<Trap> CallHostFunction(Store& store, Instance* inst, FuncInst* cal
     args = big.data();
   }
   Caller caller{store, inst, callee->user_data};
-  return callee->host(caller, args, nfp);
+  std::optional<Trap> trap = callee->host(caller, args, nfp);
+  st.sp_top = saved_top;
+  return trap;
 }
 
 std::optional<Trap> Execute(Store& store, FuncInst* func, Value* fp) {

@@ -190,12 +190,8 @@ void** ResolveIndirect(TableInst* table, uint64_t idx, uint64_t type_id, Instanc
 // the host's trap.
 int HostCall(JitState* js, FuncInst* callee, Value* nfp, Value* sp_top, Frame* fsp,
              Instance* caller) {
-  ExecState& st = js->store->objects().exec;
-  st.depth = static_cast<uint32_t>(fsp - js->frames);
-  Value* saved_top = st.sp_top;
-  st.sp_top = sp_top;
-  std::optional<Trap> trap = interp::CallHostFunction(*js->store, caller, callee, nfp);
-  st.sp_top = saved_top;
+  std::optional<Trap> trap = interp::CallHostFunction(
+      *js->store, caller, callee, nfp, static_cast<uint32_t>(fsp - js->frames), sp_top);
   if (!trap) return 1;
   *js->host_trap = std::move(trap);
   return 0;

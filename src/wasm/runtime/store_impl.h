@@ -32,7 +32,7 @@ struct CompiledFunc {
   const uint8_t* native = nullptr;
   uint32_t native_size = 0;  // bytes of machine code
   std::vector<uint32_t> native_at;
-  // Calls and loop back-edges taken in the interpreter; at jit::kHotThreshold the
+  // Calls and loop back-edges taken in the interpreter; at jit::HotThreshold() the
   // function is translated (most functions of a short program never are).
   uint32_t hotness = 0;
 };
@@ -83,9 +83,12 @@ namespace interp {
 std::optional<Trap> Execute(Store& store, FuncInst* func, Value* fp);
 // The handler address of every internal op, indexed by IOp.
 const void* const* HandlerTable();
-// Calls host function `callee` for wasm code of `caller`: arguments in nfp[0..params),
-// results written to nfp[0..results). The host gets a private copy of the arguments.
-std::optional<Trap> CallHostFunction(Store& store, Instance* caller, FuncInst* callee, Value* nfp);
+// Calls host function `callee` for wasm code of `caller` (both tiers): arguments in
+// nfp[0..params), results written to nfp[0..results); the host gets a private copy of the
+// arguments. `depth` is the frame count with the caller's Frame pushed; a re-entrant call
+// from the host starts at `sp_top`, above the caller's slots.
+std::optional<Trap> CallHostFunction(Store& store, Instance* caller, FuncInst* callee, Value* nfp,
+                                     uint32_t depth, Value* sp_top);
 }  // namespace interp
 
 enum class IOp : uint16_t {
