@@ -45,6 +45,13 @@ struct Caller {
 using HostFunc =
     std::function<std::optional<Trap>(Caller& caller, const Value* args, Value* results)>;
 
+// The fast form of a host function: a plain function pointer, called without
+// std::function and without copying the arguments. `io` holds the arguments on entry and
+// takes the results (the same slots), so read every argument before writing a result.
+// Any state goes through Caller::user_data. Everything else is as for HostFunc
+// (it may trap, and it may call back into wasm). WASI's functions use this form.
+using HostFuncPtr = std::optional<Trap> (*)(Caller& caller, Value* io);
+
 struct StoreLimits {
   uint32_t max_call_depth = 20000;        // wasm frames; deeper -> "call stack exhausted"
   uint64_t max_memory_pages = 65536;      // memory.grow beyond this returns -1
@@ -90,9 +97,11 @@ struct FuncInst {
   // keep adjacent.
   void* jit_code = nullptr;
   uint64_t jit_frame_slots = 0;
-  // Host function (instance == nullptr):
+  // Host function (instance == nullptr): exactly one of host_ptr and host is set.
+  HostFuncPtr host_ptr = nullptr;
   HostFunc host;
   void* user_data = nullptr;
+  std::shared_ptr<void> keep_alive;  // owns what user_data points to, if anything
   std::string debug_name;          // "module.name" for host functions
   bool is_host() const { return instance == nullptr; }
 };
@@ -156,6 +165,10 @@ class Store {
 
   FuncInst* CreateHostFunc(FuncType type, HostFunc fn, void* user_data = nullptr,
                            std::string debug_name = {});
+  // The fast form. `keep_alive` (optional) is kept as long as the function lives: give it
+  // the object `user_data` points to when the store should own it.
+  FuncInst* CreateHostFunc(FuncType type, HostFuncPtr fn, void* user_data,
+                           std::string debug_name = {}, std::shared_ptr<void> keep_alive = {});
   MemInst* CreateMemory(MemoryType type);  // nullptr if the address space cannot be reserved
   TableInst* CreateTable(TableType type, Value init = {});
   GlobalInst* CreateGlobal(GlobalType type, Value value);
@@ -188,6 +201,9 @@ class Linker {
   // Creates the function in `store` and defines it.
   void DefineHostFunc(Store& store, std::string module, std::string name, FuncType type,
                       HostFunc fn, void* user_data = nullptr);
+  // The fast form (see HostFuncPtr and Store::CreateHostFunc).
+  void DefineHostFunc(Store& store, std::string module, std::string name, FuncType type,
+                      HostFuncPtr fn, void* user_data, std::shared_ptr<void> keep_alive = {});
   // Defines every export of `instance` under `module` (the spec tests' `register`).
   void DefineInstance(std::string module, const Instance& instance);
   std::optional<Extern> Get(std::string_view module, std::string_view name) const;

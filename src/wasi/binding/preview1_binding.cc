@@ -4,9 +4,12 @@
 // of every host call, so it allocates nothing and looks nothing up by name.
 #include "weft/wasi/binding.h"
 
+#include <memory>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "wasi/host_clock.h"
 
@@ -27,21 +30,54 @@ wasm::MemInst* CallerMemory(const wasm::Caller& caller) {
   return caller.memory();
 }
 
-// Every call but clock_time_get's common case: widen the arguments (bit i of `narrow`
-// set: parameter i is an i32) and run the body through InvokePreview1.
-std::optional<wasm::Trap> CallGeneric(Ctx& ctx, const Preview1Function& f, wasm::MemInst* mem,
-                                      const wasm::Value* args, wasm::Value* results,
-                                      uint32_t narrow) {
-  Call call(ctx, mem ? mem->data : nullptr, mem ? mem->size : 0, f.name);
+// What each host function needs, reached through Caller::user_data.
+struct BoundFunction {
+  Ctx* ctx;
+  const Preview1Function* fn;
+  uint32_t narrow;  // bit i set: parameter i is an i32, zero-extended from the low 32 bits
+};
+
+// Owns the BoundFunctions (and keeps the Ctx alive) for as long as the store holds any
+// of the host functions.
+struct Bindings {
+  std::shared_ptr<Ctx> ctx;
+  std::vector<BoundFunction> functions;
+};
+
+// Every call but clock_time_get's common case: widen the arguments and run the body
+// through InvokePreview1. `io` holds the arguments and takes the errno result.
+std::optional<wasm::Trap> CallGeneric(const BoundFunction& b, wasm::MemInst* mem,
+                                      wasm::Value* io) {
+  const Preview1Function& f = *b.fn;
+  Call call(*b.ctx, mem ? mem->data : nullptr, mem ? mem->size : 0, f.name);
   uint64_t raw[10];  // the widest row (path_open) has 9 parameters
   for (size_t i = 0; f.params[i] != '\0'; ++i) {
-    uint64_t bits = args[i].bits;
-    raw[i] = (narrow >> i) & 1 ? static_cast<uint32_t>(bits) : bits;
+    uint64_t bits = io[i].bits;
+    raw[i] = (b.narrow >> i) & 1 ? static_cast<uint32_t>(bits) : bits;
   }
   Result<uint32_t> r = InvokePreview1(f, call, raw);
   if (!r.ok()) [[unlikely]] return std::move(r.error().trap());
-  if (f.returns_errno) results[0] = wasm::Value::I32(r.value());
+  if (f.returns_errno) io[0] = wasm::Value::I32(r.value());
   return std::nullopt;
+}
+
+std::optional<wasm::Trap> CallPreview1(wasm::Caller& caller, wasm::Value* io) {
+  const auto& b = *static_cast<const BoundFunction*>(caller.user_data);
+  return CallGeneric(b, CallerMemory(caller), io);
+}
+
+// The cheapest and most frequent call gets its own host function: the common case
+// without building a Call or a Result; everything else as above.
+std::optional<wasm::Trap> CallClockTimeGet(wasm::Caller& caller, wasm::Value* io) {
+  const auto& b = *static_cast<const BoundFunction*>(caller.user_data);
+  wasm::MemInst* mem = CallerMemory(caller);
+  if (mem != nullptr && !b.ctx->tracing() &&
+      FastClockTimeGet(b.ctx->host_clocks(), mem->data, mem->size,
+                       static_cast<uint32_t>(io[0].bits), static_cast<uint32_t>(io[2].bits))) {
+    io[0] = wasm::Value::I32(0);
+    return std::nullopt;
+  }
+  return CallGeneric(b, mem, io);
 }
 
 }  // namespace
@@ -56,42 +92,20 @@ wasm::FuncType Preview1FuncType(const Preview1Function& fn) {
 }
 
 void AddToLinker(wasm::Linker& linker, wasm::Store& store, std::shared_ptr<Ctx> ctx) {
-  for (const Preview1Function& fn : Preview1Functions()) {
+  auto bindings = std::make_shared<Bindings>();
+  bindings->ctx = ctx;
+  std::span<const Preview1Function> fns = Preview1Functions();
+  bindings->functions.reserve(fns.size());  // stable addresses for user_data
+  for (const Preview1Function& fn : fns) {
     wasm::FuncType type = Preview1FuncType(fn);
-    size_t nparams = type.params.size();
-    // Bit i set: parameter i is an i32, zero-extended from the low 32 bits.
     uint32_t narrow = 0;
-    for (size_t i = 0; i < nparams; ++i) {
-      if (fn.params[i] != 'U' && fn.params[i] != 'X') narrow |= 1u << i;
+    for (size_t i = 0; i < type.params.size(); ++i) {
+      if (type.params[i] == wasm::ValType::kI32) narrow |= 1u << i;
     }
-    const Preview1Function* f = &fn;
-    Ctx* c = ctx.get();
-    if (std::string_view(fn.name) == "clock_time_get") {
-      // The cheapest and most frequent call gets its own host function: the common
-      // case without building a Call or a Result; everything else as below.
-      wasm::HostFunc host = [ctx, c, f, narrow](
-                                wasm::Caller& caller, const wasm::Value* args,
-                                wasm::Value* results) -> std::optional<wasm::Trap> {
-        wasm::MemInst* mem = CallerMemory(caller);
-        if (mem != nullptr && !c->tracing() &&
-            FastClockTimeGet(c->host_clocks(), mem->data, mem->size,
-                             static_cast<uint32_t>(args[0].bits),
-                             static_cast<uint32_t>(args[2].bits))) {
-          results[0] = wasm::Value::I32(0);
-          return std::nullopt;
-        }
-        return CallGeneric(*c, *f, mem, args, results, narrow);
-      };
-      linker.DefineHostFunc(store, "wasi_snapshot_preview1", fn.name, std::move(type),
-                            std::move(host), ctx.get());
-      continue;
-    }
-    wasm::HostFunc host = [ctx, c, f, narrow](wasm::Caller& caller, const wasm::Value* args,
-                                              wasm::Value* results) -> std::optional<wasm::Trap> {
-      return CallGeneric(*c, *f, CallerMemory(caller), args, results, narrow);
-    };
+    BoundFunction& b = bindings->functions.emplace_back(BoundFunction{ctx.get(), &fn, narrow});
+    bool is_clock = std::string_view(fn.name) == "clock_time_get";
     linker.DefineHostFunc(store, "wasi_snapshot_preview1", fn.name, std::move(type),
-                          std::move(host), ctx.get());
+                          is_clock ? &CallClockTimeGet : &CallPreview1, &b, bindings);
   }
 }
 

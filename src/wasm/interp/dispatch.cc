@@ -570,16 +570,9 @@ done:
 
 // Out of line: the argument copy may own a heap buffer, and a variable with a destructor
 // must not be in scope of the computed-goto labels (clang rejects that).
-std::optional<Trap> CallHostFunction(Store& store, Instance* inst, FuncInst* callee, Value* nfp,
-                                     uint32_t depth, Value* sp_top) {
-  // Backtraces and re-entrant calls from the host see the caller's frames and start
-  // above its slots.
-  ExecState& st = store.objects().exec;
-  st.depth = depth;
-  Value* saved_top = st.sp_top;
-  st.sp_top = sp_top;
-  // Arguments and results share nfp[]; the host gets a private copy of the arguments.
-  // (Raw storage: a Value array would be zeroed on every call.)
+// A std::function host gets a private copy of its arguments, since its results share
+// nfp[] with them. (Raw storage: a Value array would be zeroed on every call.)
+std::optional<Trap> CallHostFunctionCopyingArgs(Caller& caller, FuncInst* callee, Value* nfp) {
   size_t np = callee->type->params.size();
   alignas(Value) unsigned char small[16 * sizeof(Value)];
   std::vector<Value> big;
@@ -591,10 +584,7 @@ std::optional<Trap> CallHostFunction(Store& store, Instance* inst, FuncInst* cal
     big.assign(nfp, nfp + np);
     args = big.data();
   }
-  Caller caller{store, inst, callee->user_data};
-  std::optional<Trap> trap = callee->host(caller, args, nfp);
-  st.sp_top = saved_top;
-  return trap;
+  return callee->host(caller, args, nfp);
 }
 
 std::optional<Trap> Execute(Store& store, FuncInst* func, Value* fp) {

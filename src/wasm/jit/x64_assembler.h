@@ -167,6 +167,8 @@ class Assembler {
   void Cqo(bool w) { if (w) Byte(0x48); Byte(0x99); }  // cdq / cqo
   // /6 div, /7 idiv of rdx:rax by r/m
   void DivR(bool is_signed, bool w, Reg s) { RexRR(w, 0, s); Byte(0xF7); ModRR(is_signed ? 7 : 6, s); }
+  // mul s: rdx:rax = rax * s, unsigned
+  void MulR(bool w, Reg s) { RexRR(w, 0, s); Byte(0xF7); ModRR(4, s); }
   void XorRR32(Reg d) { AluRR(kXor, false, d, d); }
   void CmpMemByte0(Mem m) { OpRM(false, {0x80}, 7, m); Byte(0); }
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
@@ -509,6 +510,15 @@ class Translator {
   }
   void FindLabels();
   // Whether `slot` is one of the function's constant slots (written once on entry, never
+  // changed), and its value as a `w`-bit operand (zero-extended when 32-bit).
+  bool ConstValue(uint64_t slot, bool w, uint64_t* value) const {
+    if (slot < cf_->num_locals || slot >= cf_->num_locals + cf_->consts.size()) return false;
+    uint64_t v = cf_->consts[slot - cf_->num_locals];
+    *value = w ? v : static_cast<uint32_t>(v);
+    return true;
+  }
+  void DivideUnsignedByConstant(bool w, uint64_t d, bool rem);
+  // Whether `slot` is one of the function's constant slots (written once on entry, never
   // changed), and as what immediate it can be used in a `w`-bit operation.
   bool ConstImm(uint64_t slot, bool w, int32_t* imm) const {
     if (slot < cf_->num_locals || slot >= cf_->num_locals + cf_->consts.size()) return false;
@@ -896,6 +906,45 @@ void Translator::CallHost(FuncInst* callee, uint64_t fp_off, size_t pc, size_t r
   ExitIf(kE, pc);
 }
 
+// rax = rax / d (or rax % d) for a constant d != 0, unsigned and `w` bits wide, without
+// a div instruction (tens of cycles): a shift or mask for powers of two, else a multiply
+// by a fixed-point reciprocal. The reciprocal is Granlund and Montgomery's round-up form
+// ("Division by invariant integers using multiplication", 1994, figure 4.1), exact for
+// every dividend:  l = ceil(log2 d),  m = floor(2^N (2^l - d) / d) + 1,
+//   t = mulhi(m, n),  q = (t + ((n - t) >> 1)) >> (l - 1).
+void Translator::DivideUnsignedByConstant(bool w, uint64_t d, bool rem) {
+  const int bits = w ? 64 : 32;
+  if ((d & (d - 1)) == 0) {
+    int k = std::countr_zero(d);
+    if (!rem) {
+      if (k != 0) as_.ShiftImm(5, w, RAX, static_cast<uint8_t>(k));  // shr
+    } else if (!w || d - 1 <= 0x7FFFFFFFu) {
+      as_.AluRI(4, w, RAX, static_cast<int32_t>(static_cast<uint32_t>(d - 1)));  // and
+    } else {
+      as_.MovImm64(RCX, d - 1);
+      as_.AluRR(Assembler::kAnd, w, RAX, RCX);
+    }
+    return;
+  }
+  const int l = 64 - std::countl_zero(d - 1);  // ceil(log2 d), as d > 1
+  using u128 = unsigned __int128;
+  const u128 two_n = u128{1} << bits;
+  const uint64_t m = static_cast<uint64_t>(two_n * ((u128{1} << l) - d) / d + 1);
+  as_.MovRR64(RCX, RAX);      // n
+  as_.MovImm64(RAX, m);
+  as_.MulR(w, RCX);           // rdx = t = mulhi(m, n)
+  as_.MovRR64(RAX, RCX);
+  as_.AluRR(Assembler::kSub, w, RAX, RDX);
+  as_.ShiftImm(5, w, RAX, 1);
+  as_.AluRR(Assembler::kAdd, w, RAX, RDX);
+  if (l > 1) as_.ShiftImm(5, w, RAX, static_cast<uint8_t>(l - 1));  // q
+  if (!rem) return;
+  as_.MovImm64(RDX, d);       // n - q * d
+  as_.OpRR(w, {0x0F, 0xAF}, RAX, RDX);  // imul rax, rdx
+  as_.AluRR(Assembler::kSub, w, RCX, RAX);
+  as_.MovRR64(RAX, RCX);
+}
+
 void Translator::PushFrame(size_t ret) {
   as_.MovImm64(RAX, reinterpret_cast<uint64_t>(code_ + ret));
   as_.Store64(Mem{kFsp, 0}, RAX);
@@ -1140,6 +1189,12 @@ bool Translator::InlineBin(IOp op, const uint64_t* ins, size_t pc) {
                              op == IOp::kI32RemS || op == IOp::kI64RemS;
       const bool rem = op == IOp::kI32RemS || op == IOp::kI64RemS ||
                        op == IOp::kI32RemU || op == IOp::kI64RemU;
+      if (uint64_t d; !is_signed && ConstValue(ins[3], w, &d) && d != 0) {
+        load_a(RAX);
+        DivideUnsignedByConstant(w, d, rem);
+        DefRax(ins[1]);
+        return true;
+      }
       LoadSlot(RCX, ins[3], w);
       load_a(RAX);
       as_.TestRR(w, RCX, RCX);

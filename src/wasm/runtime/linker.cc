@@ -46,6 +46,13 @@ void Linker::DefineHostFunc(Store& store, std::string module, std::string name, 
   Define(std::move(module), std::move(name), Extern::Func(f));
 }
 
+void Linker::DefineHostFunc(Store& store, std::string module, std::string name, FuncType type,
+                            HostFuncPtr fn, void* user_data, std::shared_ptr<void> keep_alive) {
+  FuncInst* f = store.CreateHostFunc(std::move(type), fn, user_data, module + "." + name,
+                                     std::move(keep_alive));
+  Define(std::move(module), std::move(name), Extern::Func(f));
+}
+
 void Linker::DefineInstance(std::string module, const Instance& instance) {
   for (const auto& [name, ext] : instance.exports) Define(module, name, ext);
 }

@@ -53,6 +53,14 @@ FuncInst* Store::CreateHostFunc(FuncType type, HostFunc fn, void* user_data,
   return objects_->funcs.back().get();
 }
 
+FuncInst* Store::CreateHostFunc(FuncType type, HostFuncPtr fn, void* user_data,
+                                std::string debug_name, std::shared_ptr<void> keep_alive) {
+  FuncInst* f = CreateHostFunc(std::move(type), HostFunc(), user_data, std::move(debug_name));
+  f->host_ptr = fn;
+  f->keep_alive = std::move(keep_alive);
+  return f;
+}
+
 MemInst* Store::CreateMemory(MemoryType type) {
   uint64_t max_pages = std::min<uint64_t>(type.limits.max.value_or(65536), limits_.max_memory_pages);
   max_pages = std::min<uint64_t>(max_pages, 65536);
@@ -161,8 +169,15 @@ std::optional<Trap> Call(Store& store, FuncInst* func, std::span<const Value> ar
   if (args.size() != np || results.size() < nr)
     return Trap::Make(TrapKind::kHost, "Call: wrong number of arguments or results");
   if (func->is_host()) {
-    std::vector<Value> out(nr);
     Caller caller{store, nullptr, func->user_data};
+    if (func->host_ptr != nullptr) {
+      std::vector<Value> io(std::max(np, nr));  // arguments in, results out
+      std::copy(args.begin(), args.end(), io.begin());
+      if (auto t = func->host_ptr(caller, io.data())) return t;
+      std::copy(io.begin(), io.begin() + nr, results.begin());
+      return std::nullopt;
+    }
+    std::vector<Value> out(nr);
     if (auto t = func->host(caller, args.data(), out.data())) return t;
     std::copy(out.begin(), out.end(), results.begin());
     return std::nullopt;

@@ -84,11 +84,28 @@ std::optional<Trap> Execute(Store& store, FuncInst* func, Value* fp);
 // The handler address of every internal op, indexed by IOp.
 const void* const* HandlerTable();
 // Calls host function `callee` for wasm code of `caller` (both tiers): arguments in
-// nfp[0..params), results written to nfp[0..results); the host gets a private copy of the
-// arguments. `depth` is the frame count with the caller's Frame pushed; a re-entrant call
-// from the host starts at `sp_top`, above the caller's slots.
-std::optional<Trap> CallHostFunction(Store& store, Instance* caller, FuncInst* callee, Value* nfp,
-                                     uint32_t depth, Value* sp_top);
+// nfp[0..params), results written to nfp[0..results). `depth` is the frame count with the
+// caller's Frame pushed; a re-entrant call from the host starts at `sp_top`, above the
+// caller's slots.
+// (Inline: it is the whole cost of a cheap host call beyond the host's own work.)
+// The std::function form's part of it (arguments copied out of nfp[] first).
+std::optional<Trap> CallHostFunctionCopyingArgs(Caller& caller, FuncInst* callee, Value* nfp);
+inline std::optional<Trap> CallHostFunction(Store& store, Instance* caller, FuncInst* callee,
+                                            Value* nfp, uint32_t depth, Value* sp_top) {
+  // Backtraces and re-entrant calls from the host see the caller's frames and start
+  // above its slots.
+  ExecState& st = store.objects().exec;
+  st.depth = depth;
+  Value* saved_top = st.sp_top;
+  st.sp_top = sp_top;
+  Caller c{store, caller, callee->user_data};
+  // The fast form reads its arguments from nfp[] and writes its results over them.
+  std::optional<Trap> trap = callee->host_ptr != nullptr
+                                 ? callee->host_ptr(c, nfp)
+                                 : CallHostFunctionCopyingArgs(c, callee, nfp);
+  st.sp_top = saved_top;
+  return trap;
+}
 }  // namespace interp
 
 enum class IOp : uint16_t {

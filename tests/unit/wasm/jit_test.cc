@@ -270,3 +270,68 @@ TEST_F(JitFixture, DivisionEdgeCases) {
 
 }  // namespace
 }  // namespace weft::wasm
+
+namespace weft::wasm {
+namespace {
+
+// Unsigned division and remainder by a constant are multiplications in native code:
+// compare every (constant, dividend) pair with the C++ operators, in 32 and 64 bits.
+TEST(JitDivision, UnsignedByConstantMatchesDivisionForEveryDividendKind) {
+  if (!jit::Enabled()) GTEST_SKIP() << "no JIT on this platform or WEFT_JIT=0";
+  const std::vector<uint64_t> divisors = {
+      1, 2, 3, 5, 6, 7, 10, 16, 25, 60, 641, 1000, 4096, 1000000000, 0x7FFFFFFF, 0x80000000,
+      0xFFFFFFFE, 0xFFFFFFFF, 0x100000000, 0x100000001, 1000000000000000000ull,
+      0x7FFFFFFFFFFFFFFFull, 0x8000000000000000ull, 0x8000000000000001ull,
+      0xFFFFFFFFFFFFFFFFull};
+  std::string wat = "(module\n";
+  for (size_t i = 0; i < divisors.size(); ++i) {
+    uint64_t d = divisors[i];
+    std::string k = std::to_string(i);
+    if (d <= 0xFFFFFFFF) {
+      std::string c = std::to_string(d);
+      wat += "(func (export \"d32_" + k + "\") (param i32) (result i32) local.get 0 i32.const " + c + " i32.div_u)\n";
+      wat += "(func (export \"r32_" + k + "\") (param i32) (result i32) local.get 0 i32.const " + c + " i32.rem_u)\n";
+    }
+    std::string c = std::to_string(static_cast<int64_t>(d));
+    wat += "(func (export \"d64_" + k + "\") (param i64) (result i64) local.get 0 i64.const " + c + " i64.div_u)\n";
+    wat += "(func (export \"r64_" + k + "\") (param i64) (result i64) local.get 0 i64.const " + c + " i64.rem_u)\n";
+  }
+  wat += ")";
+  Store store;
+  Linker linker;
+  Instance* inst = Instantiate(store, wat.c_str(), linker);
+  ASSERT_NE(inst, nullptr);
+
+  uint64_t lcg = 12345;
+  auto next = [&] { return lcg = lcg * 6364136223846793005ull + 1442695040888963407ull; };
+  for (size_t i = 0; i < divisors.size(); ++i) {
+    const uint64_t d = divisors[i];
+    const std::string k = std::to_string(i);
+    std::vector<uint64_t> ns = {0, 1, 2, d - 1, d, d + 1, 2 * d - 1, 2 * d, 3 * d + 1,
+                                0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0x100000000,
+                                0x7FFFFFFFFFFFFFFFull, 0x8000000000000000ull,
+                                0xFFFFFFFFFFFFFFFEull, 0xFFFFFFFFFFFFFFFFull};
+    for (int r = 0; r < 150; ++r) ns.push_back(next() >> (r % 64));
+    for (const char* kind : {"d32_", "r32_", "d64_", "r64_"}) {
+      const bool w = kind[1] == '6';
+      const bool rem = kind[0] == 'r';
+      if (!w && d > 0xFFFFFFFF) continue;
+      std::string name = kind + k;
+      FuncInst* f = inst->GetFunc(name);
+      ASSERT_NE(f, nullptr) << name;
+      for (uint64_t n : ns) {  // the first HotThreshold() calls run in the interpreter
+        uint64_t a = w ? n : static_cast<uint32_t>(n);
+        uint64_t want = rem ? a % d : a / d;
+        std::vector<Value> args = {w ? Value::I64(a) : Value::I32(static_cast<uint32_t>(a))};
+        auto got = Invoke(store, f, args);
+        ASSERT_TRUE(got.ok()) << name;
+        uint64_t v = w ? (*got)[0].i64() : (*got)[0].i32();
+        ASSERT_EQ(v, want) << name << " n=" << a << " d=" << d;
+      }
+      EXPECT_TRUE(HasNative(inst, name.c_str())) << name;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace weft::wasm

@@ -1,5 +1,7 @@
 // Host functions, the Caller, re-entrancy, linking rules and instantiation traps.
 #include <cstring>
+#include <memory>
+#include <string>
 
 #include "runtime_wat.h"
 
@@ -224,6 +226,79 @@ TEST(RuntimeHost, CallIndirectAcrossInstancesUsesStoreTypeIdentity) {
             TrapKind::kIndirectCallTypeMismatch);
   EXPECT_EQ(Invoke(store, b->GetFunc("null"), {}).error().kind, TrapKind::kUninitializedElement);
   EXPECT_EQ(Invoke(store, b->GetFunc("oob"), {}).error().kind, TrapKind::kUndefinedElement);
+}
+
+}  // namespace
+}  // namespace weft::wasm
+
+namespace weft::wasm {
+namespace {
+
+// The fast form (HostFuncPtr): arguments and results share `io`, state comes through
+// user_data, keep_alive lives as long as the store, and traps and re-entry behave as for
+// the std::function form. Run from the interpreter, from native code once hot, and
+// called directly by the host.
+struct Accumulator {
+  uint64_t total = 0;
+  int calls = 0;
+};
+std::optional<Trap> AddAndSwap(Caller& c, Value* io) {
+  auto* acc = static_cast<Accumulator*>(c.user_data);
+  uint32_t a = io[0].i32(), b = io[1].i32();  // read every argument first
+  acc->total += a + b;
+  acc->calls++;
+  if (a == 0xDEAD) return Trap::Make(TrapKind::kHost, "dead");
+  io[0] = Value::I32(b);  // results overwrite the arguments
+  io[1] = Value::I32(a);
+  return std::nullopt;
+}
+
+TEST(RuntimeHost, FunctionPointerFormSharesArgumentAndResultSlots) {
+  auto acc = std::make_shared<Accumulator>();
+  std::weak_ptr<Accumulator> watch = acc;
+  {
+    Store store;
+    Linker linker;
+    linker.DefineHostFunc(store, "env", "swap", Sig({I32, I32}, {I32, I32}), &AddAndSwap,
+                          acc.get(), acc);
+    Accumulator* raw = acc.get();
+    acc.reset();  // the store keeps it alive now
+    Instance* inst = Instantiate(store, R"(
+      (module
+        (import "env" "swap" (func $swap (param i32 i32) (result i32 i32)))
+        ;; n calls; each result pair is (b, a): sum of b*16 + a over the loop
+        (func (export "loop") (param $n i32) (result i32) (local $sum i32) (local $b i32)
+          (loop $l
+            local.get $n i32.const 3 call $swap
+            local.set $b
+            local.get $sum i32.add
+            local.get $b i32.const 16 i32.mul i32.add local.set $sum
+            local.get $n i32.const 1 i32.sub local.tee $n br_if $l)
+          local.get $sum)
+        (func (export "dead") (result i32) i32.const 0xDEAD i32.const 1 call $swap i32.add))
+    )", linker);
+    ASSERT_NE(inst, nullptr);
+    // 200 iterations: hot enough to run natively (jit::HotThreshold() is 100 by default).
+    auto r = Invoke(store, inst->GetFunc("loop"), std::vector<Value>{Value::I32(200)});
+    ASSERT_TRUE(r.ok()) << r.error().Message();
+    // sum over n=200..1 of (3 + n*16)
+    EXPECT_EQ((*r)[0].i32(), 200u * 3 + 16u * (200 * 201 / 2));
+    EXPECT_EQ(raw->calls, 200);
+    EXPECT_EQ(raw->total, 200u * 3 + 200 * 201 / 2);
+
+    auto dead = Invoke(store, inst->GetFunc("dead"), {});
+    ASSERT_FALSE(dead.ok());
+    EXPECT_EQ(dead.error().Message(), "host trap: dead");
+    ASSERT_FALSE(dead.error().backtrace.empty());
+
+    // Called by the host itself.
+    auto direct = Invoke(store, linker.Get("env", "swap")->func(), std::vector<Value>{Value::I32(5), Value::I32(9)});
+    ASSERT_TRUE(direct.ok());
+    EXPECT_EQ((*direct)[0].i32(), 9u);
+    EXPECT_EQ((*direct)[1].i32(), 5u);
+    EXPECT_FALSE(watch.expired());
+  }
+  EXPECT_TRUE(watch.expired());  // released with the store
 }
 
 }  // namespace
