@@ -31,6 +31,10 @@ struct RunOptions {
   std::vector<std::pair<std::string, std::optional<std::string>>> env;
   std::vector<std::string> tcplisten;  // --tcplisten HOST:PORT, repeatable
   bool trace_wasi = false;             // --trace-wasi: one strace-like line per call on stderr
+  // Set by main(): once the guest has run, end the process from inside Run/RunWasi
+  // (ExitNow) instead of returning through the Store, Module and Ctx destructors. Off for
+  // callers that need Run to return.
+  bool exit_when_done = false;
 };
 
 // Parses `weft run [OPTIONS] MODULE [ARGS...]` (argv after "run"). Options may be given as
@@ -42,8 +46,19 @@ std::optional<RunOptions> ParseRunArgs(const std::vector<std::string>& argv, std
 // returns false with strerror's text in *error.
 bool ReadModuleFile(const std::string& path, std::vector<uint8_t>* out, std::string* error);
 
-// Runs a parsed `weft run`; returns the process exit code.
+// Runs a parsed `weft run`; returns the process exit code (or, with
+// options.exit_when_done, ends the process with it once the guest has run).
 int Run(const RunOptions& options);
+
+// Start-up (issue 5): ends the process with `code` without tearing anything down. The
+// guest's output is never held in weft's memory (fd_write is a write(2) on the host fd),
+// so flushing C stdio (results printed for --invoke, messages on stderr) is all that is
+// left; the kernel releases the memory reservation, the slot stack and every fd in one
+// go at exit, which is cheaper than the destructors' munmap and close calls one by one.
+[[noreturn]] void ExitNow(int code);
+
+// Returns `code`, or ends the process with it when options.exit_when_done is set.
+int Done(const RunOptions& options, int code);
 
 // `weft pipe STAGE '|' STAGE ...` (argv after "pipe"; tools/weft/pipeline.cc): each STAGE
 // is `[OPTIONS] MODULE [ARGS...]` as for `weft run`; stdout of one stage feeds stdin of the

@@ -54,5 +54,7 @@ int main(int argc, char** argv) {
     PrintUsage(stderr);
     return 1;
   }
+  // weft run ends the process as soon as the guest is done (cli.h, ExitNow).
+  options->exit_when_done = true;
   return weft::cli::Run(*options);
 }

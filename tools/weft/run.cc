@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <unistd.h>
+
 #include "cli.h"
 #include "weft/wasm/runtime.h"
 
@@ -151,6 +153,16 @@ std::optional<RunOptions> ParseRunArgs(const std::vector<std::string>& argv, std
   return o;
 }
 
+void ExitNow(int code) {
+  std::fflush(nullptr);
+  _exit(code);
+}
+
+int Done(const RunOptions& options, int code) {
+  if (options.exit_when_done) ExitNow(code);
+  return code;
+}
+
 int ReportTrap(const RunOptions& options, const Trap& trap, const std::string& what) {
   std::string s = "Error: failed to run main module `" + options.module_path + "`\n\nCaused by:\n";
   int n = 0;
@@ -215,13 +227,14 @@ int Run(const RunOptions& options) {
   }
   auto results = weft::wasm::Invoke(store, func, args);
   if (!results.ok()) {
-    if (results.error().kind == weft::wasm::TrapKind::kExit) return results.error().exit_code;
-    return ReportTrap(options, results.error(), "failed to invoke `" + name + "`");
+    if (results.error().kind == weft::wasm::TrapKind::kExit)
+      return Done(options, results.error().exit_code);
+    return Done(options, ReportTrap(options, results.error(), "failed to invoke `" + name + "`"));
   }
   const auto& types = func->type->results;
   for (size_t k = 0; k < types.size(); ++k)
     std::printf("%s\n", weft::wasm::FormatValue({types[k], (*results)[k]}).c_str());
-  return 0;
+  return Done(options, 0);
 }
 
 }  // namespace weft::cli

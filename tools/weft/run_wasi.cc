@@ -34,8 +34,8 @@ int SetupError(const std::string& message) {
 
 // The guest's exit status for a finished call, or the trap report.
 int Finish(const RunOptions& options, const Trap& trap, const std::string& what) {
-  if (trap.kind == TrapKind::kExit) return trap.exit_code;
-  return ReportTrap(options, trap, what);
+  if (trap.kind == TrapKind::kExit) return Done(options, trap.exit_code);
+  return Done(options, ReportTrap(options, trap, what));
 }
 
 }  // namespace
@@ -91,7 +91,7 @@ int RunWasi(const RunOptions& options, std::shared_ptr<const weft::wasm::Module>
           return Finish(options, *trap, "failed to run `_initialize`");
         }
       }
-      return 0;
+      return Done(options, 0);
     }
     if (!start->type->params.empty() || !start->type->results.empty()) {
       return SetupError("`_start` in `" + options.module_path + "` must have type [] -> []");
@@ -99,7 +99,7 @@ int RunWasi(const RunOptions& options, std::shared_ptr<const weft::wasm::Module>
     if (auto trap = weft::wasm::Call(store, start, {}, {})) {
       return Finish(options, *trap, "");
     }
-    return 0;
+    return Done(options, 0);
   }
 
   const std::string& name = *options.invoke;
@@ -133,7 +133,7 @@ int RunWasi(const RunOptions& options, std::shared_ptr<const weft::wasm::Module>
     std::printf("%s\n", weft::wasm::FormatValue({types[k], (*results)[k]}).c_str());
   }
   std::fflush(stdout);
-  return 0;
+  return Done(options, 0);
 }
 
 }  // namespace weft::cli
