@@ -36,12 +36,27 @@ FdFile::~FdFile() {
   if (owns_fd_ && fd_ >= 0) close(fd_);
 }
 
-Filetype FdFile::filetype() const { return filetype_; }
+Filetype FdFile::filetype() const {
+  Filetype t = filetype_.load(std::memory_order_relaxed);
+  if (t != kFiletypeNotYet) [[likely]] return t;
+  struct stat st;
+  t = host::FstatFd(fd_, &st) == 0 ? host::FiletypeFromMode(st.st_mode, fd_) : Filetype::kUnknown;
+  filetype_.store(t, std::memory_order_relaxed);
+  return t;
+}
+
+Handle::PendingType FdFile::pending_type() const {
+  return filetype_.load(std::memory_order_relaxed) == kFiletypeNotYet ? PendingType::kFile
+                                                                       : PendingType::kNone;
+}
 
 ErrnoOr<Filestat> FdFile::Stat() {
   struct stat st;
   if (host::FstatFd(fd_, &st) != 0) return LastErr();
   Filestat out = host::FilestatFromStat(st, fd_);
+  if (filetype_.load(std::memory_order_relaxed) == kFiletypeNotYet) {
+    filetype_.store(out.filetype, std::memory_order_relaxed);  // found for free
+  }
   return out;
 }
 
@@ -106,7 +121,7 @@ Readiness FdFile::CheckReadiness(Interest interest) {
     r.error = Errno::kBadf;
     return r;
   }
-  if (filetype_ == Filetype::kRegularFile) {
+  if (filetype() == Filetype::kRegularFile) {
     // Regular files are always ready; a read reports what is left past the offset.
     if (interest == Interest::kRead) {
       struct stat st;

@@ -22,6 +22,7 @@ Rights DefaultInheritingRights(const Handle& handle) {
 }
 
 Entry Entry::For(std::shared_ptr<Handle> handle, std::optional<std::string> preopen) {
+  if (std::shared_ptr<Handle> settled = handle->Settle()) handle = std::move(settled);
   Entry e;
   e.base = DefaultBaseRights(*handle);
   e.inheriting = DefaultInheritingRights(*handle);
@@ -30,7 +31,66 @@ Entry Entry::For(std::shared_ptr<Handle> handle, std::optional<std::string> preo
   return e;
 }
 
+Entry Entry::Narrowed(std::shared_ptr<Handle> handle, Rights base, Rights inheriting) {
+  Entry e;
+  switch (handle->pending_type()) {
+    case Handle::PendingType::kNone:
+      e.base = base & DefaultBaseRights(*handle);
+      e.inheriting = inheriting & DefaultInheritingRights(*handle);
+      break;
+    case Handle::PendingType::kFile:
+      // Some non-directory: kFileBase, less FD_SEEK/FD_TELL should it be a character
+      // device (DefaultBaseRights); no inheriting rights either way.
+      e.base = base & rights::kFileBase;
+      e.inheriting = 0;
+      e.unsettled = e.base & (rights::kFdSeek | rights::kFdTell);
+      break;
+    case Handle::PendingType::kFileOrDir:
+      e.base = base & (rights::kFileBase | rights::kDirBase);
+      e.inheriting = inheriting;
+      e.unsettled = rights::kAll;  // a file keeps few of these, a directory others
+      break;
+  }
+  e.handle = std::move(handle);
+  return e;
+}
+
 Table::Table(size_t max_capacity) : max_capacity_(max_capacity) {}
+
+void Table::SettleEntry(Fd fd, const std::shared_ptr<Handle>& seen) const {
+  // The system call (fstat) happens here, with no lock held.
+  std::shared_ptr<Handle> settled = seen->Settle();
+  const Handle& now = settled ? *settled : *seen;
+  Rights base_mask = DefaultBaseRights(now);
+  Rights inheriting_mask = DefaultInheritingRights(now);
+  std::shared_ptr<Handle> old;  // released after the lock
+  std::unique_lock lock(mu_);
+  if (fd >= slots_.size() || !slots_[fd]) return;
+  Entry& e = *slots_[fd];
+  // Another thread may have settled it, closed the fd or put something else there.
+  if (e.handle != seen || e.unsettled == 0) return;
+  if (settled) {
+    old = std::move(e.handle);
+    e.handle = std::move(settled);
+  }
+  e.base &= base_mask;
+  e.inheriting &= inheriting_mask;
+  e.unsettled = 0;
+}
+
+ErrnoOr<std::pair<std::shared_ptr<Handle>, Rights>> Table::Lookup(Fd fd, Rights need) const {
+  for (;;) {
+    std::shared_ptr<Handle> seen;
+    {
+      std::shared_lock lock(mu_);
+      if (fd >= slots_.size() || !slots_[fd]) return Err(Errno::kBadf);
+      const Entry& e = *slots_[fd];
+      if ((e.unsettled & need) == 0) [[likely]] return std::make_pair(e.handle, e.base);
+      seen = e.handle;
+    }
+    SettleEntry(fd, seen);
+  }
+}
 
 bool Table::PopFree(Fd* fd) {
   while (!free_.empty()) {
@@ -93,41 +153,77 @@ ErrnoOr<void> Table::InsertAt(Fd fd, Entry entry) {
   return {};
 }
 
+// The lookups below that report rights settle an unsettled entry first (need = every
+// right); those that check `required` settle only when it could change the answer.
+constexpr Rights kReported = ~Rights{0};
+
 ErrnoOr<Entry> Table::Get(Fd fd) const {
-  std::shared_lock lock(mu_);
-  if (fd >= slots_.size() || !slots_[fd]) return Err(Errno::kBadf);
-  return *slots_[fd];
+  for (;;) {
+    std::shared_ptr<Handle> seen;
+    {
+      std::shared_lock lock(mu_);
+      if (fd >= slots_.size() || !slots_[fd]) return Err(Errno::kBadf);
+      if (slots_[fd]->unsettled == 0) return *slots_[fd];
+      seen = slots_[fd]->handle;
+    }
+    SettleEntry(fd, seen);
+  }
 }
 
 ErrnoOr<std::shared_ptr<Handle>> Table::GetHandle(Fd fd, Rights required) const {
-  std::shared_lock lock(mu_);
-  if (fd >= slots_.size() || !slots_[fd]) return Err(Errno::kBadf);
-  const Entry& e = *slots_[fd];
-  if ((e.base & required) != required) return Err(Errno::kNotcapable);
-  return e.handle;
+  WEFT_TRY_ASSIGN(auto hr, Lookup(fd, required));
+  if ((hr.second & required) != required) return Err(Errno::kNotcapable);
+  return std::move(hr.first);
 }
 
 ErrnoOr<std::pair<std::shared_ptr<Handle>, Rights>> Table::GetHandleAndRights(Fd fd) const {
-  std::shared_lock lock(mu_);
-  if (fd >= slots_.size() || !slots_[fd]) return Err(Errno::kBadf);
-  return std::make_pair(slots_[fd]->handle, slots_[fd]->base);
+  return Lookup(fd, kReported);
 }
 
 ErrnoOr<Table::HandleRights> Table::GetHandleRights(Fd fd) const {
-  std::shared_lock lock(mu_);
-  if (fd >= slots_.size() || !slots_[fd]) return Err(Errno::kBadf);
-  const Entry& e = *slots_[fd];
-  return HandleRights{e.handle, e.base, e.inheriting};
+  for (;;) {
+    std::shared_ptr<Handle> seen;
+    {
+      std::shared_lock lock(mu_);
+      if (fd >= slots_.size() || !slots_[fd]) return Err(Errno::kBadf);
+      const Entry& e = *slots_[fd];
+      if (e.unsettled == 0) [[likely]] return HandleRights{e.handle, e.base, e.inheriting};
+      seen = e.handle;
+    }
+    SettleEntry(fd, seen);
+  }
 }
 
 ErrnoOr<Entry> Table::Remove(Fd fd) {
-  std::unique_lock lock(mu_);
-  if (fd >= slots_.size() || !slots_[fd]) return Err(Errno::kBadf);
-  Entry e = std::move(*slots_[fd]);
-  slots_[fd].reset();
-  PushFree(fd);
-  --used_;
-  return e;
+  for (;;) {
+    std::shared_ptr<Handle> seen;
+    {
+      std::unique_lock lock(mu_);
+      if (fd >= slots_.size() || !slots_[fd]) return Err(Errno::kBadf);
+      if (slots_[fd]->unsettled == 0) {
+        Entry e = std::move(*slots_[fd]);
+        slots_[fd].reset();
+        PushFree(fd);
+        --used_;
+        return e;
+      }
+      seen = slots_[fd]->handle;
+    }
+    SettleEntry(fd, seen);
+  }
+}
+
+ErrnoOr<void> Table::Close(Fd fd) {
+  std::optional<Entry> old;  // dropped (maybe closing a host fd) after the lock
+  {
+    std::unique_lock lock(mu_);
+    if (fd >= slots_.size() || !slots_[fd]) return Err(Errno::kBadf);
+    old = std::move(slots_[fd]);
+    slots_[fd].reset();
+    PushFree(fd);
+    --used_;
+  }
+  return {};
 }
 
 ErrnoOr<void> Table::Renumber(Fd from, Fd to) {
@@ -147,15 +243,24 @@ ErrnoOr<void> Table::Renumber(Fd from, Fd to) {
 }
 
 ErrnoOr<void> Table::SetRights(Fd fd, Rights base, Rights inheriting) {
-  std::unique_lock lock(mu_);
-  if (fd >= slots_.size() || !slots_[fd]) return Err(Errno::kBadf);
-  Entry& e = *slots_[fd];
-  if ((e.base | base) != e.base || (e.inheriting | inheriting) != e.inheriting) {
-    return Err(Errno::kNotcapable);
+  for (;;) {
+    std::shared_ptr<Handle> seen;
+    {
+      std::unique_lock lock(mu_);
+      if (fd >= slots_.size() || !slots_[fd]) return Err(Errno::kBadf);
+      Entry& e = *slots_[fd];
+      if (e.unsettled == 0) {  // compare with the rights the type really leaves
+        if ((e.base | base) != e.base || (e.inheriting | inheriting) != e.inheriting) {
+          return Err(Errno::kNotcapable);
+        }
+        e.base = base;
+        e.inheriting = inheriting;
+        return {};
+      }
+      seen = e.handle;
+    }
+    SettleEntry(fd, seen);
   }
-  e.base = base;
-  e.inheriting = inheriting;
-  return {};
 }
 
 size_t Table::size() const {

@@ -5,7 +5,8 @@
 // flags, so concurrent users share them exactly as dup(2) does.
 //
 // Behaviour worth knowing (each as wasmtime answers, unless noted):
-//  - filetype: from fstat at construction; sockets by SO_TYPE; FIFOs are kUnknown.
+//  - filetype: from fstat at construction (or at first use, FiletypeLater); sockets
+//    by SO_TYPE; FIFOs are kUnknown.
 //  - Read/Write go to readv/writev on the guest's buffers directly (no copy; at most
 //    IOV_MAX buffers per call, the rest is a short transfer). EINTR is retried.
 //  - Seek/Tell/Pread/Pwrite on pipes, ttys and sockets: ESPIPE (from the host).
@@ -19,6 +20,7 @@
 //    POLLHUP as hangup.
 #pragma once
 
+#include <atomic>
 #include <memory>
 
 #include "weft/wasi/handle.h"
@@ -32,11 +34,18 @@ class FdFile : public File {
   // As above, with the filetype already known (saves the fstat at construction).
   FdFile(int fd, bool owns_fd, Filetype filetype)
       : fd_(fd), owns_fd_(owns_fd), filetype_(filetype) {}
+  // As above, with the filetype found (fstat) the first time filetype() or Stat() is
+  // called: for an fd known not to be a directory (a host file opened for writing) that
+  // is often closed before anyone asks. pending_type() is kFile until then.
+  struct FiletypeLater {};
+  FdFile(int fd, bool owns_fd, FiletypeLater)
+      : fd_(fd), owns_fd_(owns_fd), filetype_(kFiletypeNotYet) {}
   ~FdFile() override;
 
   int fd() const { return fd_; }
 
   Filetype filetype() const override;
+  PendingType pending_type() const override;
   ErrnoOr<Filestat> Stat() override;
   ErrnoOr<Fdflags> GetFdflags() override;
   ErrnoOr<void> SetFdflags(Fdflags flags) override;
@@ -57,9 +66,14 @@ class FdFile : public File {
   ErrnoOr<void> SetSize(Filesize size) override;
 
  protected:
+  // Not a Filetype: filetype_ holds it until the type is found.
+  static constexpr Filetype kFiletypeNotYet = static_cast<Filetype>(0xff);
+
   int fd_;
   bool owns_fd_;
-  Filetype filetype_;  // determined once at construction (fstat)
+  // Set at construction, or once by the first filetype()/Stat() (racing finders store
+  // the same value).
+  mutable std::atomic<Filetype> filetype_;
 };
 
 }  // namespace weft::wasi

@@ -76,6 +76,21 @@ class Handle : public std::enable_shared_from_this<Handle> {
   // poll_oneoff support (see PollSource). Default: always ready, nothing to wait on.
   virtual PollSource GetPollSource(Interest) { return {}; }
   virtual Readiness CheckReadiness(Interest) { return {}; }
+
+  // Lazily typed handles. A host open may skip the fstat(2) that finds what it opened
+  // (the path_open + fd_close pattern never needs it): a file opened for writing is a
+  // non-directory whose exact type is found when first asked (kFile); a read-only open
+  // without O_DIRECTORY may also be a directory (kFileOrDir, only when the caller set
+  // OpenOptions::defer_type). Such a handle still answers every call correctly, finding
+  // its type (once) when a call needs it. The table narrows an entry's rights to the
+  // type only then (Entry::unsettled).
+  enum class PendingType : uint8_t { kNone, kFile, kFileOrDir };
+  // What this handle may still turn out to be; kNone once its type is known (default).
+  virtual PendingType pending_type() const { return PendingType::kNone; }
+  // Finds the type (once; thread-safe) and returns the handle to use in this one's place
+  // from now on, or nullptr to keep this one. Every call returns the same handle, so
+  // tables that share this one end up sharing the replacement too.
+  virtual std::shared_ptr<Handle> Settle() { return nullptr; }
 };
 
 // Streams and regular files (and sockets, which also answer the Sock* calls).
@@ -119,6 +134,11 @@ struct OpenOptions {
   Fdflags fdflags = 0;
   bool read = false;   // derived from rights (fd_read / fd_readdir)
   bool write = false;  // derived from rights (fd_write, fd_allocate, set_size, ...)
+  // The caller accepts a handle whose kind is not known yet (pending_type() ==
+  // kFileOrDir: a forwarder that settles on the first call needing the kind, AsFile()
+  // and AsDir() included; Table swaps in Settle()'s handle). path_open sets this.
+  // Without it, OpenAt returns a File or a Dir, as it always did.
+  bool defer_type = false;
 };
 
 // Directories. Every path is relative to this directory and must stay beneath it

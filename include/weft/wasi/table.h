@@ -49,10 +49,20 @@ struct Entry {
   Rights base = rights::kAll;
   Rights inheriting = rights::kAll;
   std::optional<std::string> preopen;  // guest path of a preopened directory
+  // Nonzero while `handle`'s type is not known (Handle::pending_type()): the rights of
+  // base/inheriting that settling may still drop. Table settles the entry (swaps in
+  // Handle::Settle()'s handle and narrows the rights to DefaultBaseRights /
+  // DefaultInheritingRights) on the first lookup that reports the rights or checks one
+  // of these, so a guest that only writes to or closes the fd never pays for the type.
+  Rights unsettled = 0;
 
-  // An entry with the default rights for `handle`.
+  // An entry with the default rights for `handle` (settled first if it is lazily typed).
   static Entry For(std::shared_ptr<Handle> handle,
                    std::optional<std::string> preopen = std::nullopt);
+  // An entry with `base`/`inheriting` narrowed to what makes sense for `handle` (the
+  // Default*Rights), without finding a lazily typed handle's type: then the rights are
+  // narrowed to every type it may still be, and `unsettled` says which may drop later.
+  static Entry Narrowed(std::shared_ptr<Handle> handle, Rights base, Rights inheriting);
 };
 
 class Table {
@@ -86,7 +96,7 @@ class Table {
   // checked first: EBADF if it is not a T, then ENOTCAPABLE if a right is missing.
   template <class T>
   ErrnoOr<std::shared_ptr<T>> GetAs(Fd fd, Rights required = 0) const {
-    WEFT_TRY_ASSIGN(auto hr, GetHandleAndRights(fd));
+    WEFT_TRY_ASSIGN(auto hr, Lookup(fd, required));
     std::shared_ptr<T> t;
     if constexpr (std::is_same_v<T, File>) {  // the hot path: no dynamic_cast
       if (File* f = hr.first->AsFile()) t = std::shared_ptr<File>(std::move(hr.first), f);
@@ -99,8 +109,10 @@ class Table {
     if ((hr.second & required) != required) return Err(Errno::kNotcapable);
     return t;
   }
-  // Removes and returns the entry. EBADF if `fd` is not in use.
+  // Removes and returns the entry (settled). EBADF if `fd` is not in use.
   ErrnoOr<Entry> Remove(Fd fd);
+  // Removes and drops the entry, without settling it (fd_close). EBADF if not in use.
+  ErrnoOr<void> Close(Fd fd);
   // Moves the entry at `from` to `to`, dropping what `to` held (wasmtime's fd_renumber:
   // both fds must be open, else EBADF; from == to is a no-op).
   ErrnoOr<void> Renumber(Fd from, Fd to);
@@ -115,12 +127,20 @@ class Table {
   std::vector<std::shared_ptr<Handle>> Handles() const;
 
  private:
+  // The handle and base rights of `fd`, settled first when the entry is unsettled in
+  // `need` (see Entry::unsettled). EBADF if `fd` is not in use.
+  ErrnoOr<std::pair<std::shared_ptr<Handle>, Rights>> Lookup(Fd fd, Rights need) const;
+  // Settles the entry at `fd` if it still holds `seen` unsettled. Takes mu_ itself.
+  void SettleEntry(Fd fd, const std::shared_ptr<Handle>& seen) const;
+
   mutable std::shared_mutex mu_;
   // Pops the lowest free index below slots_.size(), or returns false. mu_ held.
   bool PopFree(Fd* fd);
   void PushFree(Fd fd);
 
-  std::vector<std::optional<Entry>> slots_;  // guarded by mu_
+  // Guarded by mu_. Mutable: a const lookup may settle an entry (Entry::unsettled),
+  // which changes no answer the table gives, only when the handle's type is found.
+  mutable std::vector<std::optional<Entry>> slots_;
   // A min-heap of indices < slots_.size() that were free when pushed; guarded by mu_.
   // Entries go stale when InsertAt fills the slot (skipped when popped) and may repeat,
   // so Push/Remove never allocate in the steady state (a std::set allocated per call).

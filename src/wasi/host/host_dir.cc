@@ -141,6 +141,16 @@ ErrnoOr<std::shared_ptr<Handle>> HostDir::OpenAt(std::string_view path, const Op
     return std::shared_ptr<Handle>(
         std::make_shared<HostFile>(fd.release(), read_only_, Filetype::kRegularFile, flags));
   }
+  // Opened for writing, creating or truncating: never a directory (the kernel answers
+  // EISDIR), so a file whose exact type is found when first asked.
+  if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC))) {
+    return std::shared_ptr<Handle>(std::make_shared<HostFile>(
+        fd.release(), read_only_, FdFile::FiletypeLater{}, flags));
+  }
+  if (opts.defer_type) {
+    return std::shared_ptr<Handle>(
+        std::make_shared<HostUnsettled>(fd.release(), read_only_, flags));
+  }
   struct stat st;
   if (FstatFd(fd.get(), &st) != 0) return LastErr();
   if (S_ISDIR(st.st_mode)) {
@@ -369,6 +379,36 @@ ErrnoOr<void> HostDir::Readdir(Dircookie cookie, const std::function<bool(const 
       if (!sink(e)) return {};
     }
   }
+}
+
+HostUnsettled::~HostUnsettled() {
+  if (fd_ >= 0) close(fd_);
+}
+
+std::shared_ptr<Handle> HostUnsettled::Settle() {
+  Now();
+  std::lock_guard lock(mu_);
+  return settled_;
+}
+
+Handle& HostUnsettled::Now() const {
+  if (Handle* h = settled_raw_.load(std::memory_order_acquire)) [[likely]] return *h;
+  auto* self = const_cast<HostUnsettled*>(this);
+  std::lock_guard lock(self->mu_);
+  if (!self->settled_) {
+    struct stat st;
+    bool known = FstatFd(fd_, &st) == 0;
+    if (known && S_ISDIR(st.st_mode)) {
+      self->settled_ = std::make_shared<HostDir>(fd_, read_only_);
+    } else {
+      // (An fstat of our own open fd does not fail; if it did, kUnknown is the answer.)
+      Filetype type = known ? FiletypeFromMode(st.st_mode, fd_) : Filetype::kUnknown;
+      self->settled_ = std::make_shared<HostFile>(fd_, read_only_, type, open_flags_);
+    }
+    self->fd_ = -1;
+    self->settled_raw_.store(self->settled_.get(), std::memory_order_release);
+  }
+  return *self->settled_;
 }
 
 ErrnoOr<void> HostFile::SetTimes(Timestamp atim, Timestamp mtim, Fstflags flags) {

@@ -93,6 +93,11 @@ class HostFile final : public FdFile {
       : FdFile(fd, /*owns_fd=*/true, filetype),
         read_only_(read_only),
         fdflags_(FdflagsFromHostFlags(open_flags)) {}
+  // The filetype found when first needed (see FdFile::FiletypeLater).
+  HostFile(int fd, bool read_only, FiletypeLater later, int open_flags)
+      : FdFile(fd, /*owns_fd=*/true, later),
+        read_only_(read_only),
+        fdflags_(FdflagsFromHostFlags(open_flags)) {}
 
   ErrnoOr<Fdflags> GetFdflags() override { return fdflags_.load(std::memory_order_relaxed); }
   ErrnoOr<void> SetFdflags(Fdflags flags) override;
@@ -103,6 +108,54 @@ class HostFile final : public FdFile {
   const bool read_only_;
   std::mutex set_fdflags_mu_;
   std::atomic<Fdflags> fdflags_;  // written under set_fdflags_mu_
+};
+
+// What HostDir::OpenAt returns, when the caller allows it (OpenOptions::defer_type),
+// for a read-only open without O_DIRECTORY: the fd may be a directory or a file, and
+// finding out costs an fstat(2) that path_open + fd_close never needs. Settle() makes
+// the HostDir or HostFile (once; it then owns the fd) and every other call forwards to
+// it, so this handle behaves exactly as that one would, AsFile()/AsDir() included.
+//
+// Thread-safety: settling is serialised by a mutex; the settled handle never changes
+// afterwards and is read without the lock.
+class HostUnsettled final : public Handle {
+ public:
+  // Takes ownership of `fd`, opened with host flags `open_flags`.
+  HostUnsettled(int fd, bool read_only, int open_flags)
+      : fd_(fd), read_only_(read_only), open_flags_(open_flags) {}
+  ~HostUnsettled() override;
+
+  PendingType pending_type() const override {
+    return settled_raw_.load(std::memory_order_acquire) ? PendingType::kNone
+                                                       : PendingType::kFileOrDir;
+  }
+  std::shared_ptr<Handle> Settle() override;
+
+  Filetype filetype() const override { return Now().filetype(); }
+  File* AsFile() override { return Now().AsFile(); }
+  Dir* AsDir() override { return Now().AsDir(); }
+  ErrnoOr<Filestat> Stat() override { return Now().Stat(); }
+  ErrnoOr<Fdflags> GetFdflags() override { return Now().GetFdflags(); }
+  ErrnoOr<void> SetFdflags(Fdflags flags) override { return Now().SetFdflags(flags); }
+  ErrnoOr<void> SetTimes(Timestamp atim, Timestamp mtim, Fstflags flags) override {
+    return Now().SetTimes(atim, mtim, flags);
+  }
+  ErrnoOr<void> Sync() override { return Now().Sync(); }
+  ErrnoOr<void> Datasync() override { return Now().Datasync(); }
+  PollSource GetPollSource(Interest interest) override { return Now().GetPollSource(interest); }
+  Readiness CheckReadiness(Interest interest) override { return Now().CheckReadiness(interest); }
+
+ private:
+  // The settled handle, settling first if needed. (Const callers: settling changes
+  // nothing this handle answers.)
+  Handle& Now() const;
+
+  int fd_;  // owned until settled, then -1 (the settled handle owns it); under mu_
+  const bool read_only_;
+  const int open_flags_;
+  std::mutex mu_;
+  std::shared_ptr<Handle> settled_;       // written once, under mu_
+  std::atomic<Handle*> settled_raw_{nullptr};  // settled_.get() once it is set
 };
 
 }  // namespace weft::wasi::host

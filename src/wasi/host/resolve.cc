@@ -245,6 +245,17 @@ ErrnoOr<UniqueFd> OpenBeneath(int root, std::string_view path, int flags, mode_t
                               bool follow_final) {
   WEFT_TRY(CheckGuestPath(path));
   flags |= O_CLOEXEC | O_NOCTTY;
+  if (path.find('/') == std::string_view::npos && path != "." && path != "..") {
+    // One plain name lives in root itself: openat(2) with O_NOFOLLOW has nothing to walk
+    // and refuses a symlink (ELOOP) instead of following it, so it cannot leave root;
+    // it costs less than openat2 (~170 ns of ~1.5 us measured with close). A symlink
+    // that should be followed takes the general path below.
+    CPath p(path);
+    int fd = RetryEintr([&] { return openat(root, p.c_str(), flags | O_NOFOLLOW, mode); });
+    if (fd >= 0) return UniqueFd(fd);
+    // A symlink not followed is ELOOP, or ENOTDIR with O_DIRECTORY.
+    if (!follow_final || (errno != ELOOP && errno != ENOTDIR)) return LastErr();
+  }
   if (UsingOpenat2()) {
     CPath p(path);
     bool again;

@@ -36,8 +36,9 @@ Result<void> fd_allocate(Call& call, u32 fd, u64 offset, u64 len) {
   return {};
 }
 
+// Close, not Remove: a handle whose type was never needed is not stat'ed now.
 Result<void> fd_close(Call& call, u32 fd) {
-  WEFT_TRY(call.table().Remove(fd));
+  WEFT_TRY(call.table().Close(fd));
   return {};
 }
 

@@ -84,12 +84,13 @@ Result<void> path_open(Call& call, u32 fd, u32 dirflags, u32 path, u32 path_len,
   opts.read = (rights_base & (rights::kFdRead | rights::kFdReaddir)) != 0;
   opts.write = (rights_base & (rights::kFdWrite | rights::kFdAllocate |
                                rights::kFdFilestatSetSize)) != 0;
+  // The handle may come back with its type unknown (no fstat(2)); the table finds it
+  // when a later call needs it (Entry::unsettled), which open + close never does.
+  opts.defer_type = true;
   WEFT_TRY_ASSIGN(std::shared_ptr<Handle> h, parent.handle->AsDir()->OpenAt(p, opts));
   if ((oflags & kOflagDirectory) && h->AsDir() == nullptr) return Err(Errno::kNotdir);
-  Entry e;
-  e.base = rights_base & parent.inheriting & DefaultBaseRights(*h);
-  e.inheriting = rights_inheriting & parent.inheriting & DefaultInheritingRights(*h);
-  e.handle = std::move(h);
+  Entry e = Entry::Narrowed(std::move(h), rights_base & parent.inheriting,
+                            rights_inheriting & parent.inheriting);
   WEFT_TRY_ASSIGN(Fd new_fd, call.table().Push(std::move(e)));
   WEFT_TRY(call.StoreU32(fd_out, new_fd));
   if (call.tracing()) call.Note("fd=" + std::to_string(new_fd));

@@ -4,11 +4,15 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <thread>
 #include <vector>
 
 #include "weft/wasi/ctx.h"
+#include "weft/wasi/fd_file.h"
 #include "weft/wasi/pipe.h"
 #include "weft/wasi/virtual_fs.h"
 
@@ -243,6 +247,136 @@ TEST(TableTest, ThreadsHammeringPushRemoveGet) {
   EXPECT_EQ(table->size(), 0u);
   // Everything was freed: the next push is fd 0 again.
   EXPECT_EQ(*table->Push(Entry::For(NewPipe())), 0u);
+}
+
+// A handle that may be a file or a directory until settled (what HostDir::OpenAt hands
+// path_open for a read-only open); counts how often it is asked to settle.
+class FakeUnsettled final : public Handle {
+ public:
+  explicit FakeUnsettled(std::shared_ptr<Handle> becomes) : becomes_(std::move(becomes)) {}
+  PendingType pending_type() const override {
+    return settled_ ? PendingType::kNone : PendingType::kFileOrDir;
+  }
+  std::shared_ptr<Handle> Settle() override {
+    ++settles;
+    settled_ = true;
+    return becomes_;
+  }
+  Filetype filetype() const override { return becomes_->filetype(); }
+  std::atomic<int> settles{0};
+
+ private:
+  std::shared_ptr<Handle> becomes_;
+  std::atomic<bool> settled_{false};
+};
+
+TEST(TableLazyTest, NarrowedKeepsEveryPossibleRightUntilSettled) {
+  auto dir = MakeVirtualFs();
+  auto lazy = std::make_shared<FakeUnsettled>(dir);
+  Entry e = Entry::Narrowed(lazy, rights::kAll, rights::kFdRead);
+  EXPECT_EQ(e.base, rights::kFileBase | rights::kDirBase);
+  EXPECT_EQ(e.inheriting, rights::kFdRead);
+  EXPECT_EQ(e.unsettled, rights::kAll);
+  EXPECT_EQ(lazy->settles.load(), 0);
+  // A settled handle: narrowed at once, nothing pending.
+  Entry d = Entry::Narrowed(dir, rights::kAll, rights::kFdRead);
+  EXPECT_EQ(d.base, rights::kDirBase);
+  EXPECT_EQ(d.unsettled, 0u);
+}
+
+TEST(TableLazyTest, LookupsSettleOnceAndCloseNever) {
+  Table t;
+  auto dir = MakeVirtualFs();
+  auto closed_lazy = std::make_shared<FakeUnsettled>(dir);
+  Fd a = *t.Push(Entry::Narrowed(closed_lazy, rights::kAll, rights::kAll));
+  EXPECT_TRUE(t.Close(a).ok());
+  EXPECT_EQ(closed_lazy->settles.load(), 0);
+  EXPECT_EQ(t.size(), 0u);
+  EXPECT_EQ(t.Close(a).error(), Errno::kBadf);
+
+  auto lazy = std::make_shared<FakeUnsettled>(dir);
+  Fd fd = *t.Push(Entry::Narrowed(lazy, rights::kAll, rights::kAll));
+  // No right asked for: nothing to narrow, the forwarder itself is handed out.
+  auto h0 = t.GetHandle(fd, 0);
+  ASSERT_TRUE(h0.ok());
+  EXPECT_EQ(*h0, lazy);
+  EXPECT_EQ(lazy->settles.load(), 0);
+  // FD_READ is not a directory right: settled, replaced, refused.
+  EXPECT_EQ(t.GetHandle(fd, rights::kFdRead).error(), Errno::kNotcapable);
+  EXPECT_EQ(lazy->settles.load(), 1);
+  auto hr = t.GetHandleRights(fd);
+  ASSERT_TRUE(hr.ok());
+  EXPECT_EQ(hr->handle, dir);
+  EXPECT_EQ(hr->base, rights::kDirBase);
+  EXPECT_EQ(hr->inheriting, rights::kAll);
+  EXPECT_EQ(*t.GetAs<Dir>(fd, rights::kPathOpen), dir);
+  EXPECT_EQ(lazy->settles.load(), 1);
+}
+
+TEST(TableLazyTest, GetRemoveAndSetRightsReportSettledRights) {
+  auto dir = MakeVirtualFs();
+  {
+    Table t;
+    auto lazy = std::make_shared<FakeUnsettled>(dir);
+    Fd fd = *t.Push(Entry::Narrowed(lazy, rights::kAll, rights::kAll));
+    auto e = t.Get(fd);
+    ASSERT_TRUE(e.ok());
+    EXPECT_EQ(e->handle, dir);
+    EXPECT_EQ(e->base, rights::kDirBase);
+    EXPECT_EQ(e->unsettled, 0u);
+  }
+  {
+    Table t;
+    auto lazy = std::make_shared<FakeUnsettled>(dir);
+    Fd fd = *t.Push(Entry::Narrowed(lazy, rights::kAll, rights::kAll));
+    auto e = t.Remove(fd);
+    ASSERT_TRUE(e.ok());
+    EXPECT_EQ(e->handle, dir);
+    EXPECT_EQ(e->base, rights::kDirBase);
+    EXPECT_EQ(e->unsettled, 0u);
+    EXPECT_EQ(t.size(), 0u);
+  }
+  {
+    Table t;
+    auto lazy = std::make_shared<FakeUnsettled>(dir);
+    Fd fd = *t.Push(Entry::Narrowed(lazy, rights::kAll, rights::kAll));
+    // FD_READ was possible before settling, not for a directory: adding it is refused.
+    EXPECT_EQ(t.SetRights(fd, rights::kFdRead, 0).error(), Errno::kNotcapable);
+    EXPECT_TRUE(t.SetRights(fd, rights::kPathOpen, 0).ok());
+    EXPECT_EQ(t.GetHandleRights(fd)->base, rights::kPathOpen);
+  }
+  // Entry::For settles first.
+  auto lazy = std::make_shared<FakeUnsettled>(dir);
+  Entry e = Entry::For(lazy);
+  EXPECT_EQ(e.handle, dir);
+  EXPECT_EQ(e.base, rights::kDirBase);
+}
+
+// A file opened for writing whose type is found later: only FD_SEEK/FD_TELL depend on
+// it (a character device loses them), so other lookups leave it unfound.
+TEST(TableLazyTest, LazyFiletypeFileSettlesOnlyForSeekAndTell) {
+  int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  auto file = std::make_shared<FdFile>(fd, /*owns_fd=*/true, FdFile::FiletypeLater{});
+  EXPECT_EQ(file->pending_type(), Handle::PendingType::kFile);
+  Table t;
+  Entry e = Entry::Narrowed(file, rights::kAll, rights::kAll);
+  EXPECT_EQ(e.base, rights::kFileBase);
+  EXPECT_EQ(e.inheriting, 0u);
+  EXPECT_EQ(e.unsettled, rights::kFdSeek | rights::kFdTell);
+  Fd f = *t.Push(std::move(e));
+  EXPECT_TRUE(t.GetAs<File>(f, rights::kFdWrite).ok());
+  EXPECT_EQ(file->pending_type(), Handle::PendingType::kFile);
+  EXPECT_EQ(t.GetAs<File>(f, rights::kFdSeek).error(), Errno::kNotcapable);
+  EXPECT_EQ(file->pending_type(), Handle::PendingType::kNone);
+  EXPECT_EQ(file->filetype(), Filetype::kCharacterDevice);
+  EXPECT_EQ(t.GetHandleRights(f)->base, rights::kFileBase & ~(rights::kFdSeek | rights::kFdTell));
+  // Asked without seek/tell in the request: nothing can change, nothing pending.
+  int fd2 = open("/dev/null", O_WRONLY | O_CLOEXEC);
+  ASSERT_GE(fd2, 0);
+  auto file2 = std::make_shared<FdFile>(fd2, true, FdFile::FiletypeLater{});
+  EXPECT_EQ(Entry::Narrowed(file2, rights::kFdWrite, 0).unsettled, 0u);
+  EXPECT_EQ(file2->filetype(), Filetype::kCharacterDevice);  // found when asked
 }
 
 }  // namespace
