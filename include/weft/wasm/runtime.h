@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -198,7 +199,11 @@ struct InstantiateError {
 class Linker {
  public:
   void Define(std::string module, std::string name, Extern value);
-  // Creates the function in `store` and defines it.
+  // Defines a host function of `store`. The FuncInst is created in `store` when the
+  // definition is first resolved (by Instantiate or Get), once: a linker set up with all
+  // of WASI's functions for a guest that imports a few creates only those (start-up,
+  // issue 5). Copies of the linker share that one FuncInst. `store` must still exist at
+  // that point and, like any store, be used by one thread at a time.
   void DefineHostFunc(Store& store, std::string module, std::string name, FuncType type,
                       HostFunc fn, void* user_data = nullptr);
   // The fast form (see HostFuncPtr and Store::CreateHostFunc).
@@ -206,6 +211,7 @@ class Linker {
                       HostFuncPtr fn, void* user_data, std::shared_ptr<void> keep_alive = {});
   // Defines every export of `instance` under `module` (the spec tests' `register`).
   void DefineInstance(std::string module, const Instance& instance);
+  // Creates a host function on first use (see DefineHostFunc).
   std::optional<Extern> Get(std::string_view module, std::string_view name) const;
 
   // Resolves imports, allocates, runs active segments, then the start function.
@@ -215,7 +221,23 @@ class Linker {
                                                   std::string instance_name = {});
 
  private:
-  std::map<std::pair<std::string, std::string>, Extern, std::less<>> defs_;
+  // A host function as defined; `created` once it exists in `store`. Shared (not copied)
+  // by copies of the linker, so that they all resolve to the same FuncInst.
+  struct HostFuncDef {
+    Store* store = nullptr;
+    FuncType type;
+    HostFunc fn;
+    HostFuncPtr fn_ptr = nullptr;
+    void* user_data = nullptr;
+    std::shared_ptr<void> keep_alive;
+    FuncInst* created = nullptr;
+  };
+  using Key = std::pair<std::string, std::string>;
+  FuncInst* Create(const Key& key, HostFuncDef& def) const;
+  void DefineHost(std::string module, std::string name, std::shared_ptr<HostFuncDef> def);
+  // A name is in at most one of the two maps; the later definition wins.
+  std::map<Key, Extern, std::less<>> defs_;
+  std::map<Key, std::shared_ptr<HostFuncDef>, std::less<>> host_defs_;
 };
 
 // Calls `func` with args (count and types as func->type->params) and writes the results

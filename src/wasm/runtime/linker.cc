@@ -37,30 +37,66 @@ std::string InstantiateError::Message() const {
 }
 
 void Linker::Define(std::string module, std::string name, Extern value) {
-  defs_[{std::move(module), std::move(name)}] = value;
+  Key key{std::move(module), std::move(name)};
+  if (!host_defs_.empty()) {
+    if (auto it = host_defs_.find(key); it != host_defs_.end()) host_defs_.erase(it);
+  }
+  defs_.insert_or_assign(std::move(key), value);
+}
+
+void Linker::DefineHost(std::string module, std::string name, std::shared_ptr<HostFuncDef> def) {
+  Key key{std::move(module), std::move(name)};
+  if (!defs_.empty()) {
+    if (auto it = defs_.find(key); it != defs_.end()) defs_.erase(it);
+  }
+  host_defs_.insert_or_assign(std::move(key), std::move(def));
 }
 
 void Linker::DefineHostFunc(Store& store, std::string module, std::string name, FuncType type,
                             HostFunc fn, void* user_data) {
-  FuncInst* f = store.CreateHostFunc(std::move(type), std::move(fn), user_data, module + "." + name);
-  Define(std::move(module), std::move(name), Extern::Func(f));
+  auto def = std::make_shared<HostFuncDef>();
+  def->store = &store;
+  def->type = std::move(type);
+  def->fn = std::move(fn);
+  def->user_data = user_data;
+  DefineHost(std::move(module), std::move(name), std::move(def));
 }
 
 void Linker::DefineHostFunc(Store& store, std::string module, std::string name, FuncType type,
                             HostFuncPtr fn, void* user_data, std::shared_ptr<void> keep_alive) {
-  FuncInst* f = store.CreateHostFunc(std::move(type), fn, user_data, module + "." + name,
-                                     std::move(keep_alive));
-  Define(std::move(module), std::move(name), Extern::Func(f));
+  auto def = std::make_shared<HostFuncDef>();
+  def->store = &store;
+  def->type = std::move(type);
+  def->fn_ptr = fn;
+  def->user_data = user_data;
+  def->keep_alive = std::move(keep_alive);
+  DefineHost(std::move(module), std::move(name), std::move(def));
 }
 
 void Linker::DefineInstance(std::string module, const Instance& instance) {
   for (const auto& [name, ext] : instance.exports) Define(module, name, ext);
 }
 
+FuncInst* Linker::Create(const Key& key, HostFuncDef& def) const {
+  if (def.created == nullptr) {
+    // The store takes the function's state; `def` keeps only the result.
+    std::string debug_name = key.first + "." + key.second;
+    def.created = def.fn_ptr != nullptr
+                      ? def.store->CreateHostFunc(std::move(def.type), def.fn_ptr, def.user_data,
+                                                  std::move(debug_name),
+                                                  std::move(def.keep_alive))
+                      : def.store->CreateHostFunc(std::move(def.type), std::move(def.fn),
+                                                  def.user_data, std::move(debug_name));
+  }
+  return def.created;
+}
+
 std::optional<Extern> Linker::Get(std::string_view module, std::string_view name) const {
-  auto it = defs_.find(std::pair<std::string, std::string>(module, name));
-  if (it == defs_.end()) return std::nullopt;
-  return it->second;
+  Key key(module, name);
+  if (auto it = defs_.find(key); it != defs_.end()) return it->second;
+  auto it = host_defs_.find(key);
+  if (it == host_defs_.end()) return std::nullopt;
+  return Extern::Func(Create(it->first, *it->second));
 }
 
 Result<Instance*, InstantiateError> Linker::Instantiate(Store& store,

@@ -1,0 +1,163 @@
+// Linker::DefineHostFunc creates the FuncInst only when a definition is first resolved
+// (start-up, issue 5): only imported host functions exist in the store, each once, copies
+// of a linker share it, and redefinition keeps "the later definition wins".
+#include <memory>
+#include <optional>
+
+#include "runtime_wat.h"
+#include "wasm/runtime/store_impl.h"
+
+namespace weft::wasm {
+namespace {
+
+using testing::ParseWat;
+
+constexpr ValType I32 = ValType::kI32;
+
+std::optional<Trap> AddOne(Caller&, Value* io) {
+  io[0] = Value::I32(io[0].i32() + 1);
+  return std::nullopt;
+}
+
+std::optional<Trap> Times(Caller& c, Value* io) {
+  io[0] = Value::I32(io[0].i32() * *static_cast<uint32_t*>(c.user_data));
+  return std::nullopt;
+}
+
+constexpr const char* kImportsB = R"(
+  (module
+    (import "env" "b" (func $b (param i32) (result i32)))
+    (func (export "run") (param i32) (result i32) local.get 0 call $b))
+)";
+
+TEST(LinkerLazyHostFuncs, OnlyImportedFunctionsAreCreated) {
+  Store store;
+  Linker linker;
+  uint32_t factor = 3;
+  linker.DefineHostFunc(store, "env", "a", FuncType{{I32}, {I32}}, &AddOne, nullptr);
+  linker.DefineHostFunc(store, "env", "b", FuncType{{I32}, {I32}}, &Times, &factor);
+  linker.DefineHostFunc(store, "env", "c", FuncType{{I32}, {I32}},
+                        [](Caller&, const Value* args, Value* results) -> std::optional<Trap> {
+                          results[0] = args[0];
+                          return std::nullopt;
+                        });
+  EXPECT_EQ(store.objects().funcs.size(), 0u);  // nothing created by defining
+
+  auto m = ParseWat(kImportsB);
+  ASSERT_NE(m, nullptr);
+  auto inst = linker.Instantiate(store, m);
+  ASSERT_TRUE(inst.ok()) << inst.error().Message();
+  // env.b and the module's own function; env.a and env.c were never needed.
+  ASSERT_EQ(store.objects().funcs.size(), 2u);
+  EXPECT_EQ(store.objects().funcs[0]->debug_name, "env.b");
+  auto r = Invoke(store, (*inst)->GetFunc("run"), {{Value::I32(14)}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)[0].i32(), 42u);
+
+  // A second instance and Get resolve to the same FuncInst.
+  auto inst2 = linker.Instantiate(store, m);
+  ASSERT_TRUE(inst2.ok());
+  EXPECT_EQ((*inst2)->funcs[0], (*inst)->funcs[0]);
+  std::optional<Extern> b = linker.Get("env", "b");
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(b->func(), (*inst)->funcs[0]);
+  EXPECT_EQ(store.objects().funcs.size(), 3u);  // + the second instance's own function
+
+  // Get creates on demand, with the type as defined.
+  std::optional<Extern> c = linker.Get("env", "c");
+  ASSERT_TRUE(c.has_value());
+  ASSERT_NE(c->func(), nullptr);
+  EXPECT_EQ(*c->func()->type, (FuncType{{I32}, {I32}}));
+  EXPECT_EQ(c->func()->debug_name, "env.c");
+  EXPECT_FALSE(linker.Get("env", "nope").has_value());
+}
+
+TEST(LinkerLazyHostFuncs, CopiesShareTheCreatedFunction) {
+  Store store;
+  Linker linker;
+  linker.DefineHostFunc(store, "env", "b", FuncType{{I32}, {I32}}, &AddOne, nullptr);
+  Linker copy = linker;  // before anything was created
+  std::optional<Extern> from_copy = copy.Get("env", "b");
+  std::optional<Extern> from_original = linker.Get("env", "b");
+  ASSERT_TRUE(from_copy && from_original);
+  EXPECT_EQ(from_copy->func(), from_original->func());
+  EXPECT_EQ(store.objects().funcs.size(), 1u);
+}
+
+TEST(LinkerLazyHostFuncs, LaterDefinitionWins) {
+  Store store;
+  Linker linker;
+  uint32_t factor = 10;
+  // Define over a host function...
+  linker.DefineHostFunc(store, "env", "b", FuncType{{I32}, {I32}}, &AddOne, nullptr);
+  FuncInst* other = store.CreateHostFunc(FuncType{{I32}, {I32}}, &Times, &factor);
+  linker.Define("env", "b", Extern::Func(other));
+  EXPECT_EQ(linker.Get("env", "b")->func(), other);
+  auto m = ParseWat(kImportsB);
+  ASSERT_NE(m, nullptr);
+  auto inst = linker.Instantiate(store, m);
+  ASSERT_TRUE(inst.ok());
+  auto r = Invoke(store, (*inst)->GetFunc("run"), {{Value::I32(4)}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)[0].i32(), 40u);
+
+  // ...and a host function over a Define.
+  linker.DefineHostFunc(store, "env", "b", FuncType{{I32}, {I32}}, &AddOne, nullptr);
+  FuncInst* now = linker.Get("env", "b")->func();
+  EXPECT_NE(now, other);
+  auto inst2 = linker.Instantiate(store, m);
+  ASSERT_TRUE(inst2.ok());
+  r = Invoke(store, (*inst2)->GetFunc("run"), {{Value::I32(4)}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)[0].i32(), 5u);
+}
+
+TEST(LinkerLazyHostFuncs, IncompatibleTypeIsStillALinkError) {
+  Store store;
+  Linker linker;
+  linker.DefineHostFunc(store, "env", "b", FuncType{{I32, I32}, {I32}}, &AddOne, nullptr);
+  auto m = ParseWat(kImportsB);
+  ASSERT_NE(m, nullptr);
+  auto inst = linker.Instantiate(store, m);
+  ASSERT_FALSE(inst.ok());
+  EXPECT_EQ(inst.error().kind, InstantiateError::Kind::kLink);
+  EXPECT_EQ(inst.error().Message(), "incompatible import type for `env::b`");
+}
+
+TEST(LinkerLazyHostFuncs, KeepAliveFollowsTheFunction) {
+  auto state = std::make_shared<uint32_t>(7);
+  std::weak_ptr<uint32_t> watch = state;
+  Store store;
+  {
+    Linker linker;
+    linker.DefineHostFunc(store, "env", "unused", FuncType{{I32}, {I32}}, &Times, state.get(),
+                          state);
+    linker.DefineHostFunc(store, "env", "b", FuncType{{I32}, {I32}}, &Times, state.get(), state);
+    state.reset();
+    auto m = ParseWat(kImportsB);
+    ASSERT_NE(m, nullptr);
+    auto inst = linker.Instantiate(store, m);
+    ASSERT_TRUE(inst.ok());
+    auto r = Invoke(store, (*inst)->GetFunc("run"), {{Value::I32(6)}});
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ((*r)[0].i32(), 42u);
+  }
+  // The linker is gone; the created env.b (owned by the store) still holds the state.
+  EXPECT_FALSE(watch.expired());
+}
+
+TEST(LinkerLazyHostFuncs, KeepAliveOfAnUnusedFunctionGoesWithTheLinker) {
+  auto state = std::make_shared<uint32_t>(7);
+  std::weak_ptr<uint32_t> watch = state;
+  Store store;
+  {
+    Linker linker;
+    linker.DefineHostFunc(store, "env", "unused", FuncType{{I32}, {I32}}, &Times, state.get(),
+                          std::move(state));
+  }
+  EXPECT_TRUE(watch.expired());
+  EXPECT_EQ(store.objects().funcs.size(), 0u);
+}
+
+}  // namespace
+}  // namespace weft::wasm
