@@ -59,10 +59,22 @@ ErrnoOr<Timestamp> Clocks::Resolution(Clockid id) {
   return static_cast<Timestamp>(ts.tv_sec) * 1000000000ull + static_cast<Timestamp>(ts.tv_nsec);
 }
 
-Ctx::Ctx() : wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+Ctx::Ctx() = default;
 
 Ctx::~Ctx() {
-  if (wake_fd_ >= 0) close(wake_fd_);
+  int fd = wake_fd_.load(std::memory_order_acquire);
+  if (fd >= 0) close(fd);
+}
+
+int Ctx::wake_fd() const {
+  int fd = wake_fd_.load(std::memory_order_acquire);
+  if (fd >= 0) return fd;
+  int made = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (made < 0) return -1;
+  // Two threads may race to create it: one eventfd wins, the other is closed.
+  if (wake_fd_.compare_exchange_strong(fd, made, std::memory_order_acq_rel)) return made;
+  close(made);
+  return fd;
 }
 
 std::optional<int32_t> Ctx::exit_code() const {
@@ -78,8 +90,9 @@ void Ctx::set_exit_code(int32_t code) {
 void Ctx::Interrupt() {
   interrupted_.store(true, std::memory_order_release);
   uint64_t one = 1;
-  if (wake_fd_ >= 0) {
-    ssize_t r = write(wake_fd_, &one, sizeof one);
+  // Created here if no poll has made it yet, so that a poll starting later sees it readable.
+  if (int fd = wake_fd(); fd >= 0) {
+    ssize_t r = write(fd, &one, sizeof one);
     (void)r;  // EAGAIN only when the counter is saturated: already readable
   }
   // Handles that block inside their own calls (in-process channels) are woken too.
@@ -91,8 +104,8 @@ void Ctx::Interrupt() {
 void Ctx::ClearInterrupt() {
   interrupted_.store(false, std::memory_order_release);
   uint64_t v;
-  if (wake_fd_ >= 0) {
-    ssize_t r = read(wake_fd_, &v, sizeof v);
+  if (int fd = wake_fd_.load(std::memory_order_acquire); fd >= 0) {
+    ssize_t r = read(fd, &v, sizeof v);
     (void)r;
   }
 }
@@ -182,7 +195,6 @@ CtxBuilder& CtxBuilder::TraceToStderr() {
 
 weft::Result<std::shared_ptr<Ctx>, std::string> CtxBuilder::Build() {
   std::shared_ptr<Ctx> ctx(new Ctx());
-  if (ctx->wake_fd_ < 0) return Err(std::string("cannot create eventfd: ") + std::strerror(errno));
   ctx->args_ = args_;
   ctx->env_ = env_;
   ctx->clocks_ = clocks_ ? clocks_ : std::make_shared<wasi::Clocks>();

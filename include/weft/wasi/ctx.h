@@ -74,8 +74,9 @@ class Ctx {
   void Interrupt();
   void ClearInterrupt();
   bool interrupted() const { return interrupted_.load(std::memory_order_acquire); }
-  // An eventfd that is readable while interrupted (the scheduler polls it).
-  int wake_fd() const { return wake_fd_; }
+  // An eventfd that is readable while interrupted (the scheduler polls it). Created on
+  // first use (start-up: most guests never poll); -1 if it cannot be created.
+  int wake_fd() const;
 
   bool tracing() const { return static_cast<bool>(trace_); }
   void Trace(std::string_view line) const {
@@ -96,7 +97,7 @@ class Ctx {
   std::atomic<bool> interrupted_{false};
   std::atomic<bool> exited_{false};
   std::atomic<int32_t> exit_code_{0};
-  int wake_fd_ = -1;
+  mutable std::atomic<int> wake_fd_{-1};
 };
 
 class CtxBuilder {
