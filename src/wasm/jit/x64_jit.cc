@@ -68,7 +68,7 @@ struct OpInfo {
 };
 struct OpTables {
   OpInfo info[static_cast<size_t>(IOp::kCount)];
-  std::unordered_map<uint64_t, IOp> by_handler;
+  std::unordered_map<CodeWord, IOp> by_handler;  // from HandlerWord()
   OpTables() {
     for (size_t i = 0; i < static_cast<size_t>(IOp::kCount); ++i) info[i].base = static_cast<IOp>(i);
 #define AT(Name) info[static_cast<size_t>(IOp::k##Name)]
@@ -84,7 +84,7 @@ struct OpTables {
 #undef AT
     const void* const* handlers = interp::HandlerTable();
     for (size_t i = 0; i < static_cast<size_t>(IOp::kCount); ++i)
-      by_handler.emplace(reinterpret_cast<uint64_t>(handlers[i]), static_cast<IOp>(i));
+      by_handler.emplace(HandlerWord(handlers, static_cast<IOp>(i)), static_cast<IOp>(i));
   }
 };
 const OpTables& Ops() {
@@ -254,7 +254,7 @@ IOp CmpOfBranch(IOp op) {
 }
 
 // Words per instruction, from its op (and br_table's count).
-size_t Length(IOp op, const uint64_t* pc) {
+size_t Length(IOp op, const CodeWord* pc) {
   const OpInfo& oi = Ops().info[static_cast<size_t>(op)];
   switch (oi.kind) {
     case Kind::kUn: return 3;
@@ -265,10 +265,11 @@ size_t Length(IOp op, const uint64_t* pc) {
   switch (op) {
     case IOp::kUnreachable: case IOp::kReturn: case IOp::kInterruptCheck: return 1;
     case IOp::kBr: case IOp::kMemorySize: case IOp::kDataDrop: case IOp::kElemDrop: return 2;
-    case IOp::kBrIf: case IOp::kBrUnless: case IOp::kCopy: case IOp::kConst: case IOp::kCall:
+    case IOp::kBrIf: case IOp::kBrUnless: case IOp::kCopy: case IOp::kCall: case IOp::kConst32:
     case IOp::kGlobalGet: case IOp::kGlobalSet: case IOp::kMemoryGrow: case IOp::kTableSize:
     case IOp::kRefIsNull:
       return 3;
+    case IOp::kConst:  // a 64-bit immediate: two words
     case IOp::kMemoryFill: case IOp::kMemoryCopy: case IOp::kTableGet: case IOp::kTableSet:
       return 4;
     case IOp::kCallIndirect: case IOp::kSelect: case IOp::kMemoryInit: case IOp::kTableGrow:
@@ -325,17 +326,17 @@ class Translator {
     as_.CallR(RAX);
   }
 
-  bool Numeric(IOp op, const uint64_t* ins, size_t pc);
-  bool InlineUn(IOp op, const uint64_t* ins, size_t pc);
-  bool InlineBin(IOp op, const uint64_t* ins, size_t pc);
+  bool Numeric(IOp op, const CodeWord* ins, size_t pc);
+  bool InlineUn(IOp op, const CodeWord* ins, size_t pc);
+  bool InlineBin(IOp op, const CodeWord* ins, size_t pc);
   int32_t Address(uint64_t addr_slot, uint64_t offset, uint32_t size, size_t pc);
-  void Load(IOp op, const uint64_t* ins, size_t pc);
-  void Store(IOp op, const uint64_t* ins, size_t pc);
+  void Load(IOp op, const CodeWord* ins, size_t pc);
+  void Store(IOp op, const CodeWord* ins, size_t pc);
   void Call(FuncInst* callee, uint64_t fp_off, size_t pc, size_t ret);
   void CallNative(uint64_t fp_off, size_t pc, size_t ret);
   void CallHost(FuncInst* callee, uint64_t fp_off, size_t pc, size_t ret);
   void PushFrame(size_t ret);
-  void BrTable(const uint64_t* ins, size_t pc);
+  void BrTable(const CodeWord* ins, size_t pc);
   void EmitPrologue();
   void EmitExits();
 
@@ -346,7 +347,7 @@ class Translator {
   Assembler as_;
   FuncInst* func_;
   CompiledFunc* cf_;
-  const uint64_t* code_;
+  const CodeWord* code_;
   std::vector<uint32_t> native_at_;
   std::vector<Patch> jumps_;
   std::vector<Patch> exits_;
@@ -547,11 +548,11 @@ void Translator::FindLabels() {
   const size_t n = cf_->code.size();
   label_.assign(n + 1, false);
   label_[0] = true;
-  auto mark = [&](size_t pc, uint64_t rel) {
-    size_t t = static_cast<size_t>(static_cast<int64_t>(pc) + static_cast<int64_t>(rel));
+  auto mark = [&](size_t pc, CodeWord rel) {
+    size_t t = static_cast<size_t>(static_cast<int64_t>(pc) + BranchOffset(rel));
     if (t < n) label_[t] = true;
   };
-  Walk([&](size_t pc, IOp op, const uint64_t* ins, size_t len) {
+  Walk([&](size_t pc, IOp op, const CodeWord* ins, size_t len) {
     if (CmpOfBranch(op) != IOp::kCount) mark(pc, ins[3]);
     switch (op) {
       case IOp::kBr: mark(pc, ins[1]); break;
@@ -575,11 +576,11 @@ void Translator::FindLoops() {
   std::vector<bool> head(n, false);
   struct Ins { size_t pc; IOp op; };
   std::vector<Ins> list;
-  bool known = Walk([&](size_t pc, IOp op, const uint64_t* ins, size_t len) {
+  bool known = Walk([&](size_t pc, IOp op, const CodeWord* ins, size_t len) {
     list.push_back({pc, op});
-    auto back = [&](uint64_t rel) {
-      if (static_cast<int64_t>(rel) > 0) return;
-      size_t t = static_cast<size_t>(static_cast<int64_t>(pc) + static_cast<int64_t>(rel));
+    auto back = [&](CodeWord rel) {
+      if (BranchOffset(rel) > 0) return;
+      size_t t = static_cast<size_t>(static_cast<int64_t>(pc) + BranchOffset(rel));
       head[t] = true;
       last[t] = std::max(last[t], pc);
     };
@@ -600,7 +601,7 @@ void Translator::FindLoops() {
     std::unordered_map<uint64_t, uint32_t> uses;
     for (size_t j = i; j < list.size() && list[j].pc <= last[t]; ++j) {
       if (j > i && head[list[j].pc]) inner = false;
-      const uint64_t* ins = code_ + list[j].pc;
+      const CodeWord* ins = code_ + list[j].pc;
       IOp op = list[j].op;
       const OpInfo& oi = ops.info[static_cast<size_t>(op)];
       size_t nslots = 0;
@@ -686,7 +687,7 @@ bool Translator::Run() {
   FindLoops();
   EmitPrologue();  // falls through into the body
 
-  bool translated = Walk([&](size_t pc, IOp op, const uint64_t* ins, size_t len) -> bool {
+  bool translated = Walk([&](size_t pc, IOp op, const CodeWord* ins, size_t len) -> bool {
     native_at_[pc] = static_cast<uint32_t>(as_.size());
     held_ = rax_holds_;
     rax_holds_ = kNone;
@@ -713,12 +714,12 @@ bool Translator::Run() {
           LoadSlot(RAX, ins[1], w);
           if (ConstImm(ins[2], w, &imm)) as_.AluRI(7, w, RAX, imm);
           else AluSlot(Assembler::kCmp, w, RAX, ins[2]);
-          Branch(pc, static_cast<int64_t>(ins[3]), CondOf(cmp), false);
+          Branch(pc, BranchOffset(ins[3]), CondOf(cmp), false);
           break;
         }
         switch (op) {
           case IOp::kBr:
-            Branch(pc, static_cast<int64_t>(ins[1]), kE, true);
+            Branch(pc, BranchOffset(ins[1]), kE, true);
             break;
           case IOp::kBrIf:
           case IOp::kBrUnless:
@@ -731,7 +732,7 @@ bool Translator::Run() {
             } else {
               as_.AluMI(7, false, Slot(ins[1]), 0);
             }
-            Branch(pc, static_cast<int64_t>(ins[2]), op == IOp::kBrIf ? kNE : kE, false);
+            Branch(pc, BranchOffset(ins[2]), op == IOp::kBrIf ? kNE : kE, false);
             break;
           case IOp::kBrTable:
             BrTable(ins, pc);
@@ -745,21 +746,23 @@ bool Translator::Run() {
             DefRax(ins[1]);
             break;
           case IOp::kConst:
-            if (static_cast<int64_t>(ins[2]) == static_cast<int32_t>(ins[2])) {
-              as_.StoreImm32(Slot(ins[1]), static_cast<int32_t>(ins[2]), true);
+          case IOp::kConst32:
+            if (uint64_t v = op == IOp::kConst ? Imm64(ins + 2) : ins[2];
+                static_cast<int64_t>(v) == static_cast<int32_t>(v)) {
+              as_.StoreImm32(Slot(ins[1]), static_cast<int32_t>(v), true);
             } else {
-              as_.MovImm64(RAX, ins[2]);
+              as_.MovImm64(RAX, v);
               as_.Store64(Slot(ins[1]), RAX);
             }
             Wrote(ins[1]);
             break;
           case IOp::kCall:
             ClearCache();
-            Call(reinterpret_cast<FuncInst*>(ins[1]), ins[2], pc, pc + 3);
+            Call(func_->instance->funcs[ins[1]], ins[2], pc, pc + 3);
             break;
           case IOp::kCallIndirect:
             ClearCache();
-            as_.MovImm64(RDI, ins[1]);
+            as_.MovImm64(RDI, reinterpret_cast<uint64_t>(func_->instance->tables[ins[1]]));
             as_.Load32(RSI, Slot(ins[3]));
             as_.MovImm64(RDX, ins[2]);
             as_.MovImm64(RCX, reinterpret_cast<uint64_t>(func_->instance));
@@ -776,12 +779,12 @@ bool Translator::Run() {
             Wrote(ins[1]);
             break;
           case IOp::kGlobalGet:
-            as_.MovImm64(RCX, reinterpret_cast<uint64_t>(&reinterpret_cast<GlobalInst*>(ins[2])->value));
+            as_.MovImm64(RCX, reinterpret_cast<uint64_t>(&func_->instance->globals[ins[2]]->value));
             as_.Load64(RAX, Mem{RCX, 0});
             DefRax(ins[1]);
             break;
           case IOp::kGlobalSet:
-            as_.MovImm64(RCX, reinterpret_cast<uint64_t>(&reinterpret_cast<GlobalInst*>(ins[1])->value));
+            as_.MovImm64(RCX, reinterpret_cast<uint64_t>(&func_->instance->globals[ins[1]]->value));
             LoadSlot(RAX, ins[2], true);
             as_.Store64(Mem{RCX, 0}, RAX);
             rax_holds_ = held_ == ins[2] ? held_ : kNone;
@@ -850,7 +853,7 @@ void Translator::EmitExits() {
     auto it = stub_at.find(e.target);
     if (it == stub_at.end()) {
       size_t at = as_.size();
-      const uint64_t* ins = code_ + e.target;
+      const CodeWord* ins = code_ + e.target;
       const OpInfo& oi = ops.info[static_cast<size_t>(ops.by_handler.at(ins[0]))];
       // The interpreter's accumulator variants read the previous result from a register:
       // give it the value (which is also in the operand's slot).
@@ -977,10 +980,10 @@ void Translator::CallNative(uint64_t fp_off, size_t pc, size_t ret) {
   as_.AluRI(5, true, kFsp, 24);
 }
 
-void Translator::BrTable(const uint64_t* ins, size_t pc) {
+void Translator::BrTable(const CodeWord* ins, size_t pc) {
   uint64_t count = ins[2];
   bool backward = false;
-  for (uint64_t i = 0; i <= count; ++i) backward |= static_cast<int64_t>(ins[3 + i]) <= 0;
+  for (uint64_t i = 0; i <= count; ++i) backward |= BranchOffset(ins[3 + i]) <= 0;
   if (backward) CheckInterrupt(pc);
   as_.Load32(RAX, Slot(ins[1]));
   as_.MovImm64(RCX, count);
@@ -997,7 +1000,7 @@ void Translator::BrTable(const uint64_t* ins, size_t pc) {
   for (uint64_t i = 0; i <= count; ++i) {
     size_t field = as_.size();
     as_.U32(0);
-    size_t target = static_cast<size_t>(static_cast<int64_t>(pc) + static_cast<int64_t>(ins[3 + i]));
+    size_t target = static_cast<size_t>(static_cast<int64_t>(pc) + BranchOffset(ins[3 + i]));
     if (active_ && target == active_->head) {
       int32_t rel = static_cast<int32_t>(static_cast<int64_t>(active_body_) - static_cast<int64_t>(table));
       std::memcpy(&as_.bytes()[field], &rel, 4);
@@ -1009,7 +1012,7 @@ void Translator::BrTable(const uint64_t* ins, size_t pc) {
 
 
 // ---- numeric ops ----
-bool Translator::Numeric(IOp op, const uint64_t* ins, size_t pc) {
+bool Translator::Numeric(IOp op, const CodeWord* ins, size_t pc) {
   bool unary = Ops().info[static_cast<size_t>(op)].kind == Kind::kUn;
   if (unary ? InlineUn(op, ins, pc) : InlineBin(op, ins, pc)) return true;
   const Helper& h = Helpers().h[static_cast<size_t>(op)];
@@ -1035,7 +1038,7 @@ bool Translator::Numeric(IOp op, const uint64_t* ins, size_t pc) {
   return true;
 }
 
-bool Translator::InlineUn(IOp op, const uint64_t* ins, size_t pc) {
+bool Translator::InlineUn(IOp op, const CodeWord* ins, size_t pc) {
   Mem d = Slot(ins[1]), a = Slot(ins[2]);
   switch (op) {
     case IOp::kI32Eqz:
@@ -1083,7 +1086,7 @@ bool Translator::InlineUn(IOp op, const uint64_t* ins, size_t pc) {
   return true;
 }
 
-bool Translator::InlineBin(IOp op, const uint64_t* ins, size_t pc) {
+bool Translator::InlineBin(IOp op, const CodeWord* ins, size_t pc) {
   Mem d = Slot(ins[1]), a = Slot(ins[2]), b = Slot(ins[3]);
   const bool w = Is64(op);
   auto load_a = [&](Reg r) { LoadSlot(r, ins[2], w); };
@@ -1273,7 +1276,7 @@ int32_t Translator::Address(uint64_t addr_slot, uint64_t offset, uint32_t size, 
   return disp;
 }
 
-void Translator::Load(IOp op, const uint64_t* ins, size_t pc) {
+void Translator::Load(IOp op, const CodeWord* ins, size_t pc) {
   uint32_t size = 0;
   switch (op) {
     case IOp::kI64Load: case IOp::kF64Load: size = 8; break;
@@ -1298,7 +1301,7 @@ void Translator::Load(IOp op, const uint64_t* ins, size_t pc) {
   DefRax(ins[1]);
 }
 
-void Translator::Store(IOp op, const uint64_t* ins, size_t pc) {
+void Translator::Store(IOp op, const CodeWord* ins, size_t pc) {
   uint32_t size = 0;
   switch (op) {
     case IOp::kI64Store: case IOp::kF64Store: size = 8; break;
