@@ -375,8 +375,9 @@ class Translator {
   uint64_t rax_holds_ = kNone;
   // Recent results are also kept in a small pool of caller-saved registers (LRU),
   // so a value consumed a few instructions later is not reloaded right after its store.
-  // Slots stay the truth (every result is stored): the pool only saves reads. Cleared at
-  // labels and after any call; a slot written any other way is forgotten.
+  // Slots stay the truth (every result is stored, but see StoreIsDead): the pool only
+  // saves reads. Cleared at labels and after any call; a slot written any other way is
+  // forgotten.
   static constexpr Reg kPool[] = {RSI, RDI, R8, R9, R10, R11};
   static constexpr size_t kPoolSize = sizeof(kPool) / sizeof(kPool[0]);
   uint64_t pool_[kPoolSize] = {kNone, kNone, kNone, kNone, kNone, kNone};
@@ -436,9 +437,10 @@ class Translator {
       as_.AluRM(k, w, r, Slot(slot));
     }
   }
-  // Stores rax to slot `d`; rax (and a pool register) then hold it.
+  // Stores rax to slot `d` (unless the store is dead); rax (and a pool register) then
+  // hold it.
   void DefRax(uint64_t d) {
-    as_.Store64(Slot(d), RAX);
+    if (!StoreIsDead(d)) as_.Store64(Slot(d), RAX);
     Forget(d);
     rax_holds_ = d;
     if (int k = Pinned(d); k >= 0) {
@@ -459,6 +461,15 @@ class Translator {
     pool_[i] = d;
     rax_holds_ = d;
   }
+  bool StoreIsDead(uint64_t d);
+  // Dead stores skipped for the next instruction: at its exits, the slot to write back
+  // first and the register that then holds it (see StoreIsDead).
+  struct Spill {
+    uint64_t slot;
+    Reg reg;
+  };
+  std::unordered_map<size_t, Spill> spill_at_;  // by instruction index
+  size_t next_pc_ = 0;                           // the instruction after the current one
   // The slot `d` was written without DefRax.
   void Wrote(uint64_t d) {
     Forget(d);
@@ -689,6 +700,7 @@ bool Translator::Run() {
 
   bool translated = Walk([&](size_t pc, IOp op, const CodeWord* ins, size_t len) -> bool {
     native_at_[pc] = static_cast<uint32_t>(as_.size());
+    next_pc_ = pc + len;
     held_ = rax_holds_;
     rax_holds_ = kNone;
     if (label_[pc]) ClearCache();
@@ -855,6 +867,9 @@ void Translator::EmitExits() {
       size_t at = as_.size();
       const CodeWord* ins = code_ + e.target;
       const OpInfo& oi = ops.info[static_cast<size_t>(ops.by_handler.at(ins[0]))];
+      if (auto sp = spill_at_.find(e.target); sp != spill_at_.end()) {
+        as_.Store64(Slot(sp->second.slot), sp->second.reg);  // the interpreter reads it
+      }
       // The interpreter's accumulator variants read the previous result from a register:
       // give it the value (which is also in the operand's slot).
       if (oi.acc_a) as_.Load64(RAX, Slot(ins[oi.kind == Kind::kStore ? 1 : 2]));
@@ -946,6 +961,59 @@ void Translator::DivideUnsignedByConstant(bool w, uint64_t d, bool rem) {
   as_.OpRR(w, {0x0F, 0xAF}, RAX, RDX);  // imul rax, rdx
   as_.AluRR(Assembler::kSub, w, RCX, RAX);
   as_.MovRR64(RAX, RCX);
+}
+
+// Whether the result just computed into rax for operand-stack slot `d` need not be
+// stored. A wasm operand is read once (its consumer pops it), so when the next instruction
+// is its consumer, reads it only through registers (LoadSlot/AluSlot: rax or the pool
+// register DefRax puts it in) and cannot be reached from anywhere else (not a label),
+// the slot is never read again. The interpreter reads it only if that consumer exits:
+// consumers that can exit (loads, stores: bounds faults) record where the value is at
+// their exits, and the exit stub writes it back first. Backward branches are left out
+// (their interrupt check exits with the operands in unknown registers).
+bool Translator::StoreIsDead(uint64_t d) {
+  if (d < cf_->num_locals + cf_->consts.size()) return false;  // locals and constants
+  const size_t next = next_pc_;
+  if (next >= cf_->code.size() || label_[next]) return false;
+  const CodeWord* ins = code_ + next;
+  auto it = Ops().by_handler.find(ins[0]);
+  if (it == Ops().by_handler.end()) return false;
+  const OpInfo& oi = Ops().info[static_cast<size_t>(it->second)];
+  const IOp op = oi.base;
+  if (IOp cmp = CmpOfBranch(op); cmp != IOp::kCount) {
+    return (ins[1] == d || ins[2] == d) && BranchOffset(ins[3]) > 0;
+  }
+  switch (op) {
+    case IOp::kBrIf: case IOp::kBrUnless:
+      return ins[1] == d && BranchOffset(ins[2]) > 0;
+    case IOp::kI32Add: case IOp::kI64Add: case IOp::kI32Sub: case IOp::kI64Sub:
+    case IOp::kI32And: case IOp::kI64And: case IOp::kI32Or: case IOp::kI64Or:
+    case IOp::kI32Xor: case IOp::kI64Xor: case IOp::kI32Mul: case IOp::kI64Mul:
+    case IOp::kI32Shl: case IOp::kI64Shl: case IOp::kI32ShrS: case IOp::kI64ShrS:
+    case IOp::kI32ShrU: case IOp::kI64ShrU: case IOp::kI32Rotl: case IOp::kI64Rotl:
+    case IOp::kI32Rotr: case IOp::kI64Rotr:
+    case IOp::kI32Eq: case IOp::kI32Ne: case IOp::kI32LtS: case IOp::kI32LtU:
+    case IOp::kI32GtS: case IOp::kI32GtU: case IOp::kI32LeS: case IOp::kI32LeU:
+    case IOp::kI32GeS: case IOp::kI32GeU: case IOp::kI64Eq: case IOp::kI64Ne:
+    case IOp::kI64LtS: case IOp::kI64LtU: case IOp::kI64GtS: case IOp::kI64GtU:
+    case IOp::kI64LeS: case IOp::kI64LeU: case IOp::kI64GeS: case IOp::kI64GeU:
+      return ins[2] == d || ins[3] == d;
+    case IOp::kI32Eqz: case IOp::kI64Eqz: case IOp::kI32WrapI64: case IOp::kI64ExtendI32U:
+      return ins[2] == d;
+    default: break;
+  }
+  // Loads [dst addr offset] and stores [addr value offset]: the address is in rax at the
+  // exits (unless a large offset was added to it), a store's value in rdx (see Store).
+  constexpr uint64_t kSmallOffset = uint64_t{1} << 30;
+  if (oi.kind == Kind::kLoad && ins[2] == d && ins[3] < kSmallOffset) {
+    spill_at_[next] = {d, RAX};
+    return true;
+  }
+  if (oi.kind == Kind::kStore && ins[3] < kSmallOffset && (ins[1] == d || ins[2] == d)) {
+    spill_at_[next] = {d, ins[1] == d ? RAX : RDX};
+    return true;
+  }
+  return false;
 }
 
 void Translator::PushFrame(size_t ret) {
