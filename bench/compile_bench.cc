@@ -109,7 +109,7 @@ bool Measure(const std::string& path, int reps, Measured* out, std::string* erro
     for (weft::wasm::FuncInst* f : inst.value()->funcs) {
       if (f->is_host()) continue;
       auto* cf = static_cast<const weft::wasm::CompiledFunc*>(f->compiled);
-      out->internal_bytes += cf->code.size() * sizeof(uint64_t);
+      out->internal_bytes += cf->code.size() * sizeof(weft::wasm::CodeWord);
       out->native_bytes += cf->native_size;
     }
     out->funcs = funcs;

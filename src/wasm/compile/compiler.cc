@@ -137,13 +137,22 @@ class Compiler {
     size_t at = code_.size();
     last_instr_ = at;
     last_op_ = op;
-    code_.push_back(reinterpret_cast<uint64_t>(handlers_[static_cast<size_t>(op)]));
+    code_.push_back(HandlerWord(handlers_, op));
     if (offsets_.empty() || offsets_.back().second != instr_offset_)
       offsets_.emplace_back(static_cast<uint32_t>(at), instr_offset_);
     producer_word_ = kNone;
     return at;
   }
-  void Word(uint64_t w) { code_.push_back(w); }
+  // An operand word: a slot index, an index into the instance, or a 32-bit immediate.
+  void Word(uint64_t w) { code_.push_back(static_cast<CodeWord>(w)); }
+  // slot = bits, as one word of immediate when it fits (i32 values are zero-extended).
+  void EmitConst(uint64_t slot, uint64_t bits) {
+    if (bits <= 0xFFFFFFFFu) {
+      Emit(IOp::kConst32); Word(slot); Word(bits);
+    } else {
+      Emit(IOp::kConst); Word(slot); Word(static_cast<uint32_t>(bits)); Word(bits >> 32);
+    }
+  }
 
   uint32_t H() const { return static_cast<uint32_t>(stack_.size()); }
   uint64_t PosSlot(uint32_t pos) const { return num_locals_ + num_consts_ + pos; }
@@ -154,7 +163,7 @@ class Compiler {
     if (e.kind == Entry::kLocal) {
       Emit(IOp::kCopy); Word(PosSlot(i)); Word(e.local);
     } else if (e.kind == Entry::kConst) {
-      Emit(IOp::kConst); Word(PosSlot(i)); Word(e.bits);
+      EmitConst(PosSlot(i), e.bits);
     }
     e.kind = Entry::kSlot;
   }
@@ -262,7 +271,7 @@ class Compiler {
       code_[producer] = local;
       producer_word_ = kNone;
     } else if (top.kind == Entry::kConst) {
-      Emit(IOp::kConst); Word(local); Word(top.bits);
+      EmitConst(local, top.bits);
     } else {
       uint64_t src = top.kind == Entry::kLocal ? top.local : PosSlot(H());
       Emit(IOp::kCopy); Word(local); Word(src);
@@ -295,7 +304,7 @@ class Compiler {
       const Entry& e = stack_[h - n + k];
       uint64_t dest = dest0 + k;
       if (e.kind == Entry::kConst) {
-        Emit(IOp::kConst); Word(dest); Word(e.bits);
+        EmitConst(dest, e.bits);
       } else {
         uint64_t src = e.kind == Entry::kLocal ? e.local : PosSlot(h - n + k);
         if (src != dest) { Emit(IOp::kCopy); Word(dest); Word(src); }
@@ -315,14 +324,14 @@ class Compiler {
   // Writes the branch target of the operand at `word` (instruction at `instr`).
   void Target(Ctrl& c, size_t word, size_t instr) {
     if (c.kind == Ctrl::kLoop) {
-      code_[word] = static_cast<uint64_t>(static_cast<int64_t>(c.loop_pc) - static_cast<int64_t>(instr));
+      code_[word] = BranchWord(c.loop_pc, instr);
     } else {
       c.fixups.emplace_back(word, instr);
     }
   }
   void Bind(Ctrl& c) {
     for (auto [word, instr] : c.fixups)
-      code_[word] = static_cast<uint64_t>(static_cast<int64_t>(code_.size()) - static_cast<int64_t>(instr));
+      code_[word] = BranchWord(code_.size(), instr);
     c.fixups.clear();
     producer_word_ = kNone;
   }
@@ -423,7 +432,7 @@ class Compiler {
   uint32_t max_height_ = 0;
   std::vector<uint64_t> const_values_;
   std::unordered_map<uint64_t, uint32_t> const_index_;
-  std::vector<uint64_t> code_;
+  std::vector<CodeWord> code_;
   std::vector<std::pair<uint32_t, uint32_t>> offsets_;
   std::vector<Entry> stack_;
   std::vector<Ctrl> ctrls_;
@@ -448,7 +457,7 @@ void Compiler::EmitEnd() {
     }
   }
   if (c.kind == Ctrl::kIf && c.else_word != kNone) {
-    code_[c.else_word] = static_cast<uint64_t>(static_cast<int64_t>(code_.size()) - static_cast<int64_t>(c.else_instr));
+    code_[c.else_word] = BranchWord(code_.size(), c.else_instr);
   }
   Bind(c);
   stack_.resize(c.base);
@@ -467,7 +476,7 @@ void Compiler::EmitElse() {
     Word(0);
     c.fixups.emplace_back(at + 1, at);
   }
-  code_[c.else_word] = static_cast<uint64_t>(static_cast<int64_t>(code_.size()) - static_cast<int64_t>(c.else_instr));
+  code_[c.else_word] = BranchWord(code_.size(), c.else_instr);
   c.else_word = kNone;
   producer_word_ = kNone;
   stack_.resize(c.base);
@@ -624,7 +633,7 @@ std::unique_ptr<CompiledFunc> Compiler::Pass() {
             Target(c, table + i, at);
           } else {
             // An out-of-line stub moves the values, then branches.
-            code_[table + i] = code_.size() - at;
+            code_[table + i] = BranchWord(code_.size(), at);
             EmitBr(depths[i]);
           }
         }
@@ -645,7 +654,7 @@ std::unique_ptr<CompiledFunc> Compiler::Pass() {
         MaterializeTop(np);
         uint64_t fp_off = PosSlot(H() - np);
         Emit(IOp::kCall);
-        Word(reinterpret_cast<uint64_t>(callee));
+        Word(fidx);
         Word(fp_off);
         stack_.resize(H() - np);
         PushSlots(nr);
@@ -662,7 +671,7 @@ std::unique_ptr<CompiledFunc> Compiler::Pass() {
         MaterializeTop(np);
         uint64_t fp_off = PosSlot(H() - np);
         Emit(IOp::kCallIndirect);
-        Word(reinterpret_cast<uint64_t>(inst_->tables[table]));
+        Word(table);
         Word(inst_->type_ids[tidx]);
         Word(idx);
         Word(fp_off);
@@ -723,7 +732,7 @@ std::unique_ptr<CompiledFunc> Compiler::Pass() {
         uint32_t g = ReadU32();
         LIVE();
         uint64_t d = PushSlot();
-        Emit(IOp::kGlobalGet); Word(d); Word(reinterpret_cast<uint64_t>(inst_->globals[g]));
+        Emit(IOp::kGlobalGet); Word(d); Word(g);
         Produced(code_.size() - 2);
         break;
       }
@@ -731,7 +740,7 @@ std::unique_ptr<CompiledFunc> Compiler::Pass() {
         uint32_t g = ReadU32();
         LIVE();
         uint64_t s = PopSlot();
-        Emit(IOp::kGlobalSet); Word(reinterpret_cast<uint64_t>(inst_->globals[g])); Word(s);
+        Emit(IOp::kGlobalSet); Word(g); Word(s);
         break;
       }
       case Op::TableGet: {
@@ -739,7 +748,7 @@ std::unique_ptr<CompiledFunc> Compiler::Pass() {
         LIVE();
         uint64_t i = PopSlot();
         uint64_t d = PushSlot();
-        Emit(IOp::kTableGet); Word(d); Word(reinterpret_cast<uint64_t>(inst_->tables[t])); Word(i);
+        Emit(IOp::kTableGet); Word(d); Word(t); Word(i);
         Produced(code_.size() - 3);
         break;
       }
@@ -749,7 +758,7 @@ std::unique_ptr<CompiledFunc> Compiler::Pass() {
         uint64_t v = SlotOf(H() - 1);
         uint64_t i = SlotOf(H() - 2);
         stack_.resize(H() - 2);
-        Emit(IOp::kTableSet); Word(reinterpret_cast<uint64_t>(inst_->tables[t])); Word(i); Word(v);
+        Emit(IOp::kTableSet); Word(t); Word(i); Word(v);
         break;
       }
       case Op::TableInit: {
@@ -758,7 +767,7 @@ std::unique_ptr<CompiledFunc> Compiler::Pass() {
         LIVE();
         uint64_t n = SlotOf(H() - 1), s = SlotOf(H() - 2), d = SlotOf(H() - 3);
         stack_.resize(H() - 3);
-        Emit(IOp::kTableInit); Word(reinterpret_cast<uint64_t>(inst_->tables[t])); Word(seg);
+        Emit(IOp::kTableInit); Word(t); Word(seg);
         Word(d); Word(s); Word(n);
         break;
       }
@@ -774,8 +783,8 @@ std::unique_ptr<CompiledFunc> Compiler::Pass() {
         LIVE();
         uint64_t n = SlotOf(H() - 1), s = SlotOf(H() - 2), d = SlotOf(H() - 3);
         stack_.resize(H() - 3);
-        Emit(IOp::kTableCopy); Word(reinterpret_cast<uint64_t>(inst_->tables[dt]));
-        Word(reinterpret_cast<uint64_t>(inst_->tables[st])); Word(d); Word(s); Word(n);
+        Emit(IOp::kTableCopy); Word(dt);
+        Word(st); Word(d); Word(s); Word(n);
         break;
       }
       case Op::TableGrow: {
@@ -784,7 +793,7 @@ std::unique_ptr<CompiledFunc> Compiler::Pass() {
         uint64_t delta = SlotOf(H() - 1), init = SlotOf(H() - 2);
         stack_.resize(H() - 2);
         uint64_t d = PushSlot();
-        Emit(IOp::kTableGrow); Word(d); Word(reinterpret_cast<uint64_t>(inst_->tables[t]));
+        Emit(IOp::kTableGrow); Word(d); Word(t);
         Word(init); Word(delta);
         break;
       }
@@ -792,7 +801,7 @@ std::unique_ptr<CompiledFunc> Compiler::Pass() {
         uint32_t t = ReadU32();
         LIVE();
         uint64_t d = PushSlot();
-        Emit(IOp::kTableSize); Word(d); Word(reinterpret_cast<uint64_t>(inst_->tables[t]));
+        Emit(IOp::kTableSize); Word(d); Word(t);
         break;
       }
       case Op::TableFill: {
@@ -800,7 +809,7 @@ std::unique_ptr<CompiledFunc> Compiler::Pass() {
         LIVE();
         uint64_t n = SlotOf(H() - 1), v = SlotOf(H() - 2), i = SlotOf(H() - 3);
         stack_.resize(H() - 3);
-        Emit(IOp::kTableFill); Word(reinterpret_cast<uint64_t>(inst_->tables[t])); Word(i);
+        Emit(IOp::kTableFill); Word(t); Word(i);
         Word(v); Word(n);
         break;
       }

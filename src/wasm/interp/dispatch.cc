@@ -25,7 +25,7 @@ constexpr uint32_t kMaxActivations = 1000;
 // Innermost frames kept in a trap's backtrace (a runaway recursion has thousands).
 constexpr size_t kMaxBacktrace = 100;
 
-TrapFrame MakeFrame(FuncInst* f, const uint64_t* pc) {
+TrapFrame MakeFrame(FuncInst* f, const CodeWord* pc) {
   TrapFrame fr;
   const Instance* inst = f->instance;
   fr.module_name = !inst->name.empty() ? inst->name : inst->module->name;
@@ -39,7 +39,7 @@ TrapFrame MakeFrame(FuncInst* f, const uint64_t* pc) {
 
 // Innermost first: the current function, then every frame on the stack (including those
 // of outer activations, so a trap under a host function shows the whole chain).
-void FillBacktrace(Trap& t, const ExecState& st, FuncInst* func, const uint64_t* pc) {
+void FillBacktrace(Trap& t, const ExecState& st, FuncInst* func, const CodeWord* pc) {
   t.backtrace.push_back(MakeFrame(func, pc));
   for (uint32_t d = st.depth; d-- > 0 && t.backtrace.size() < kMaxBacktrace;) {
     const Frame& f = st.frames[d];
@@ -74,7 +74,7 @@ std::optional<Trap> Run(Store* store_ptr, FuncInst* entry, Value* fp,
   FuncInst* func = entry;
   Instance* inst = func->instance;
   CompiledFunc* cf = CompileFunction(store, func);
-  const uint64_t* pc = cf->code.data();
+  const CodeWord* pc = cf->code.data();
   MemInst* memi = nullptr;
   uint8_t* mem = nullptr;
   uint64_t mem_size = 0;
@@ -82,7 +82,7 @@ std::optional<Trap> Run(Store* store_ptr, FuncInst* entry, Value* fp,
   std::optional<Trap> host_trap;
   FuncInst* callee = nullptr;
   Value* nfp = nullptr;
-  const uint64_t* ret = nullptr;
+  const CodeWord* ret = nullptr;
   // The result of the last numeric op or load, kept in a register: the compiler uses the
   // `...A` variants, which read operand a from here, only right after such an instruction.
   uint64_t acc = 0;
@@ -106,7 +106,9 @@ std::optional<Trap> Run(Store* store_ptr, FuncInst* entry, Value* fp,
     mem = memi ? memi->data : nullptr;                          \
     mem_size = memi ? memi->size : 0;                           \
   } while (0)
-#define NEXT() goto* reinterpret_cast<const void*>(*pc)
+  // Handler words are offsets from the first handler's label (see HandlerWord).
+  const char* const handler_base = static_cast<const char*>(kTable[0]);
+#define NEXT() goto* static_cast<const void*>(handler_base + static_cast<int32_t>(*pc))
 // Makes `f` the current function (its code, and its instance's memory when that changes).
 #define SWITCH_TO(f)                                    \
   do {                                                  \
@@ -172,7 +174,7 @@ L_Unreachable:
 // (so a loop costs no extra instruction per iteration).
 #define JUMP(rel_word)                                                            \
   do {                                                                            \
-    int64_t rel_ = static_cast<int64_t>(rel_word);                                \
+    int64_t rel_ = BranchOffset(rel_word);                                        \
     if (rel_ <= 0 && interrupt->load(std::memory_order_relaxed))                  \
       TRAP(TrapKind::kInterrupted);                                               \
     pc += rel_;                                                                   \
@@ -227,6 +229,10 @@ L_Copy:
   pc += 3;
   NEXT();
 L_Const:
+  S(1).bits = Imm64(pc + 2);
+  pc += 4;
+  NEXT();
+L_Const32:
   S(1).bits = pc[2];
   pc += 3;
   NEXT();
@@ -239,11 +245,11 @@ L_Select:
   pc += 5;
   NEXT();
 L_GlobalGet:
-  S(1) = reinterpret_cast<GlobalInst*>(pc[2])->value;
+  S(1) = inst->globals[pc[2]]->value;
   pc += 3;
   NEXT();
 L_GlobalSet:
-  reinterpret_cast<GlobalInst*>(pc[1])->value = S(2);
+  inst->globals[pc[1]]->value = S(2);
   pc += 3;
   NEXT();
 L_RefIsNull:
@@ -253,12 +259,12 @@ L_RefIsNull:
 
   // ---- calls ----
 L_Call:
-  callee = reinterpret_cast<FuncInst*>(pc[1]);
+  callee = inst->funcs[pc[1]];
   nfp = fp + pc[2];
   ret = pc + 3;
   goto do_call;
 L_CallIndirect: {
-  auto* table = reinterpret_cast<TableInst*>(pc[1]);
+  auto* table = inst->tables[pc[1]];
   uint32_t idx = S(3).i32();
   if (idx >= table->elements.size()) TRAP(TrapKind::kUndefinedElement);
   callee = static_cast<FuncInst*>(table->elements[idx].ref());
@@ -410,7 +416,7 @@ L_DataDrop:
 
   // ---- tables ----
 L_TableGet: {
-  auto* t = reinterpret_cast<TableInst*>(pc[2]);
+  auto* t = inst->tables[pc[2]];
   uint32_t i = S(3).i32();
   if (i >= t->elements.size()) TRAP(TrapKind::kTableOutOfBounds);
   S(1) = t->elements[i];
@@ -418,7 +424,7 @@ L_TableGet: {
   NEXT();
 }
 L_TableSet: {
-  auto* t = reinterpret_cast<TableInst*>(pc[1]);
+  auto* t = inst->tables[pc[1]];
   uint32_t i = S(2).i32();
   if (i >= t->elements.size()) TRAP(TrapKind::kTableOutOfBounds);
   t->elements[i] = S(3);
@@ -426,18 +432,18 @@ L_TableSet: {
   NEXT();
 }
 L_TableSize:
-  S(1).bits = static_cast<uint32_t>(reinterpret_cast<TableInst*>(pc[2])->elements.size());
+  S(1).bits = static_cast<uint32_t>(inst->tables[pc[2]]->elements.size());
   pc += 3;
   NEXT();
 L_TableGrow: {
-  auto* t = reinterpret_cast<TableInst*>(pc[2]);
+  auto* t = inst->tables[pc[2]];
   int64_t old = t->Grow(S(4).i32(), S(3));
   S(1).bits = static_cast<uint32_t>(old);
   pc += 5;
   NEXT();
 }
 L_TableFill: {
-  auto* t = reinterpret_cast<TableInst*>(pc[1]);
+  auto* t = inst->tables[pc[1]];
   uint64_t i = S(2).i32(), n = S(4).i32();
   Value v = S(3);
   if (i + n > t->elements.size()) TRAP(TrapKind::kTableOutOfBounds);
@@ -446,8 +452,8 @@ L_TableFill: {
   NEXT();
 }
 L_TableCopy: {
-  auto* dt = reinterpret_cast<TableInst*>(pc[1]);
-  auto* stb = reinterpret_cast<TableInst*>(pc[2]);
+  auto* dt = inst->tables[pc[1]];
+  auto* stb = inst->tables[pc[2]];
   uint64_t d = S(3).i32(), s = S(4).i32(), n = S(5).i32();
   if (d + n > dt->elements.size() || s + n > stb->elements.size())
     TRAP(TrapKind::kTableOutOfBounds);
@@ -456,7 +462,7 @@ L_TableCopy: {
   NEXT();
 }
 L_TableInit: {
-  auto* t = reinterpret_cast<TableInst*>(pc[1]);
+  auto* t = inst->tables[pc[1]];
   const ElemInst& e = inst->elems[pc[2]];
   uint64_t d = S(3).i32(), s = S(4).i32(), n = S(5).i32();
   if (s + n > e.elements.size() || d + n > t->elements.size()) TRAP(TrapKind::kTableOutOfBounds);

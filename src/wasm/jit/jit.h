@@ -56,7 +56,7 @@ struct JitState {
   const void* exit_path = nullptr;
   // Out, after an exit: the instruction the interpreter runs next, its function, and the
   // accumulator value that instruction may read.
-  const uint64_t* exit_pc = nullptr;
+  const uint32_t* exit_pc = nullptr;  // a CodeWord*
   FuncInst* exit_func = nullptr;
   uint64_t exit_acc = 0;
 };

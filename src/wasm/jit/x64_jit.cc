@@ -68,7 +68,7 @@ struct OpInfo {
 };
 struct OpTables {
   OpInfo info[static_cast<size_t>(IOp::kCount)];
-  std::unordered_map<uint64_t, IOp> by_handler;
+  std::unordered_map<CodeWord, IOp> by_handler;  // from HandlerWord()
   OpTables() {
     for (size_t i = 0; i < static_cast<size_t>(IOp::kCount); ++i) info[i].base = static_cast<IOp>(i);
 #define AT(Name) info[static_cast<size_t>(IOp::k##Name)]
@@ -84,7 +84,7 @@ struct OpTables {
 #undef AT
     const void* const* handlers = interp::HandlerTable();
     for (size_t i = 0; i < static_cast<size_t>(IOp::kCount); ++i)
-      by_handler.emplace(reinterpret_cast<uint64_t>(handlers[i]), static_cast<IOp>(i));
+      by_handler.emplace(HandlerWord(handlers, static_cast<IOp>(i)), static_cast<IOp>(i));
   }
 };
 const OpTables& Ops() {
@@ -254,7 +254,7 @@ IOp CmpOfBranch(IOp op) {
 }
 
 // Words per instruction, from its op (and br_table's count).
-size_t Length(IOp op, const uint64_t* pc) {
+size_t Length(IOp op, const CodeWord* pc) {
   const OpInfo& oi = Ops().info[static_cast<size_t>(op)];
   switch (oi.kind) {
     case Kind::kUn: return 3;
@@ -265,10 +265,11 @@ size_t Length(IOp op, const uint64_t* pc) {
   switch (op) {
     case IOp::kUnreachable: case IOp::kReturn: case IOp::kInterruptCheck: return 1;
     case IOp::kBr: case IOp::kMemorySize: case IOp::kDataDrop: case IOp::kElemDrop: return 2;
-    case IOp::kBrIf: case IOp::kBrUnless: case IOp::kCopy: case IOp::kConst: case IOp::kCall:
+    case IOp::kBrIf: case IOp::kBrUnless: case IOp::kCopy: case IOp::kCall: case IOp::kConst32:
     case IOp::kGlobalGet: case IOp::kGlobalSet: case IOp::kMemoryGrow: case IOp::kTableSize:
     case IOp::kRefIsNull:
       return 3;
+    case IOp::kConst:  // a 64-bit immediate: two words
     case IOp::kMemoryFill: case IOp::kMemoryCopy: case IOp::kTableGet: case IOp::kTableSet:
       return 4;
     case IOp::kCallIndirect: case IOp::kSelect: case IOp::kMemoryInit: case IOp::kTableGrow:
@@ -325,17 +326,17 @@ class Translator {
     as_.CallR(RAX);
   }
 
-  bool Numeric(IOp op, const uint64_t* ins, size_t pc);
-  bool InlineUn(IOp op, const uint64_t* ins, size_t pc);
-  bool InlineBin(IOp op, const uint64_t* ins, size_t pc);
+  bool Numeric(IOp op, const CodeWord* ins, size_t pc);
+  bool InlineUn(IOp op, const CodeWord* ins, size_t pc);
+  bool InlineBin(IOp op, const CodeWord* ins, size_t pc);
   int32_t Address(uint64_t addr_slot, uint64_t offset, uint32_t size, size_t pc);
-  void Load(IOp op, const uint64_t* ins, size_t pc);
-  void Store(IOp op, const uint64_t* ins, size_t pc);
+  void Load(IOp op, const CodeWord* ins, size_t pc);
+  void Store(IOp op, const CodeWord* ins, size_t pc);
   void Call(FuncInst* callee, uint64_t fp_off, size_t pc, size_t ret);
   void CallNative(uint64_t fp_off, size_t pc, size_t ret);
   void CallHost(FuncInst* callee, uint64_t fp_off, size_t pc, size_t ret);
   void PushFrame(size_t ret);
-  void BrTable(const uint64_t* ins, size_t pc);
+  void BrTable(const CodeWord* ins, size_t pc);
   void EmitPrologue();
   void EmitExits();
 
@@ -346,7 +347,7 @@ class Translator {
   Assembler as_;
   FuncInst* func_;
   CompiledFunc* cf_;
-  const uint64_t* code_;
+  const CodeWord* code_;
   std::vector<uint32_t> native_at_;
   std::vector<Patch> jumps_;
   std::vector<Patch> exits_;
@@ -374,8 +375,9 @@ class Translator {
   uint64_t rax_holds_ = kNone;
   // Recent results are also kept in a small pool of caller-saved registers (LRU),
   // so a value consumed a few instructions later is not reloaded right after its store.
-  // Slots stay the truth (every result is stored): the pool only saves reads. Cleared at
-  // labels and after any call; a slot written any other way is forgotten.
+  // Slots stay the truth (every result is stored, but see StoreIsDead): the pool only
+  // saves reads. Cleared at labels and after any call; a slot written any other way is
+  // forgotten.
   static constexpr Reg kPool[] = {RSI, RDI, R8, R9, R10, R11};
   static constexpr size_t kPoolSize = sizeof(kPool) / sizeof(kPool[0]);
   uint64_t pool_[kPoolSize] = {kNone, kNone, kNone, kNone, kNone, kNone};
@@ -435,9 +437,10 @@ class Translator {
       as_.AluRM(k, w, r, Slot(slot));
     }
   }
-  // Stores rax to slot `d`; rax (and a pool register) then hold it.
+  // Stores rax to slot `d` (unless the store is dead); rax (and a pool register) then
+  // hold it.
   void DefRax(uint64_t d) {
-    as_.Store64(Slot(d), RAX);
+    if (!StoreIsDead(d)) as_.Store64(Slot(d), RAX);
     Forget(d);
     rax_holds_ = d;
     if (int k = Pinned(d); k >= 0) {
@@ -458,6 +461,15 @@ class Translator {
     pool_[i] = d;
     rax_holds_ = d;
   }
+  bool StoreIsDead(uint64_t d);
+  // Dead stores skipped for the next instruction: at its exits, the slot to write back
+  // first and the register that then holds it (see StoreIsDead).
+  struct Spill {
+    uint64_t slot;
+    Reg reg;
+  };
+  std::unordered_map<size_t, Spill> spill_at_;  // by instruction index
+  size_t next_pc_ = 0;                           // the instruction after the current one
   // The slot `d` was written without DefRax.
   void Wrote(uint64_t d) {
     Forget(d);
@@ -547,11 +559,11 @@ void Translator::FindLabels() {
   const size_t n = cf_->code.size();
   label_.assign(n + 1, false);
   label_[0] = true;
-  auto mark = [&](size_t pc, uint64_t rel) {
-    size_t t = static_cast<size_t>(static_cast<int64_t>(pc) + static_cast<int64_t>(rel));
+  auto mark = [&](size_t pc, CodeWord rel) {
+    size_t t = static_cast<size_t>(static_cast<int64_t>(pc) + BranchOffset(rel));
     if (t < n) label_[t] = true;
   };
-  Walk([&](size_t pc, IOp op, const uint64_t* ins, size_t len) {
+  Walk([&](size_t pc, IOp op, const CodeWord* ins, size_t len) {
     if (CmpOfBranch(op) != IOp::kCount) mark(pc, ins[3]);
     switch (op) {
       case IOp::kBr: mark(pc, ins[1]); break;
@@ -575,11 +587,11 @@ void Translator::FindLoops() {
   std::vector<bool> head(n, false);
   struct Ins { size_t pc; IOp op; };
   std::vector<Ins> list;
-  bool known = Walk([&](size_t pc, IOp op, const uint64_t* ins, size_t len) {
+  bool known = Walk([&](size_t pc, IOp op, const CodeWord* ins, size_t len) {
     list.push_back({pc, op});
-    auto back = [&](uint64_t rel) {
-      if (static_cast<int64_t>(rel) > 0) return;
-      size_t t = static_cast<size_t>(static_cast<int64_t>(pc) + static_cast<int64_t>(rel));
+    auto back = [&](CodeWord rel) {
+      if (BranchOffset(rel) > 0) return;
+      size_t t = static_cast<size_t>(static_cast<int64_t>(pc) + BranchOffset(rel));
       head[t] = true;
       last[t] = std::max(last[t], pc);
     };
@@ -600,7 +612,7 @@ void Translator::FindLoops() {
     std::unordered_map<uint64_t, uint32_t> uses;
     for (size_t j = i; j < list.size() && list[j].pc <= last[t]; ++j) {
       if (j > i && head[list[j].pc]) inner = false;
-      const uint64_t* ins = code_ + list[j].pc;
+      const CodeWord* ins = code_ + list[j].pc;
       IOp op = list[j].op;
       const OpInfo& oi = ops.info[static_cast<size_t>(op)];
       size_t nslots = 0;
@@ -686,8 +698,9 @@ bool Translator::Run() {
   FindLoops();
   EmitPrologue();  // falls through into the body
 
-  bool translated = Walk([&](size_t pc, IOp op, const uint64_t* ins, size_t len) -> bool {
+  bool translated = Walk([&](size_t pc, IOp op, const CodeWord* ins, size_t len) -> bool {
     native_at_[pc] = static_cast<uint32_t>(as_.size());
+    next_pc_ = pc + len;
     held_ = rax_holds_;
     rax_holds_ = kNone;
     if (label_[pc]) ClearCache();
@@ -713,12 +726,12 @@ bool Translator::Run() {
           LoadSlot(RAX, ins[1], w);
           if (ConstImm(ins[2], w, &imm)) as_.AluRI(7, w, RAX, imm);
           else AluSlot(Assembler::kCmp, w, RAX, ins[2]);
-          Branch(pc, static_cast<int64_t>(ins[3]), CondOf(cmp), false);
+          Branch(pc, BranchOffset(ins[3]), CondOf(cmp), false);
           break;
         }
         switch (op) {
           case IOp::kBr:
-            Branch(pc, static_cast<int64_t>(ins[1]), kE, true);
+            Branch(pc, BranchOffset(ins[1]), kE, true);
             break;
           case IOp::kBrIf:
           case IOp::kBrUnless:
@@ -731,7 +744,7 @@ bool Translator::Run() {
             } else {
               as_.AluMI(7, false, Slot(ins[1]), 0);
             }
-            Branch(pc, static_cast<int64_t>(ins[2]), op == IOp::kBrIf ? kNE : kE, false);
+            Branch(pc, BranchOffset(ins[2]), op == IOp::kBrIf ? kNE : kE, false);
             break;
           case IOp::kBrTable:
             BrTable(ins, pc);
@@ -745,21 +758,23 @@ bool Translator::Run() {
             DefRax(ins[1]);
             break;
           case IOp::kConst:
-            if (static_cast<int64_t>(ins[2]) == static_cast<int32_t>(ins[2])) {
-              as_.StoreImm32(Slot(ins[1]), static_cast<int32_t>(ins[2]), true);
+          case IOp::kConst32:
+            if (uint64_t v = op == IOp::kConst ? Imm64(ins + 2) : ins[2];
+                static_cast<int64_t>(v) == static_cast<int32_t>(v)) {
+              as_.StoreImm32(Slot(ins[1]), static_cast<int32_t>(v), true);
             } else {
-              as_.MovImm64(RAX, ins[2]);
+              as_.MovImm64(RAX, v);
               as_.Store64(Slot(ins[1]), RAX);
             }
             Wrote(ins[1]);
             break;
           case IOp::kCall:
             ClearCache();
-            Call(reinterpret_cast<FuncInst*>(ins[1]), ins[2], pc, pc + 3);
+            Call(func_->instance->funcs[ins[1]], ins[2], pc, pc + 3);
             break;
           case IOp::kCallIndirect:
             ClearCache();
-            as_.MovImm64(RDI, ins[1]);
+            as_.MovImm64(RDI, reinterpret_cast<uint64_t>(func_->instance->tables[ins[1]]));
             as_.Load32(RSI, Slot(ins[3]));
             as_.MovImm64(RDX, ins[2]);
             as_.MovImm64(RCX, reinterpret_cast<uint64_t>(func_->instance));
@@ -776,12 +791,12 @@ bool Translator::Run() {
             Wrote(ins[1]);
             break;
           case IOp::kGlobalGet:
-            as_.MovImm64(RCX, reinterpret_cast<uint64_t>(&reinterpret_cast<GlobalInst*>(ins[2])->value));
+            as_.MovImm64(RCX, reinterpret_cast<uint64_t>(&func_->instance->globals[ins[2]]->value));
             as_.Load64(RAX, Mem{RCX, 0});
             DefRax(ins[1]);
             break;
           case IOp::kGlobalSet:
-            as_.MovImm64(RCX, reinterpret_cast<uint64_t>(&reinterpret_cast<GlobalInst*>(ins[1])->value));
+            as_.MovImm64(RCX, reinterpret_cast<uint64_t>(&func_->instance->globals[ins[1]]->value));
             LoadSlot(RAX, ins[2], true);
             as_.Store64(Mem{RCX, 0}, RAX);
             rax_holds_ = held_ == ins[2] ? held_ : kNone;
@@ -850,8 +865,11 @@ void Translator::EmitExits() {
     auto it = stub_at.find(e.target);
     if (it == stub_at.end()) {
       size_t at = as_.size();
-      const uint64_t* ins = code_ + e.target;
+      const CodeWord* ins = code_ + e.target;
       const OpInfo& oi = ops.info[static_cast<size_t>(ops.by_handler.at(ins[0]))];
+      if (auto sp = spill_at_.find(e.target); sp != spill_at_.end()) {
+        as_.Store64(Slot(sp->second.slot), sp->second.reg);  // the interpreter reads it
+      }
       // The interpreter's accumulator variants read the previous result from a register:
       // give it the value (which is also in the operand's slot).
       if (oi.acc_a) as_.Load64(RAX, Slot(ins[oi.kind == Kind::kStore ? 1 : 2]));
@@ -945,6 +963,59 @@ void Translator::DivideUnsignedByConstant(bool w, uint64_t d, bool rem) {
   as_.MovRR64(RAX, RCX);
 }
 
+// Whether the result just computed into rax for operand-stack slot `d` need not be
+// stored. A wasm operand is read once (its consumer pops it), so when the next instruction
+// is its consumer, reads it only through registers (LoadSlot/AluSlot: rax or the pool
+// register DefRax puts it in) and cannot be reached from anywhere else (not a label),
+// the slot is never read again. The interpreter reads it only if that consumer exits:
+// consumers that can exit (loads, stores: bounds faults) record where the value is at
+// their exits, and the exit stub writes it back first. Backward branches are left out
+// (their interrupt check exits with the operands in unknown registers).
+bool Translator::StoreIsDead(uint64_t d) {
+  if (d < cf_->num_locals + cf_->consts.size()) return false;  // locals and constants
+  const size_t next = next_pc_;
+  if (next >= cf_->code.size() || label_[next]) return false;
+  const CodeWord* ins = code_ + next;
+  auto it = Ops().by_handler.find(ins[0]);
+  if (it == Ops().by_handler.end()) return false;
+  const OpInfo& oi = Ops().info[static_cast<size_t>(it->second)];
+  const IOp op = oi.base;
+  if (IOp cmp = CmpOfBranch(op); cmp != IOp::kCount) {
+    return (ins[1] == d || ins[2] == d) && BranchOffset(ins[3]) > 0;
+  }
+  switch (op) {
+    case IOp::kBrIf: case IOp::kBrUnless:
+      return ins[1] == d && BranchOffset(ins[2]) > 0;
+    case IOp::kI32Add: case IOp::kI64Add: case IOp::kI32Sub: case IOp::kI64Sub:
+    case IOp::kI32And: case IOp::kI64And: case IOp::kI32Or: case IOp::kI64Or:
+    case IOp::kI32Xor: case IOp::kI64Xor: case IOp::kI32Mul: case IOp::kI64Mul:
+    case IOp::kI32Shl: case IOp::kI64Shl: case IOp::kI32ShrS: case IOp::kI64ShrS:
+    case IOp::kI32ShrU: case IOp::kI64ShrU: case IOp::kI32Rotl: case IOp::kI64Rotl:
+    case IOp::kI32Rotr: case IOp::kI64Rotr:
+    case IOp::kI32Eq: case IOp::kI32Ne: case IOp::kI32LtS: case IOp::kI32LtU:
+    case IOp::kI32GtS: case IOp::kI32GtU: case IOp::kI32LeS: case IOp::kI32LeU:
+    case IOp::kI32GeS: case IOp::kI32GeU: case IOp::kI64Eq: case IOp::kI64Ne:
+    case IOp::kI64LtS: case IOp::kI64LtU: case IOp::kI64GtS: case IOp::kI64GtU:
+    case IOp::kI64LeS: case IOp::kI64LeU: case IOp::kI64GeS: case IOp::kI64GeU:
+      return ins[2] == d || ins[3] == d;
+    case IOp::kI32Eqz: case IOp::kI64Eqz: case IOp::kI32WrapI64: case IOp::kI64ExtendI32U:
+      return ins[2] == d;
+    default: break;
+  }
+  // Loads [dst addr offset] and stores [addr value offset]: the address is in rax at the
+  // exits (unless a large offset was added to it), a store's value in rdx (see Store).
+  constexpr uint64_t kSmallOffset = uint64_t{1} << 30;
+  if (oi.kind == Kind::kLoad && ins[2] == d && ins[3] < kSmallOffset) {
+    spill_at_[next] = {d, RAX};
+    return true;
+  }
+  if (oi.kind == Kind::kStore && ins[3] < kSmallOffset && (ins[1] == d || ins[2] == d)) {
+    spill_at_[next] = {d, ins[1] == d ? RAX : RDX};
+    return true;
+  }
+  return false;
+}
+
 void Translator::PushFrame(size_t ret) {
   as_.MovImm64(RAX, reinterpret_cast<uint64_t>(code_ + ret));
   as_.Store64(Mem{kFsp, 0}, RAX);
@@ -977,10 +1048,10 @@ void Translator::CallNative(uint64_t fp_off, size_t pc, size_t ret) {
   as_.AluRI(5, true, kFsp, 24);
 }
 
-void Translator::BrTable(const uint64_t* ins, size_t pc) {
+void Translator::BrTable(const CodeWord* ins, size_t pc) {
   uint64_t count = ins[2];
   bool backward = false;
-  for (uint64_t i = 0; i <= count; ++i) backward |= static_cast<int64_t>(ins[3 + i]) <= 0;
+  for (uint64_t i = 0; i <= count; ++i) backward |= BranchOffset(ins[3 + i]) <= 0;
   if (backward) CheckInterrupt(pc);
   as_.Load32(RAX, Slot(ins[1]));
   as_.MovImm64(RCX, count);
@@ -997,7 +1068,7 @@ void Translator::BrTable(const uint64_t* ins, size_t pc) {
   for (uint64_t i = 0; i <= count; ++i) {
     size_t field = as_.size();
     as_.U32(0);
-    size_t target = static_cast<size_t>(static_cast<int64_t>(pc) + static_cast<int64_t>(ins[3 + i]));
+    size_t target = static_cast<size_t>(static_cast<int64_t>(pc) + BranchOffset(ins[3 + i]));
     if (active_ && target == active_->head) {
       int32_t rel = static_cast<int32_t>(static_cast<int64_t>(active_body_) - static_cast<int64_t>(table));
       std::memcpy(&as_.bytes()[field], &rel, 4);
@@ -1009,7 +1080,7 @@ void Translator::BrTable(const uint64_t* ins, size_t pc) {
 
 
 // ---- numeric ops ----
-bool Translator::Numeric(IOp op, const uint64_t* ins, size_t pc) {
+bool Translator::Numeric(IOp op, const CodeWord* ins, size_t pc) {
   bool unary = Ops().info[static_cast<size_t>(op)].kind == Kind::kUn;
   if (unary ? InlineUn(op, ins, pc) : InlineBin(op, ins, pc)) return true;
   const Helper& h = Helpers().h[static_cast<size_t>(op)];
@@ -1035,7 +1106,7 @@ bool Translator::Numeric(IOp op, const uint64_t* ins, size_t pc) {
   return true;
 }
 
-bool Translator::InlineUn(IOp op, const uint64_t* ins, size_t pc) {
+bool Translator::InlineUn(IOp op, const CodeWord* ins, size_t pc) {
   Mem d = Slot(ins[1]), a = Slot(ins[2]);
   switch (op) {
     case IOp::kI32Eqz:
@@ -1083,7 +1154,7 @@ bool Translator::InlineUn(IOp op, const uint64_t* ins, size_t pc) {
   return true;
 }
 
-bool Translator::InlineBin(IOp op, const uint64_t* ins, size_t pc) {
+bool Translator::InlineBin(IOp op, const CodeWord* ins, size_t pc) {
   Mem d = Slot(ins[1]), a = Slot(ins[2]), b = Slot(ins[3]);
   const bool w = Is64(op);
   auto load_a = [&](Reg r) { LoadSlot(r, ins[2], w); };
@@ -1273,7 +1344,7 @@ int32_t Translator::Address(uint64_t addr_slot, uint64_t offset, uint32_t size, 
   return disp;
 }
 
-void Translator::Load(IOp op, const uint64_t* ins, size_t pc) {
+void Translator::Load(IOp op, const CodeWord* ins, size_t pc) {
   uint32_t size = 0;
   switch (op) {
     case IOp::kI64Load: case IOp::kF64Load: size = 8; break;
@@ -1298,7 +1369,7 @@ void Translator::Load(IOp op, const uint64_t* ins, size_t pc) {
   DefRax(ins[1]);
 }
 
-void Translator::Store(IOp op, const uint64_t* ins, size_t pc) {
+void Translator::Store(IOp op, const CodeWord* ins, size_t pc) {
   uint32_t size = 0;
   switch (op) {
     case IOp::kI64Store: case IOp::kF64Store: size = 8; break;

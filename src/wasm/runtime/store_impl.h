@@ -15,9 +15,30 @@
 
 namespace weft::wasm {
 
+enum class IOp : uint16_t;
+
+// One 32-bit word of the interpreter's internal code. An instruction is its handler word
+// followed by operand words: frame-slot indices, indices into the instance (function,
+// global, table, data and element segment), 32-bit immediates, signed branch offsets in
+// words from the instruction's start, and 64-bit immediates as two words (Imm64).
+using CodeWord = uint32_t;
+
+// The handler word of `op`: the distance of its label from the first op's, so that
+// dispatch is one add and one indirect jump (handlers = interp::HandlerTable()).
+inline CodeWord HandlerWord(const void* const* handlers, IOp op) {
+  return static_cast<CodeWord>(reinterpret_cast<uintptr_t>(handlers[static_cast<size_t>(op)]) -
+                               reinterpret_cast<uintptr_t>(handlers[0]));
+}
+// A branch from the instruction at word `from` to word `to`.
+inline CodeWord BranchWord(size_t to, size_t from) {
+  return static_cast<CodeWord>(static_cast<int32_t>(static_cast<int64_t>(to) - static_cast<int64_t>(from)));
+}
+inline int32_t BranchOffset(CodeWord w) { return static_cast<int32_t>(w); }
+inline uint64_t Imm64(const CodeWord* at) { return at[0] | static_cast<uint64_t>(at[1]) << 32; }
+
 // A function translated to the interpreter's internal code (see interp/README.md).
 struct CompiledFunc {
-  std::vector<uint64_t> code;  // [handler][operands...] per instruction
+  std::vector<CodeWord> code;  // [handler][operands...] per instruction
   uint32_t num_params = 0;
   uint32_t num_results = 0;
   uint32_t num_locals = 0;     // params + declared locals: the first operand slot
@@ -39,7 +60,7 @@ struct CompiledFunc {
 
 // One activation record of the explicit call stack: where to resume the caller.
 struct Frame {
-  const uint64_t* ret_pc;  // in the caller's code
+  const CodeWord* ret_pc;  // in the caller's code
   Value* fp;               // caller's frame
   FuncInst* func;          // the caller
 };
