@@ -373,6 +373,12 @@ class Translator {
   static constexpr uint64_t kNone = ~uint64_t{0};
   uint64_t held_ = kNone;
   uint64_t rax_holds_ = kNone;
+  // The same for float results in xmm0 (`xmm_dbl_`: as an f64, else an f32): the slot
+  // xmm0 holds on entry to the current instruction, and once it is emitted.
+  uint64_t xmm_held_ = kNone;
+  bool xmm_held_dbl_ = false;
+  uint64_t xmm0_holds_ = kNone;
+  bool xmm0_dbl_ = false;
   // Recent results are also kept in a small pool of caller-saved registers (LRU),
   // so a value consumed a few instructions later is not reloaded right after its store.
   // Slots stay the truth (every result is stored, but see StoreIsDead): the pool only
@@ -397,6 +403,7 @@ class Translator {
   void ClearCache() {
     for (uint64_t& p : pool_) p = kNone;
     held_ = kNone;
+    xmm_held_ = kNone;
   }
   // Loads slot `slot` into `r` (32 or 64 bits), from a register when one holds it.
   void LoadSlot(Reg r, uint64_t slot, bool w) {
@@ -440,7 +447,7 @@ class Translator {
   // Stores rax to slot `d` (unless the store is dead); rax (and a pool register) then
   // hold it.
   void DefRax(uint64_t d) {
-    if (!StoreIsDead(d)) as_.Store64(Slot(d), RAX);
+    if (!StoreIsDead(d, /*in_gpr=*/true)) as_.Store64(Slot(d), RAX);
     Forget(d);
     rax_holds_ = d;
     if (int k = Pinned(d); k >= 0) {
@@ -461,7 +468,7 @@ class Translator {
     pool_[i] = d;
     rax_holds_ = d;
   }
-  bool StoreIsDead(uint64_t d);
+  bool StoreIsDead(uint64_t d, bool in_gpr);
   // Dead stores skipped for the next instruction: at its exits, the slot to write back
   // first and the register that then holds it (see StoreIsDead).
   struct Spill {
@@ -703,6 +710,9 @@ bool Translator::Run() {
     next_pc_ = pc + len;
     held_ = rax_holds_;
     rax_holds_ = kNone;
+    xmm_held_ = xmm0_holds_;
+    xmm_held_dbl_ = xmm0_dbl_;
+    xmm0_holds_ = kNone;
     if (label_[pc]) ClearCache();
     EnterLoops(pc);
     const OpInfo& oi = ops.info[static_cast<size_t>(op)];
@@ -971,7 +981,7 @@ void Translator::DivideUnsignedByConstant(bool w, uint64_t d, bool rem) {
 // consumers that can exit (loads, stores: bounds faults) record where the value is at
 // their exits, and the exit stub writes it back first. Backward branches are left out
 // (their interrupt check exits with the operands in unknown registers).
-bool Translator::StoreIsDead(uint64_t d) {
+bool Translator::StoreIsDead(uint64_t d, bool in_gpr) {
   if (d < cf_->num_locals + cf_->consts.size()) return false;  // locals and constants
   const size_t next = next_pc_;
   if (next >= cf_->code.size() || label_[next]) return false;
@@ -980,6 +990,19 @@ bool Translator::StoreIsDead(uint64_t d) {
   if (it == Ops().by_handler.end()) return false;
   const OpInfo& oi = Ops().info[static_cast<size_t>(it->second)];
   const IOp op = oi.base;
+  // Float arithmetic reads an operand from xmm0 when the float op just before left it
+  // there (see the sse lambda in InlineBin).
+  switch (op) {
+    case IOp::kF64Add: case IOp::kF64Sub: case IOp::kF64Mul: case IOp::kF64Div:
+    case IOp::kF32Add: case IOp::kF32Sub: case IOp::kF32Mul: case IOp::kF32Div: {
+      const bool dbl = op == IOp::kF64Add || op == IOp::kF64Sub || op == IOp::kF64Mul ||
+                       op == IOp::kF64Div;
+      return xmm0_holds_ == d && xmm0_dbl_ == dbl && (ins[2] == d || ins[3] == d);
+    }
+    default: break;
+  }
+  // The rest read it from rax or the pool register DefRax put it in.
+  if (!in_gpr) return false;
   if (IOp cmp = CmpOfBranch(op); cmp != IOp::kCount) {
     return (ins[1] == d || ins[2] == d) && BranchOffset(ins[3]) > 0;
   }
@@ -1191,11 +1214,27 @@ bool Translator::InlineBin(IOp op, const CodeWord* ins, size_t pc) {
     DefRax(ins[1]);
   };
   // Floats: xmm0 = a (op) b; f32 results are stored zero-extended, like Value::F32.
+  // An operand the previous float op just computed is taken from xmm0.
   auto sse = [&](uint8_t opc, bool dbl) {
-    as_.MovsdLoad(XMM0, a, dbl);
-    as_.SseRM(opc, XMM0, b, dbl);
+    const bool in_xmm0 = xmm_held_ != kNone && xmm_held_dbl_ == dbl;
+    if (in_xmm0 && xmm_held_ == ins[2]) {
+      if (ins[3] == ins[2]) {
+        as_.OpRR(false, {0x0F, opc}, XMM0, XMM0, dbl ? 0xF2 : 0xF3);
+      } else {
+        as_.SseRM(opc, XMM0, b, dbl);
+      }
+    } else if (in_xmm0 && xmm_held_ == ins[3]) {
+      as_.OpRR(false, {0x0F, 0x10}, XMM1, XMM0, dbl ? 0xF2 : 0xF3);  // movsd xmm1, xmm0
+      as_.MovsdLoad(XMM0, a, dbl);
+      as_.OpRR(false, {0x0F, opc}, XMM0, XMM1, dbl ? 0xF2 : 0xF3);
+    } else {
+      as_.MovsdLoad(XMM0, a, dbl);
+      as_.SseRM(opc, XMM0, b, dbl);
+    }
+    xmm0_holds_ = ins[1];
+    xmm0_dbl_ = dbl;
     if (dbl) {
-      as_.MovsdStore(d, XMM0, true);
+      if (!StoreIsDead(ins[1], /*in_gpr=*/false)) as_.MovsdStore(d, XMM0, true);
       Wrote(ins[1]);
     } else {
       as_.OpRR(false, {0x0F, 0x7E}, XMM0, RAX, 0x66);  // movd eax, xmm0

@@ -335,3 +335,52 @@ TEST(JitDivision, UnsignedByConstantMatchesDivisionForEveryDividendKind) {
 
 }  // namespace
 }  // namespace weft::wasm
+
+namespace weft::wasm {
+namespace {
+
+// A computed address that only the load or store reads is not stored to its slot in
+// native code; when the access is out of bounds the exit must write it back, or the
+// interpreter would re-execute the access with a stale (in-bounds) address and not trap.
+TEST(JitDeadStores, OutOfBoundsAccessAtAComputedAddressStillTraps) {
+  if (!jit::Enabled()) GTEST_SKIP() << "no JIT on this platform or WEFT_JIT=0";
+  Store store;
+  Linker linker;
+  Instance* inst = Instantiate(store, R"(
+    (module
+      (memory 1)
+      (func (export "load") (param i32) (result i32)
+        local.get 0 i32.const 16 i32.add i32.load)
+      (func (export "store") (param i32) (param i32)
+        local.get 0 i32.const 16 i32.add
+        local.get 1 i32.const 3 i32.mul
+        i32.store)
+      (func (export "fsum") (param f64 f64 f64) (result f64)
+        local.get 0 local.get 1 f64.mul local.get 2 f64.add local.get 0 f64.sub))
+  )", linker);
+  ASSERT_NE(inst, nullptr);
+  Warm(store, inst, "store", {Value::I32(0), Value::I32(5)});
+  Warm(store, inst, "load", {Value::I32(0)});
+  Warm(store, inst, "fsum", {Value::F64(1.5), Value::F64(2.0), Value::F64(0.25)});
+  ASSERT_TRUE(HasNative(inst, "load"));
+  ASSERT_TRUE(HasNative(inst, "store"));
+  EXPECT_EQ(CallI32(store, inst, "load", {Value::I32(0)}), 15u);
+  for (uint32_t base : {65536u - 16u, 65536u - 17u, 0xFFFFFFE0u}) {
+    auto load = InvokeByName(store, inst, "load", {Value::I32(base)});
+    ASSERT_FALSE(load.ok()) << base;
+    EXPECT_EQ(load.error().kind, TrapKind::kMemoryOutOfBounds);
+    auto st = InvokeByName(store, inst, "store", {Value::I32(base), Value::I32(1)});
+    ASSERT_FALSE(st.ok()) << base;
+    EXPECT_EQ(st.error().kind, TrapKind::kMemoryOutOfBounds);
+  }
+  // In bounds right up to the end, and the value (3 * 7) lands where it should.
+  ASSERT_TRUE(InvokeByName(store, inst, "store", {Value::I32(65536 - 20), Value::I32(7)}).ok());
+  EXPECT_EQ(CallI32(store, inst, "load", {Value::I32(65536 - 20)}), 21u);
+  // Float results handed on in xmm0: (x*y + z) - x.
+  auto f = InvokeByName(store, inst, "fsum", {Value::F64(3.0), Value::F64(0.5), Value::F64(10.0)});
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ((*f)[0].f64(), 3.0 * 0.5 + 10.0 - 3.0);
+}
+
+}  // namespace
+}  // namespace weft::wasm
