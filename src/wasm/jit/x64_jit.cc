@@ -56,7 +56,8 @@ constexpr uint32_t kNoNative = ~uint32_t{0};
 static_assert(offsetof(Frame, ret_pc) == 0 && offsetof(Frame, fp) == 8 &&
               offsetof(Frame, func) == 16 && sizeof(Frame) == 24);
 
-Mem Slot(uint64_t i) { return Mem{kFp, static_cast<int32_t>(i * 8)}; }
+// Frame slot i (Translator::Slot also notes reads of constant slots).
+Mem SlotMem(uint64_t i) { return Mem{kFp, static_cast<int32_t>(i * 8)}; }
 
 // ---- what each internal op is (built from iops.def) ----
 enum class Kind : uint8_t { kCtl, kUn, kBin, kLoad, kStore };
@@ -421,6 +422,10 @@ class Translator {
       Consumed(slot);
       return;
     }
+    if (uint64_t v; ConstValue(slot, w, &v)) {
+      as_.MovImm64(r, v);
+      return;
+    }
     if (w) as_.Load64(r, Slot(slot)); else as_.Load32(r, Slot(slot));
   }
   // An operand-stack slot is read once (wasm pops it): its pool register can go to a
@@ -440,6 +445,8 @@ class Translator {
     } else if (c >= 0) {
       as_.AluRR(k, w, r, kPool[c]);
       Consumed(slot);
+    } else if (int32_t imm; ConstImm(slot, w, &imm)) {
+      as_.AluRI(AluExt(k), w, r, imm);
     } else {
       as_.AluRM(k, w, r, Slot(slot));
     }
@@ -528,6 +535,18 @@ class Translator {
     return true;
   }
   void FindLabels();
+  bool IsConstSlot(uint64_t slot) const {
+    return slot >= cf_->num_locals && slot < cf_->num_locals + cf_->consts.size();
+  }
+  // Frame slot `i` as a memory operand. Constant slots are written only by StoreConsts,
+  // so any other use of one is a read: the native entry must then store the constants
+  // (see Run).
+  Mem Slot(uint64_t i) {
+    if (IsConstSlot(i)) const_read_ = true;
+    return SlotMem(i);
+  }
+  bool const_read_ = false;
+  void StoreConsts();
   // Whether `slot` is one of the function's constant slots (written once on entry, never
   // changed), and its value as a `w`-bit operand (zero-extended when 32-bit).
   bool ConstValue(uint64_t slot, bool w, uint64_t* value) const {
@@ -670,27 +689,32 @@ void Translator::EnterLoops(size_t pc) {
 }
 
 void Translator::EmitPrologue() {
-  // Entry from other native code: align the stack, zero the declared locals, copy the
-  // constants in (the interpreter does the same in its call path).
+  // Entry from other native code: align the stack, zero the declared locals (the
+  // interpreter does the same in its call path). The constants are stored only where
+  // something reads them: see Run.
   entry_offset_ = as_.size();
   as_.AluRI(5, true, RSP, 8);  // sub rsp, 8
   uint32_t nzero = cf_->num_locals - cf_->num_params;
-  if (nzero > 0 || !cf_->consts.empty()) as_.XorRR32(RAX);
+  if (nzero > 0) as_.XorRR32(RAX);
   if (nzero > 16) {
-    as_.Lea(RDI, Slot(cf_->num_params));
+    as_.Lea(RDI, SlotMem(cf_->num_params));
     as_.MovImm64(RCX, nzero);
     as_.Byte(0xF3); as_.Byte(0x48); as_.Byte(0xAB);  // rep stosq
   } else {
-    for (uint32_t i = cf_->num_params; i < cf_->num_locals; ++i) as_.Store64(Slot(i), RAX);
+    for (uint32_t i = cf_->num_params; i < cf_->num_locals; ++i) as_.Store64(SlotMem(i), RAX);
   }
+}
+
+// Writes the constant slots (as the interpreter's call path does).
+void Translator::StoreConsts() {
   for (size_t k = 0; k < cf_->consts.size(); ++k) {
     uint64_t v = cf_->consts[k];
-    Mem m = Slot(cf_->num_locals + k);
+    Mem m = SlotMem(cf_->num_locals + k);
     if (static_cast<int64_t>(v) == static_cast<int32_t>(v)) {
       as_.StoreImm32(m, static_cast<int32_t>(v), true);
     } else {
-      as_.MovImm64(RAX, v);
-      as_.Store64(m, RAX);
+      as_.MovImm64(RCX, v);  // (rax may hold what an exit hands the interpreter)
+      as_.Store64(m, RCX);
     }
   }
 }
@@ -860,6 +884,16 @@ bool Translator::Run() {
                                        static_cast<int64_t>(e.table));
     std::memcpy(&as_.bytes()[e.field], &rel, 4);
   }
+  // The constant slots: native code mostly uses constants as immediates. If it reads one
+  // from its slot, native callers enter through a block that stores them first;
+  // otherwise only the exits store them, for the interpreter (which may have been
+  // entered natively, without them).
+  if (const_read_ && !cf_->consts.empty()) {
+    size_t stores = as_.size();
+    StoreConsts();
+    as_.PatchRel32(as_.Jmp(), entry_offset_);
+    entry_offset_ = stores;
+  }
   EmitExits();
   return true;
 }
@@ -880,6 +914,7 @@ void Translator::EmitExits() {
       if (auto sp = spill_at_.find(e.target); sp != spill_at_.end()) {
         as_.Store64(Slot(sp->second.slot), sp->second.reg);  // the interpreter reads it
       }
+      if (!const_read_) StoreConsts();
       // The interpreter's accumulator variants read the previous result from a register:
       // give it the value (which is also in the operand's slot).
       if (oi.acc_a) as_.Load64(RAX, Slot(ins[oi.kind == Kind::kStore ? 1 : 2]));
