@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <functional>
 #include <mutex>
+#include <shared_mutex>
+#include <thread>
 
 namespace weft::wasi {
 
@@ -56,6 +58,16 @@ Entry Entry::Narrowed(std::shared_ptr<Handle> handle, Rights base, Rights inheri
 }
 
 Table::Table(size_t max_capacity) : max_capacity_(max_capacity) {}
+
+void Table::RwSpinLock::Pause(int spins) {
+  if (spins < 64) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  } else {
+    std::this_thread::yield();  // the holder may have been preempted
+  }
+}
 
 void Table::SettleEntry(Fd fd, const std::shared_ptr<Handle>& seen) const {
   // The system call (fstat) happens here, with no lock held.

@@ -9,7 +9,9 @@
 // obtained from Get() stays usable even if another thread closes the fd meanwhile.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
@@ -133,7 +135,53 @@ class Table {
   // Settles the entry at `fd` if it still holds `seen` unsettled. Takes mu_ itself.
   void SettleEntry(Fd fd, const std::shared_ptr<Handle>& seen) const;
 
-  mutable std::shared_mutex mu_;
+  // A reader-writer spin lock for the table's critical sections, which are a few loads,
+  // a reference-count change or a vector push: nothing in them blocks or makes a system
+  // call (handles are dropped after unlocking). One atomic operation to lock and one to
+  // unlock; std::shared_mutex (glibc pthread_rwlock) measured ~22 ns per read
+  // lock/unlock pair and ~35 ns per write pair on the reference VM, several per WASI
+  // call. A waiting writer stops new readers, so readers cannot starve it; waiters spin
+  // briefly, then yield the CPU.
+  class RwSpinLock {
+   public:
+    void lock_shared() {
+      for (int spins = 0;; ++spins) {
+        uint32_t s = state_.fetch_add(1, std::memory_order_acquire);
+        if ((s & kWriterBits) == 0) [[likely]] return;
+        state_.fetch_sub(1, std::memory_order_relaxed);
+        Wait(spins, kWriterBits);
+      }
+    }
+    void unlock_shared() { state_.fetch_sub(1, std::memory_order_release); }
+    void lock() {
+      for (int spins = 0;; ++spins) {
+        uint32_t s = state_.load(std::memory_order_relaxed);
+        // Free (perhaps with a writer waiting, maybe us): take it, clearing the flag; a
+        // writer still waiting sets it again.
+        if ((s & ~kWriterWaiting) == 0 &&
+            state_.compare_exchange_weak(s, kWriter, std::memory_order_acquire,
+                                         std::memory_order_relaxed)) {
+          return;
+        }
+        if ((s & kWriterWaiting) == 0) state_.fetch_or(kWriterWaiting, std::memory_order_relaxed);
+        Pause(spins);
+      }
+    }
+    void unlock() { state_.fetch_and(~kWriter, std::memory_order_release); }
+
+   private:
+    static constexpr uint32_t kWriter = 1u << 31;
+    static constexpr uint32_t kWriterWaiting = 1u << 30;
+    static constexpr uint32_t kWriterBits = kWriter | kWriterWaiting;
+    static void Pause(int spins);
+    // Pauses until none of `bits` is set (or a while has passed).
+    void Wait(int spins, uint32_t bits) {
+      Pause(spins);
+      while (state_.load(std::memory_order_relaxed) & bits) Pause(++spins);
+    }
+    std::atomic<uint32_t> state_{0};  // kWriter | kWriterWaiting | reader count
+  };
+  mutable RwSpinLock mu_;
   // Pops the lowest free index below slots_.size(), or returns false. mu_ held.
   bool PopFree(Fd* fd);
   void PushFree(Fd fd);

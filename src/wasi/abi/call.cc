@@ -1,5 +1,7 @@
 // Call: guest-pointer checks. Every failure here is a trap naming the WASI function.
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 
 #include "wasi/abi/layout.h"
 #include "weft/wasi/preview1.h"
@@ -10,6 +12,12 @@ namespace abi {
 
 bool IsValidUtf8(const uint8_t* s, size_t n) {
   size_t i = 0;
+  // ASCII (every path the benchmarks use) eight bytes at a time.
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s + i, 8);
+    if (w & 0x8080808080808080ull) break;
+  }
   while (i < n) {
     uint8_t c = s[i];
     if (c < 0x80) {

@@ -252,8 +252,15 @@ ErrnoOr<Filestat> HostDir::StatAt(Lookupflags lookup, std::string_view path) {
   if (slash != std::string_view::npos && UsingOpenat2() && !trailing &&
       path.find('/', slash + 1) == std::string_view::npos) {
     // "sub/name": through the cached subdirectory fd when it still is `sub`.
-    auto r = StatInSubdir(path.substr(0, slash), path.substr(slash + 1), follow);
-    if (r.has_value()) return std::move(*r);
+    Errno error;
+    switch (StatInSubdir(path.substr(0, slash), path.substr(slash + 1), follow, &st, &error)) {
+      case SubdirAnswer::kStat:
+        return FilestatFromStat(st);
+      case SubdirAnswer::kError:
+        return Err(error);
+      case SubdirAnswer::kGeneral:
+        break;
+    }
   }
   if (slash == std::string_view::npos && path != "." && path != "..") {
     // One plain name: it lives in the root itself, and AT_SYMLINK_NOFOLLOW keeps the
@@ -282,18 +289,20 @@ ErrnoOr<Filestat> HostDir::StatAt(Lookupflags lookup, std::string_view path) {
   return out;
 }
 
-std::optional<ErrnoOr<Filestat>> HostDir::StatInSubdir(std::string_view sub,
-                                                       std::string_view name, bool follow) {
+HostDir::SubdirAnswer HostDir::StatInSubdir(std::string_view sub, std::string_view name,
+                                            bool follow, struct stat* st, Errno* error) {
   auto plain = [](std::string_view c) { return !c.empty() && c != "." && c != ".."; };
-  if (!plain(sub) || !plain(name)) return std::nullopt;
+  if (!plain(sub) || !plain(name)) return SubdirAnswer::kGeneral;
   CPath sub_path(sub);
   struct stat dst;
   if (fstatat(fd_, sub_path.c_str(), &dst, AT_SYMLINK_NOFOLLOW) != 0) {
-    return ErrnoOr<Filestat>(LastErr());  // what the kernel's walk answers for "sub"
+    *error = ErrnoFromHost(errno);  // what the kernel's walk answers for "sub"
+    return SubdirAnswer::kError;
   }
   if (!S_ISDIR(dst.st_mode)) {
-    if (S_ISLNK(dst.st_mode)) return std::nullopt;  // followed (inside) by the general path
-    return ErrnoOr<Filestat>(Err(Errno::kNotdir));
+    if (S_ISLNK(dst.st_mode)) return SubdirAnswer::kGeneral;  // followed (inside) there
+    *error = Errno::kNotdir;
+    return SubdirAnswer::kError;
   }
   std::shared_ptr<const CachedSubdir> dir;
   {
@@ -307,7 +316,7 @@ std::optional<ErrnoOr<Filestat>> HostDir::StatInSubdir(std::string_view sub,
     struct stat check;
     if (fd.get() < 0 || FstatFd(fd.get(), &check) != 0 || check.st_dev != dst.st_dev ||
         check.st_ino != dst.st_ino) {
-      return std::nullopt;  // changed under us: let the general path answer
+      return SubdirAnswer::kGeneral;  // changed under us: let the general path answer
     }
     auto fresh = std::make_shared<CachedSubdir>();
     fresh->name.assign(sub);
@@ -319,12 +328,12 @@ std::optional<ErrnoOr<Filestat>> HostDir::StatInSubdir(std::string_view sub,
     subdir_ = dir;
   }
   CPath name_path(name);
-  struct stat st;
-  if (fstatat(dir->fd.get(), name_path.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-    return ErrnoOr<Filestat>(LastErr());
+  if (fstatat(dir->fd.get(), name_path.c_str(), st, AT_SYMLINK_NOFOLLOW) != 0) {
+    *error = ErrnoFromHost(errno);
+    return SubdirAnswer::kError;
   }
-  if (follow && S_ISLNK(st.st_mode)) return std::nullopt;
-  return ErrnoOr<Filestat>(FilestatFromStat(st));
+  if (follow && S_ISLNK(st->st_mode)) return SubdirAnswer::kGeneral;
+  return SubdirAnswer::kStat;
 }
 
 ErrnoOr<void> HostDir::SetTimesAt(Lookupflags lookup, std::string_view path, Timestamp atim,

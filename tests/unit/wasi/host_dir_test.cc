@@ -1,5 +1,7 @@
 // HostDir: every Dir method's success and error cases, for both resolvers.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -540,6 +542,41 @@ TEST_P(HostDirTest, StatAtSeesTheSubdirectoryChange) {
   EXPECT_EQ(dir_->StatAt(kLookupSymlinkFollow, "old/l")->size, 3u);
   ASSERT_EQ(symlink("../../x", P("old/out").c_str()), 0);
   EXPECT_EQ(ErrOf(dir_->StatAt(kLookupSymlinkFollow, "old/out")), Errno::kPerm);
+}
+
+// The held subdirectory fd must never answer for a directory that is no longer "sub":
+// moved out of the preopen, swapped atomically (RENAME_EXCHANGE) with a symlink
+// leading out or with another directory, and back.
+TEST_P(HostDirTest, StatAtNeverAnswersThroughAMovedOrSwappedSubdirectory) {
+  ASSERT_EQ(mkdir(P("sub").c_str(), 0755), 0);
+  WriteHostFile(P("sub/f"), "one");
+  ASSERT_EQ(mkdir((base_ + "/outside").c_str(), 0755), 0);
+  WriteHostFile(base_ + "/outside/f", "outside!");
+  ASSERT_EQ(dir_->StatAt(0, "sub/f")->size, 3u);  // held from now on
+  // Moved out of the preopen: "sub" is gone, whatever the held fd still reaches.
+  ASSERT_EQ(rename(P("sub").c_str(), (base_ + "/moved").c_str()), 0);
+  EXPECT_EQ(ErrOf(dir_->StatAt(0, "sub/f")), Errno::kNoent);
+  ASSERT_EQ(rename((base_ + "/moved").c_str(), P("sub").c_str()), 0);
+  EXPECT_EQ(dir_->StatAt(0, "sub/f")->size, 3u);
+  // Exchanged with a symlink leading out, then back.
+  ASSERT_EQ(symlink("../outside", P("alt").c_str()), 0);
+  ASSERT_EQ(renameat2(AT_FDCWD, P("sub").c_str(), AT_FDCWD, P("alt").c_str(), RENAME_EXCHANGE),
+            0);
+  EXPECT_EQ(ErrOf(dir_->StatAt(0, "sub/f")), Errno::kPerm);
+  EXPECT_EQ(ErrOf(dir_->StatAt(kLookupSymlinkFollow, "sub/f")), Errno::kPerm);
+  EXPECT_EQ(dir_->StatAt(0, "alt/f")->size, 3u);
+  ASSERT_EQ(renameat2(AT_FDCWD, P("sub").c_str(), AT_FDCWD, P("alt").c_str(), RENAME_EXCHANGE),
+            0);
+  EXPECT_EQ(dir_->StatAt(0, "sub/f")->size, 3u);
+  // Exchanged with another directory inside.
+  ASSERT_EQ(unlink(P("alt").c_str()), 0);
+  ASSERT_EQ(mkdir(P("other").c_str(), 0755), 0);
+  WriteHostFile(P("other/f"), "other-f");
+  ASSERT_EQ(renameat2(AT_FDCWD, P("sub").c_str(), AT_FDCWD, P("other").c_str(), RENAME_EXCHANGE),
+            0);
+  EXPECT_EQ(dir_->StatAt(0, "sub/f")->size, 7u);
+  EXPECT_EQ(dir_->StatAt(0, "other/f")->size, 3u);
+  EXPECT_EQ(dir_->StatAt(0, "sub/f")->size, 7u);
 }
 
 // A HostFile keeps its fdflags (fd_fdstat_get without fcntl); they must be what the

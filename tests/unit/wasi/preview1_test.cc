@@ -13,6 +13,7 @@
 
 #include <unistd.h>
 
+#include "wasi/abi/layout.h"
 #include "weft/wasi/channel.h"
 #include "weft/wasi/ctx.h"
 #include "weft/wasi/fd_file.h"
@@ -203,6 +204,31 @@ TEST_F(Preview1Test, InvalidUtf8PathIsEilseq) {
   EXPECT_EQ(Errno_("path_unlink_file", {3, 100, 3}), E(Errno::kIlseq));
   uint32_t n = PutStr(100, "d\xC3\xA9j\xC3\xA0");  // valid UTF-8 passes
   EXPECT_EQ(Errno_("path_create_directory", {3, 100, n}), 0u);
+}
+
+// The validator takes ASCII eight bytes at a time: a bad byte anywhere, and a sequence
+// that starts inside or after such a word, is still seen.
+TEST(Utf8Test, EveryPositionOfLongPaths) {
+  for (size_t len : {7u, 8u, 9u, 16u, 17u, 23u, 24u, 31u}) {
+    for (size_t at = 0; at < len; ++at) {
+      std::string s(len, 'a');
+      s[at] = '\xFF';
+      EXPECT_FALSE(abi::IsValidUtf8(reinterpret_cast<const uint8_t*>(s.data()), s.size()))
+          << len << " " << at;
+      if (at + 2 <= len) {
+        s[at] = '\xC3';
+        s[at + 1] = '\xA9';
+        EXPECT_TRUE(abi::IsValidUtf8(reinterpret_cast<const uint8_t*>(s.data()), s.size()))
+            << len << " " << at;
+        s[at + 1] = 'x';  // bad continuation
+        EXPECT_FALSE(abi::IsValidUtf8(reinterpret_cast<const uint8_t*>(s.data()), s.size()))
+            << len << " " << at;
+      }
+    }
+    std::string cut(len, 'a');
+    cut[len - 1] = '\xC3';  // a sequence cut off by the end
+    EXPECT_FALSE(abi::IsValidUtf8(reinterpret_cast<const uint8_t*>(cut.data()), cut.size()));
+  }
 }
 
 // ---- invalid flags and enums ---------------------------------------------------------
