@@ -125,7 +125,8 @@ class Table {
   size_t max_capacity() const { return max_capacity_; }
   // The fds in use, ascending.
   std::vector<Fd> Fds() const;
-  // The handles in use (a snapshot; no lock held afterwards).
+  // The handles in use (a snapshot; no lock held afterwards). Unsettled entries give
+  // their lazily typed handle as it is (it forwards every call; see Entry::unsettled).
   std::vector<std::shared_ptr<Handle>> Handles() const;
 
  private:

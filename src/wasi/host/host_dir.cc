@@ -305,11 +305,19 @@ HostDir::SubdirAnswer HostDir::StatInSubdir(std::string_view sub, std::string_vi
     return SubdirAnswer::kError;
   }
   std::shared_ptr<const CachedSubdir> dir;
+  // Where `sub` is cached, or kCachedSubdirs. subdir_mu_ held.
+  auto find = [&] {
+    for (size_t i = 0; i < kCachedSubdirs; ++i) {
+      if (subdirs_[i] && subdirs_[i]->name == sub) return i;
+    }
+    return kCachedSubdirs;
+  };
   {
     std::lock_guard lock(subdir_mu_);
-    dir = subdir_;
+    size_t slot = find();
+    if (slot != kCachedSubdirs) dir = subdirs_[slot];
   }
-  if (!dir || dir->name != sub || dir->dev != dst.st_dev || dir->ino != dst.st_ino) {
+  if (!dir || dir->dev != dst.st_dev || dir->ino != dst.st_ino) {
     UniqueFd fd(RetryEintr([&] {
       return openat(fd_, sub_path.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     }));
@@ -324,8 +332,12 @@ HostDir::SubdirAnswer HostDir::StatInSubdir(std::string_view sub, std::string_vi
     fresh->dev = dst.st_dev;
     fresh->ino = dst.st_ino;
     dir = fresh;
+    std::shared_ptr<const CachedSubdir> old;  // closed after unlocking
     std::lock_guard lock(subdir_mu_);
-    subdir_ = dir;
+    size_t slot = find();  // again: another thread may have cached `sub` meanwhile
+    if (slot == kCachedSubdirs) slot = next_subdir_++ % kCachedSubdirs;
+    old = std::move(subdirs_[slot]);
+    subdirs_[slot] = dir;
   }
   CPath name_path(name);
   if (fstatat(dir->fd.get(), name_path.c_str(), st, AT_SYMLINK_NOFOLLOW) != 0) {

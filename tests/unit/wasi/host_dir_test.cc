@@ -1,4 +1,5 @@
 // HostDir: every Dir method's success and error cases, for both resolvers.
+#include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <stdio.h>
@@ -577,6 +578,46 @@ TEST_P(HostDirTest, StatAtNeverAnswersThroughAMovedOrSwappedSubdirectory) {
   EXPECT_EQ(dir_->StatAt(0, "sub/f")->size, 7u);
   EXPECT_EQ(dir_->StatAt(0, "other/f")->size, 3u);
   EXPECT_EQ(dir_->StatAt(0, "sub/f")->size, 7u);
+}
+
+// Several subdirectories are held (a few, never more), each answering only while its
+// name still names it.
+TEST_P(HostDirTest, StatAtAlternatingSubdirectories) {
+  auto open_fds = [] {
+    int n = 0;
+    DIR* d = opendir("/proc/self/fd");
+    if (d == nullptr) return -1;
+    while (readdir(d) != nullptr) ++n;
+    closedir(d);
+    return n;
+  };
+  constexpr int kDirs = 7;
+  for (int i = 0; i < kDirs; ++i) {
+    std::string sub = "s" + std::to_string(i);
+    ASSERT_EQ(mkdir(P(sub).c_str(), 0755), 0);
+    WriteHostFile(P(sub + "/f"), std::string(static_cast<size_t>(i + 1), 'x'));
+  }
+  int before = open_fds();
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < kDirs; ++i) {
+      auto st = dir_->StatAt(0, "s" + std::to_string(i) + "/f");
+      ASSERT_TRUE(st.ok()) << i;
+      EXPECT_EQ(st->size, static_cast<Filesize>(i + 1)) << i;
+    }
+  }
+  if (before >= 0) EXPECT_LE(open_fds(), before + 4);
+  ASSERT_EQ(renameat2(AT_FDCWD, P("s1").c_str(), AT_FDCWD, P("s2").c_str(), RENAME_EXCHANGE), 0);
+  ASSERT_EQ(rename(P("s5").c_str(), P("gone").c_str()), 0);
+  for (int i = 0; i < kDirs; ++i) {
+    auto st = dir_->StatAt(0, "s" + std::to_string(i) + "/f");
+    if (i == 5) {
+      EXPECT_EQ(ErrOf(st), Errno::kNoent);
+      continue;
+    }
+    ASSERT_TRUE(st.ok()) << i;
+    int want = i == 1 ? 3 : i == 2 ? 2 : i + 1;
+    EXPECT_EQ(st->size, static_cast<Filesize>(want)) << i;
+  }
 }
 
 // A HostFile keeps its fdflags (fd_fdstat_get without fcntl); they must be what the
