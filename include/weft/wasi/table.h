@@ -23,6 +23,13 @@
 #include "weft/wasi/handle.h"
 #include "weft/wasi/types.h"
 
+#if __has_include(<sys/single_threaded.h>)
+#include <sys/single_threaded.h>
+#define WEFT_HAVE_LIBC_SINGLE_THREADED 1
+#else
+#define WEFT_HAVE_LIBC_SINGLE_THREADED 0
+#endif
+
 namespace weft::wasi {
 
 namespace rights {
@@ -143,9 +150,16 @@ class Table {
   // lock/unlock pair and ~35 ns per write pair on the reference VM, several per WASI
   // call. A waiting writer stops new readers, so readers cannot starve it; waiters spin
   // briefly, then yield the CPU.
+  //
+  // While the process has a single thread (glibc's __libc_single_threaded, as
+  // libstdc++'s shared_ptr uses it) there is nobody to exclude and the atomic
+  // operations are skipped: they measured ~27 ns each on the reference VM. The flag
+  // changes only inside pthread_create/pthread_join called by the only thread, never
+  // within a critical section here, so lock and unlock always agree.
   class RwSpinLock {
    public:
     void lock_shared() {
+      if (SingleThreaded()) return;
       for (int spins = 0;; ++spins) {
         uint32_t s = state_.fetch_add(1, std::memory_order_acquire);
         if ((s & kWriterBits) == 0) [[likely]] return;
@@ -153,8 +167,12 @@ class Table {
         Wait(spins, kWriterBits);
       }
     }
-    void unlock_shared() { state_.fetch_sub(1, std::memory_order_release); }
+    void unlock_shared() {
+      if (SingleThreaded()) return;
+      state_.fetch_sub(1, std::memory_order_release);
+    }
     void lock() {
+      if (SingleThreaded()) return;
       for (int spins = 0;; ++spins) {
         uint32_t s = state_.load(std::memory_order_relaxed);
         // Free (perhaps with a writer waiting, maybe us): take it, clearing the flag; a
@@ -168,9 +186,19 @@ class Table {
         Pause(spins);
       }
     }
-    void unlock() { state_.fetch_and(~kWriter, std::memory_order_release); }
+    void unlock() {
+      if (SingleThreaded()) return;
+      state_.fetch_and(~kWriter, std::memory_order_release);
+    }
 
    private:
+    static bool SingleThreaded() {
+#if WEFT_HAVE_LIBC_SINGLE_THREADED
+      return __libc_single_threaded != 0;
+#else
+      return false;
+#endif
+    }
     static constexpr uint32_t kWriter = 1u << 31;
     static constexpr uint32_t kWriterWaiting = 1u << 30;
     static constexpr uint32_t kWriterBits = kWriter | kWriterWaiting;
