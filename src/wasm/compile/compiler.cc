@@ -10,8 +10,8 @@
 // values. A `local.set` right after an instruction that produced the stack top rewrites
 // that instruction's destination to the local instead of emitting a copy.
 // The input is trusted (DecodeModule validated it), so reading never fails here.
+#include <algorithm>
 #include <cstring>
-#include <unordered_map>
 
 #include "wasm/runtime/store_impl.h"
 
@@ -177,12 +177,14 @@ class Compiler {
     Entry& e = stack_[i];
     if (e.kind == Entry::kLocal) return e.local;
     if (e.kind == Entry::kConst) {
-      auto it = const_index_.find(e.bits);
-      if (it != const_index_.end()) return num_locals_ + it->second;
+      // At most kMaxConsts values: a linear search, and no allocation per constant.
+      auto it = std::find(const_values_.begin(), const_values_.end(), e.bits);
+      if (it != const_values_.end()) {
+        return num_locals_ + static_cast<uint32_t>(it - const_values_.begin());
+      }
       if (const_values_.size() < const_limit_) {
         uint32_t k = static_cast<uint32_t>(const_values_.size());
         const_values_.push_back(e.bits);
-        const_index_.emplace(e.bits, k);
         return num_locals_ + k;
       }
       Materialize(i);
@@ -431,7 +433,6 @@ class Compiler {
   size_t const_limit_ = kMaxConsts;
   uint32_t max_height_ = 0;
   std::vector<uint64_t> const_values_;
-  std::unordered_map<uint64_t, uint32_t> const_index_;
   std::vector<CodeWord> code_;
   std::vector<std::pair<uint32_t, uint32_t>> offsets_;
   std::vector<Entry> stack_;
@@ -500,7 +501,6 @@ std::unique_ptr<CompiledFunc> Compiler::Pass() {
   stack_.clear();
   ctrls_.clear();
   const_values_.clear();
-  const_index_.clear();
   producer_word_ = kNone;
   const Function& fn = module_.DefinedFunction(func_->func_index);
   const FuncType& type = *func_->type;
