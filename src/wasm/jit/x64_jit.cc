@@ -374,7 +374,7 @@ class Translator {
   static constexpr uint64_t kNone = ~uint64_t{0};
   uint64_t held_ = kNone;
   uint64_t rax_holds_ = kNone;
-  // The same for float results in xmm0 (`xmm_dbl_`: as an f64, else an f32): the slot
+  // The same for float results in xmm0 (`..._dbl_`: as an f64, else an f32): the slot
   // xmm0 holds on entry to the current instruction, and once it is emitted.
   uint64_t xmm_held_ = kNone;
   bool xmm_held_dbl_ = false;
@@ -550,7 +550,7 @@ class Translator {
   // Whether `slot` is one of the function's constant slots (written once on entry, never
   // changed), and its value as a `w`-bit operand (zero-extended when 32-bit).
   bool ConstValue(uint64_t slot, bool w, uint64_t* value) const {
-    if (slot < cf_->num_locals || slot >= cf_->num_locals + cf_->consts.size()) return false;
+    if (!IsConstSlot(slot)) return false;
     uint64_t v = cf_->consts[slot - cf_->num_locals];
     *value = w ? v : static_cast<uint32_t>(v);
     return true;
@@ -559,16 +559,23 @@ class Translator {
   // Whether `slot` is one of the function's constant slots (written once on entry, never
   // changed), and as what immediate it can be used in a `w`-bit operation.
   bool ConstImm(uint64_t slot, bool w, int32_t* imm) const {
-    if (slot < cf_->num_locals || slot >= cf_->num_locals + cf_->consts.size()) return false;
-    uint64_t v = cf_->consts[slot - cf_->num_locals];
-    if (!w) {
-      *imm = static_cast<int32_t>(static_cast<uint32_t>(v));
-      return true;
-    }
-    if (static_cast<int64_t>(v) != static_cast<int32_t>(v)) return false;
+    uint64_t v;
+    if (!ConstValue(slot, w, &v)) return false;
+    if (w && static_cast<int64_t>(v) != static_cast<int32_t>(v)) return false;
     *imm = static_cast<int32_t>(v);
     return true;
   }
+  // Stores the 64-bit value `v` to `m`: as a sign-extended imm32 when it fits, else
+  // through `scratch`.
+  void StoreValue(Mem m, uint64_t v, Reg scratch) {
+    if (static_cast<int64_t>(v) == static_cast<int32_t>(v)) {
+      as_.StoreImm32(m, static_cast<int32_t>(v), true);
+    } else {
+      as_.MovImm64(scratch, v);
+      as_.Store64(m, scratch);
+    }
+  }
+
   static uint8_t AluExt(Assembler::Alu k) {
     switch (k) {
       case Assembler::kAdd: return 0;
@@ -708,14 +715,8 @@ void Translator::EmitPrologue() {
 // Writes the constant slots (as the interpreter's call path does).
 void Translator::StoreConsts() {
   for (size_t k = 0; k < cf_->consts.size(); ++k) {
-    uint64_t v = cf_->consts[k];
-    Mem m = SlotMem(cf_->num_locals + k);
-    if (static_cast<int64_t>(v) == static_cast<int32_t>(v)) {
-      as_.StoreImm32(m, static_cast<int32_t>(v), true);
-    } else {
-      as_.MovImm64(RCX, v);  // (rax may hold what an exit hands the interpreter)
-      as_.Store64(m, RCX);
-    }
+    // (rcx: rax may hold what an exit hands the interpreter)
+    StoreValue(SlotMem(cf_->num_locals + k), cf_->consts[k], RCX);
   }
 }
 
@@ -793,13 +794,7 @@ bool Translator::Run() {
             break;
           case IOp::kConst:
           case IOp::kConst32:
-            if (uint64_t v = op == IOp::kConst ? Imm64(ins + 2) : ins[2];
-                static_cast<int64_t>(v) == static_cast<int32_t>(v)) {
-              as_.StoreImm32(Slot(ins[1]), static_cast<int32_t>(v), true);
-            } else {
-              as_.MovImm64(RAX, v);
-              as_.Store64(Slot(ins[1]), RAX);
-            }
+            StoreValue(Slot(ins[1]), op == IOp::kConst ? Imm64(ins + 2) : ins[2], RAX);
             Wrote(ins[1]);
             break;
           case IOp::kCall:
@@ -1017,7 +1012,7 @@ void Translator::DivideUnsignedByConstant(bool w, uint64_t d, bool rem) {
 // their exits, and the exit stub writes it back first. Backward branches are left out
 // (their interrupt check exits with the operands in unknown registers).
 bool Translator::StoreIsDead(uint64_t d, bool in_gpr) {
-  if (d < cf_->num_locals + cf_->consts.size()) return false;  // locals and constants
+  if (d < cf_->num_locals || IsConstSlot(d)) return false;  // locals and constants
   const size_t next = next_pc_;
   if (next >= cf_->code.size() || label_[next]) return false;
   const CodeWord* ins = code_ + next;
