@@ -9,6 +9,15 @@ time, the ratio to native, and checks that every runtime prints the same
 checksum as native (a mismatch is a loud error and a non-zero exit status).
 It also measures start-up (wall time and peak RSS of hello.wasm).
 
+Optionally a peer that none of us wrote runs in a fourth column:
+`--peer-wizer PATH` (or `--peer-wizer auto`, the cache of
+bench/peers/fetch_wizer.sh) runs each program as Wizer's init function, i.e.
+under wasmtime (Cranelift) and wasmtime-wasi's preview1, followed by Wizer's
+snapshot of the instance. Wizer passes the guest no argv, so the programs run
+at their built-in default size, which is the full size: the peer is measured
+only in full-size runs (skipped with --quick). The time from the guest's last
+output to process exit (mostly the snapshot) is measured per run.
+
 Ratios are the product, not absolute times: run everything in one go on a
 quiet machine. Python standard library only.
 
@@ -16,6 +25,7 @@ quiet machine. Python standard library only.
   bench/run.py --quick         smoke: tiny sizes, 1 run; fails on mismatch/crash
   bench/run.py --update        full run, then rewrite BENCHMARKS.md
   bench/run.py --only fib,stat --runs 3
+  bench/run.py --peer-wizer "$(bench/peers/fetch_wizer.sh)" --update
 
 Exit status: 0 when every run that was attempted succeeded with the native
 checksum; 1 on any checksum mismatch, crash, non-zero exit or timeout (under
@@ -29,12 +39,14 @@ import json
 import math
 import os
 import platform
+import re
 import shutil
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -63,6 +75,10 @@ BENCHMARKS = [
     ("cwcu", "host calls", 41000, 100, "create/write/close/unlink, n cycles"),
 ]
 GROUPS = ["compute", "host calls"]
+# Runtime columns in table order; "wizer" is the optional peer.
+COLUMNS = ["weft", "node", "wizer"]
+PEER_CACHE = Path(os.environ.get("WEFT_BENCH_CACHE",
+                                  Path.home() / ".cache" / "weft-bench"))
 HELLO = "hello"
 HELLO_OUTPUT = "hello, weft\n"
 
@@ -118,13 +134,18 @@ def build_all(names, out_dir):
 # ---------------------------------------------------------------- running
 
 class RunResult:
-    def __init__(self, ok, seconds, maxrss_kib, stdout, detail, cpu_seconds=0.0):
+    def __init__(self, ok, seconds, maxrss_kib, stdout, detail, cpu_seconds=0.0,
+                 tail_seconds=None):
         self.ok = ok              # exited 0 within the timeout
         self.seconds = seconds    # wall time of the whole process
         self.cpu_seconds = cpu_seconds  # user+system time, all its threads
         self.maxrss_kib = maxrss_kib
         self.stdout = stdout
         self.detail = detail      # why it failed (exit status, stderr)
+        # From the last stdout bytes to exit: the programs print their one line
+        # last (wasi-libc flushes stdout at exit), so this is what a runtime
+        # does after the guest finished (wizer: the snapshot).
+        self.tail_seconds = tail_seconds
 
 
 RSS_EXEC = None  # path of the built rss_exec wrapper, set by main()
@@ -134,29 +155,57 @@ def run_once(cmd, cwd, timeout):
     """Runs cmd in cwd through rss_exec: its wall time and its own peak RSS."""
     # Beside the guest's directory, not in it: the guest sees only its own files.
     report = Path(cwd).parent / (Path(cwd).name + ".rss")
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         try:
             proc = subprocess.Popen([str(RSS_EXEC), str(report)] + cmd, cwd=cwd,
-                                    stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                    start_new_session=True)
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=err, start_new_session=True)
         except OSError as e:
             return RunResult(False, 0.0, 0, "", f"cannot start: {e}")
-        timed_out = False
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
+        # stdout through a pipe drained by a thread that notes when bytes arrive.
+        chunks = []
+        last_output = [None]
+
+        def drain():
+            fd = proc.stdout.fileno()
+            while True:
+                data = os.read(fd, 65536)
+                if not data:
+                    return
+                last_output[0] = time.perf_counter()
+                chunks.append(data)
+
+        reader = threading.Thread(target=drain, daemon=True)
+        reader.start()
+        # A blocking wait sees the exit at once (wait(timeout=...) polls with
+        # sleeps of up to 50 ms); a timer enforces the timeout instead.
+        killed = threading.Event()
+
+        def kill():
+            killed.set()
             try:
                 os.killpg(proc.pid, signal.SIGKILL)  # the wrapper and the runtime
             except ProcessLookupError:
                 pass
-            proc.wait()
-        outer = time.perf_counter() - start
-        out.seek(0)
+
+        timer = threading.Timer(timeout, kill)
+        timer.daemon = True
+        timer.start()
+        proc.wait()
+        ended = time.perf_counter()
+        timer.cancel()
+        timed_out = killed.is_set()
+        outer = ended - start
+        # A grandchild that kept the pipe open must not hang the runner.
+        reader.join(timeout=10)
+        if not reader.is_alive():
+            proc.stdout.close()
         err.seek(0)
-        stdout = out.read().decode(errors="replace")
+        stdout = b"".join(chunks).decode(errors="replace")
         stderr = err.read().decode(errors="replace").strip()
+    # The reader may be scheduled after wait() returned: clamp that to 0.
+    tail = None if last_output[0] is None else max(0.0, ended - last_output[0])
     try:
         fields = report.read_text().split()
         report.unlink()
@@ -175,7 +224,7 @@ def run_once(cmd, cwd, timeout):
     if value != 0:
         return RunResult(False, seconds, maxrss, stdout,
                          f"exit status {value}; stderr: {stderr[-400:]}")
-    return RunResult(True, seconds, maxrss, stdout, "", cpu)
+    return RunResult(True, seconds, maxrss, stdout, "", cpu, tail)
 
 
 def checksum_of(stdout):
@@ -186,9 +235,44 @@ def checksum_of(stdout):
 
 
 class Runtime:
-    def __init__(self, name, make_cmd):
+    def __init__(self, name, make_cmd, takes_args=True):
         self.name = name
         self.make_cmd = make_cmd  # (native_path, wasm_path, args) -> argv
+        # False: the guest gets no argv, so it runs only at its default size.
+        self.takes_args = takes_args
+
+
+def find_cached_wizer():
+    """The newest wizer that bench/peers/fetch_wizer.sh left in the cache."""
+    found = []
+    for exe in PEER_CACHE.glob("wizer-*/package/wizer"):
+        try:
+            key = tuple(int(x) for x in exe.parent.parent.name[len("wizer-"):].split("."))
+        except ValueError:
+            continue
+        found.append((key, exe))
+    return max(found)[1] if found else None
+
+
+def describe_wizer(exe):
+    """Versions of the npm package and of the wasmtime crates inside the binary."""
+    info = {"path": str(exe), "npm": "?", "wasmtime": "?", "cranelift": "?"}
+    try:
+        meta = json.loads((exe.parent / "package.json").read_text())
+        info["npm"] = f"{meta.get('name', '?')}@{meta.get('version', '?')}"
+    except (OSError, ValueError):
+        pass
+    try:
+        blob = exe.read_bytes()
+    except OSError:
+        return info
+    # Crate source paths stay in the binary's panic messages.
+    for key, pattern in (("wasmtime", rb"wasmtime-wasi-(\d+\.\d+\.\d+)/"),
+                         ("cranelift", rb"cranelift-codegen-(\d+\.\d+\.\d+)/")):
+        m = re.search(pattern, blob)
+        if m:
+            info[key] = m.group(1).decode()
+    return info
 
 
 def make_runtimes(args):
@@ -210,6 +294,21 @@ def make_runtimes(args):
         script = str(BENCH_DIR / "node_wasi.mjs")
         runtimes.append(Runtime(
             "node", lambda n, w, a: [node, "--no-warnings", script, str(w)] + a))
+    args.wizer_info = None
+    if args.peer_wizer:
+        wizer = find_cached_wizer() if args.peer_wizer == "auto" else Path(args.peer_wizer)
+        if wizer is None:
+            notes.append(f"wizer: none in {PEER_CACHE} (bench/peers/fetch_wizer.sh); "
+                         "peer column skipped")
+        else:
+            wizer = wizer.resolve()
+            args.wizer_info = describe_wizer(wizer)
+            # _start as the init function runs the whole program; the snapshot
+            # is written to /dev/null. Wizer cannot pass argv: `a` is dropped.
+            runtimes.append(Runtime(
+                "wizer", lambda n, w, a: [str(wizer), "--allow-wasi", "--dir", ".",
+                                          "-f", "_start", "-o", "/dev/null", str(w)],
+                takes_args=False))
     return runtimes, notes, weft_ok
 
 
@@ -230,12 +329,16 @@ def run_bench(bench, size, runtimes, native_dir, wasm_dir, work_root, args, erro
     argv = [str(size)]
     times = {rt.name: [] for rt in runtimes}
     cpu_times = {rt.name: [] for rt in runtimes}
+    tails = {rt.name: [] for rt in runtimes}
+    untailed = {rt.name: [] for rt in runtimes}  # wall time minus the tail
     spent = {rt.name: 0.0 for rt in runtimes}
     failed = {}
     sums = {}
+    # A runtime that cannot pass argv runs the program's default, full size only.
+    skipped = {rt.name for rt in runtimes if not rt.takes_args and size != bench[2]}
     for i in range(args.runs):
         for rt in runtimes:
-            if rt.name in failed:
+            if rt.name in failed or rt.name in skipped:
                 continue
             # A slow runtime stops repeating once it has used its time budget.
             if i > 0 and spent[rt.name] > args.budget:
@@ -256,6 +359,9 @@ def run_bench(bench, size, runtimes, native_dir, wasm_dir, work_root, args, erro
                 continue
             times[rt.name].append(res.seconds)
             cpu_times[rt.name].append(res.cpu_seconds)
+            if res.tail_seconds is not None:
+                tails[rt.name].append(res.tail_seconds)
+                untailed[rt.name].append(res.seconds - res.tail_seconds)
             sums.setdefault(rt.name, cs)
             if cs != sums[rt.name]:
                 failed[rt.name] = "checksum changed between runs"
@@ -266,12 +372,17 @@ def run_bench(bench, size, runtimes, native_dir, wasm_dir, work_root, args, erro
               "runtimes": {}}
     for rt in runtimes:
         entry = {"runs": len(times[rt.name]), "checksum": sums.get(rt.name)}
+        if rt.name in skipped:
+            entry["skipped"] = "takes no argv: runs only at the default size"
         if rt.name in failed:
             entry["error"] = failed[rt.name]
         elif times[rt.name]:
             entry["median_s"] = statistics.median(times[rt.name])
             entry["min_s"] = min(times[rt.name])
             entry["median_cpu_s"] = statistics.median(cpu_times[rt.name])
+            if tails[rt.name]:
+                entry["median_tail_s"] = statistics.median(tails[rt.name])
+                entry["median_untailed_s"] = statistics.median(untailed[rt.name])
         if rt.name != "native" and native_sum is not None and rt.name in sums \
                 and sums[rt.name] != native_sum:
             entry["error"] = "CHECKSUM MISMATCH"
@@ -286,7 +397,7 @@ def measure_startup(runtimes, native_dir, wasm_dir, work_root, args, errors):
     out = {}
     runs = max(args.runs, 3) if not args.quick else 1
     for rt in runtimes:
-        secs, rss = [], []
+        secs, rss, tails = [], [], []
         for _ in range(runs):
             with tempfile.TemporaryDirectory(dir=work_root) as cwd:
                 res = run_once(rt.make_cmd(native_dir / HELLO, wasm_dir / f"{HELLO}.wasm", []),
@@ -297,9 +408,13 @@ def measure_startup(runtimes, native_dir, wasm_dir, work_root, args, errors):
                 break
             secs.append(res.seconds)
             rss.append(res.maxrss_kib)
+            if res.tail_seconds is not None:
+                tails.append(res.tail_seconds)
         if secs:
             out[rt.name] = {"median_s": statistics.median(secs),
                             "maxrss_kib": statistics.median(rss), "runs": len(secs)}
+            if tails:
+                out[rt.name]["median_tail_s"] = statistics.median(tails)
     return out
 
 
@@ -362,7 +477,7 @@ def fmt_ratio(r):
 
 
 def results_table(results, runtime_names):
-    others = [n for n in ("weft", "node") if n in runtime_names]
+    others = [n for n in COLUMNS if n in runtime_names]
     head = ["benchmark", "size", "native ms"]
     for n in others:
         head += [f"{n} ms", f"{n}/native", f"{n}/native cpu"]
@@ -411,12 +526,148 @@ def results_table(results, runtime_names):
 
 def startup_table(startup):
     lines = ["| runtime | hello wall ms | peak RSS MiB | runs |", "|---|---|---|---|"]
-    for name in ("native", "weft", "node"):
+    for name in ["native"] + COLUMNS:
         s = startup.get(name)
         if s:
             lines.append(f"| {name} | {s['median_s'] * 1000:.1f} | "
                          f"{s['maxrss_kib'] / 1024:.1f} | {s['runs']} |")
     return "\n".join(lines)
+
+
+PEER_FETCH = "npm pack @bytecodealliance/wizer-linux-x64@11.0.3"
+
+PEER_CANDIDATES = """Other peers looked for (npm registry and the Debian archive are the only
+sources this machine reaches):
+
+- wasm3, WAMR (iwasm), WasmEdge, wasmer, wasmtime's own CLI: no Debian
+  package (`apt-cache search` finds none), and no npm package in the registry's
+  list here ships their native binary (`npm view wasm3` is a 404).
+- `@bytecodealliance/weval@0.5.0` (embeds wasmtime too): its npm package holds
+  only an `index.js` that downloads the binary from GitHub releases at run time,
+  which this machine cannot reach.
+- `wasmtime@0.0.2` / `wasmtime-linux-x64-gnu@0.0.2`: a third-party Node N-API
+  addon (`.node` file), not a runtime CLI; not used.
+- `@wasmer/cli@0.12.0` runs wasmer-js inside node, i.e. on V8, which the node
+  column already measures."""
+
+
+def peer_table(results, startup):
+    """weft and the wizer peer side by side, per group, from the same run."""
+    head = ["benchmark", "native ms", "weft ms", "wizer ms", "wizer after output ms",
+            "weft/native", "wizer/native", "wizer without after-output/native",
+            "weft/wizer", "wizer cpu/wall"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for group in GROUPS:
+        rows = [r for r in results if r["group"] == group]
+        if not rows:
+            continue
+        cols = {k: [] for k in ("weft", "wizer", "bare", "vs")}
+        for r in rows:
+            rt = r["runtimes"]
+            native, weft, wizer = rt.get("native"), rt.get("weft"), rt.get("wizer")
+            x_weft, x_wizer = ratio(weft, native), ratio(wizer, native)
+            # The tail comes out of wizer's time only: native's wall is the base.
+            x_bare = None
+            if x_wizer is not None and "median_untailed_s" in wizer:
+                x_bare = wizer["median_untailed_s"] / native["median_s"]
+            vs = x_weft / x_wizer if x_weft and x_wizer else None
+            for k, v in (("weft", x_weft), ("wizer", x_wizer), ("bare", x_bare), ("vs", vs)):
+                if v is not None:
+                    cols[k].append(v)
+            tail = f"{wizer['median_tail_s'] * 1000:.1f}" \
+                if wizer and "median_tail_s" in wizer and "error" not in wizer else "—"
+            cpu = None
+            if wizer and "median_s" in wizer and "error" not in wizer:
+                cpu = wizer["median_cpu_s"] / wizer["median_s"]
+            lines.append("| " + " | ".join([
+                r["name"], fmt_ms(native), fmt_ms(weft), fmt_ms(wizer), tail,
+                fmt_ratio(x_weft), fmt_ratio(x_wizer), fmt_ratio(x_bare), fmt_ratio(vs),
+                "—" if cpu is None else f"{cpu:.2f}"]) + " |")
+
+        def g(k):
+            v = geomean(cols[k])
+            if v is None:
+                return "—"
+            return f"**{v:.2f}x**" + ("" if len(cols[k]) == len(rows)
+                                      else f" ({len(cols[k])}/{len(rows)})")
+        lines.append("| " + " | ".join([f"**geomean {group}**", "", "", "", "",
+                                         g("weft"), g("wizer"), g("bare"), g("vs"), ""]) + " |")
+    hello = startup.get("wizer")
+    if hello:
+        tail = hello.get("median_tail_s")
+        lines += ["", "| hello | wall ms | peak RSS MiB | after output ms |", "|---|---|---|---|"]
+        for name in ("native", "weft", "wizer"):
+            h = startup.get(name)
+            if h:
+                t = h.get("median_tail_s")
+                lines.append(f"| {name} | {h['median_s'] * 1000:.1f} | "
+                             f"{h['maxrss_kib'] / 1024:.1f} | "
+                             f"{'—' if t is None else f'{t * 1000:.1f}'} |")
+    return "\n".join(lines)
+
+
+def weft_tail_text(results):
+    tails = [r["runtimes"]["weft"]["median_tail_s"] for r in results
+             if "median_tail_s" in r["runtimes"].get("weft", {})]
+    if not tails:
+        return "weft's after-output time was not measured"
+    return (f"the same measure for weft in this run: {max(tails) * 1000:.1f} ms at most,\n"
+            "  which bounds the measure's resolution")
+
+
+def peer_section(results, startup, runtime_names, args):
+    info = getattr(args, "wizer_info", None)
+    if "wizer" not in runtime_names or info is None:
+        return f"""Not measured in this run. The peer is a runtime none of us wrote: Wizer's
+native binary, which embeds wasmtime (Cranelift) and wasmtime-wasi's preview1.
+To include it: `bench/peers/fetch_wizer.sh` (runs
+`{PEER_FETCH}` into `~/.cache/weft-bench`,
+outside the repository), then
+`python3 bench/run.py --peer-wizer auto --update` (a full run: the peer cannot
+be given a size, see bench/run.py).
+
+{PEER_CANDIDATES}"""
+    return f"""A runtime none of us wrote, measured in the same run, on the same machine,
+interleaved with the columns above: **wasmtime {info['wasmtime']} (Cranelift
+{info['cranelift']}) via Wizer**, npm package
+`{info['npm']}` (Wizer, the
+WebAssembly pre-initializer, is a native Linux x86-64 binary that embeds
+wasmtime and wasmtime-wasi's preview1; versions read from the crate paths in
+the binary). Obtained with `{PEER_FETCH}`
+(`bench/peers/fetch_wizer.sh` unpacks it into `~/.cache/weft-bench`); measured
+with `bench/run.py --peer-wizer PATH`.
+
+How it runs a program: `wizer --allow-wasi --dir . -f _start -o /dev/null PROG.wasm`
+calls the program's `_start` as Wizer's initialisation function (the whole
+program, with the run's temporary directory preopened as `.` and stdio
+inherited, like the other columns), then snapshots the instance into a new
+module, written to `/dev/null`. Every checksum is compared with native's like
+every other column. What the `wizer` numbers include:
+
+- compiling the whole module with Cranelift before it starts, every run (Wizer
+  has no option for a compiled-code cache);
+- the snapshot: `wizer after output ms` is the median time from the program's
+  last output (its checksum line, printed as it finishes) to process exit;
+  `wizer without after-output` takes it out of the wall time, run by run
+  ({weft_tail_text(results)});
+- the guest gets no argv (Wizer passes none), so each program runs at its
+  built-in default size, which is the full size of this table: the peer runs
+  only in full runs, never with `--quick`;
+- file-descriptor calls as wasmtime-wasi does them in Wizer: wasmtime-wasi
+  moves blocking file operations to tokio's blocking thread pool unless the
+  embedder enables `allow_blocking_current_thread`, and Wizer's binary has
+  that path (`File::spawn_blocking` in its `fd_read`). A one-off
+  `/usr/bin/time` of `fstat` at full size spent 52 s of 78 s in the kernel.
+  So the host-call column is wasmtime-wasi as Wizer configures it, not
+  necessarily what `wasmtime run` would measure (not available here).
+
+`cpu/wall` above 1 means more than one thread was busy (compiler threads, the
+blocking pool). Ratios are to native; `weft/wizer` below 1 means weft is
+faster.
+
+{peer_table(results, startup)}
+
+{PEER_CANDIDATES}"""
 
 
 def compile_table(compiled):
@@ -467,7 +718,9 @@ def machine_description(args):
         ("node", first_line([args.node, "--version"])),
         ("python", platform.python_version()),
         ("load average at start", args.load_at_start),
-    ]
+    ] + ([("peer", f"{args.wizer_info['npm']}: wasmtime {args.wizer_info['wasmtime']}, "
+                   f"Cranelift {args.wizer_info['cranelift']}")]
+         if getattr(args, "wizer_info", None) else [])
 
 
 def write_benchmarks_md(path, results, startup, compiled, runtime_names, notes, machine,
@@ -501,7 +754,7 @@ per group. The `cpu` ratios compare user+system CPU time of the process (all
 threads: node's includes its background compiler and GC threads); they are
 less sensitive than wall time to other load on the machine (see the load
 average below). A runtime that exceeds a {args.budget:g} s budget on one benchmark
-stops repeating it (the `runs` column shows native/weft/node run counts).
+stops repeating it (the `runs` column shows {'/'.join(['native'] + [n for n in COLUMNS if n in runtime_names])} run counts).
 Guests get the run's fresh temporary directory preopened as `.` (`weft run --dir .`,
 node: `bench/node_wasi.mjs`). {weft_state}.
 
@@ -529,6 +782,10 @@ What each benchmark stresses:
 ## Decode + compile throughput
 
 {compile_section}
+
+## Peer: wasmtime via Wizer
+
+{peer_section(results, startup, runtime_names, args)}
 
 ## Notes
 
@@ -569,6 +826,10 @@ def main():
     ap.add_argument("--budget", type=float, default=60.0,
                     help="seconds one runtime may spend on one benchmark before it "
                          "stops repeating (default 60)")
+    ap.add_argument("--peer-wizer", default="", metavar="PATH",
+                    help="also run each program under this Wizer binary (wasmtime inside; "
+                         "'auto': the newest one bench/peers/fetch_wizer.sh cached); "
+                         "full-size runs only, since Wizer passes no argv")
     ap.add_argument("--json", default="", help="also write raw results to this file")
     ap.add_argument("--note", action="append", default=[],
                     help="a remark for the Notes of BENCHMARKS.md (repeatable)")
@@ -581,6 +842,8 @@ def main():
         ap.error("--runs must be at least 1")
     if args.update and (args.quick or args.only):
         ap.error("--update needs a full run (no --quick, no --only)")
+    if args.peer_wizer not in ("", "auto") and not os.access(args.peer_wizer, os.X_OK):
+        ap.error(f"--peer-wizer {args.peer_wizer}: not an executable file")
 
     selected = BENCHMARKS
     if args.only:
@@ -606,6 +869,9 @@ def main():
 
     runtimes, notes, _ = make_runtimes(args)
     notes = list(args.note) + notes
+    if args.quick and any(not rt.takes_args for rt in runtimes):
+        notes.append("wizer: Wizer passes no argv, so the peer runs only full sizes: "
+                     "benchmarks skipped in --quick (start-up measured)")
     weft_rt = next((rt for rt in runtimes if rt.name == "weft"), None)
     if weft_rt is not None:
         why = probe_weft(weft_rt, native_dir, wasm_dir, work_root, min(args.timeout, 30.0))
@@ -638,6 +904,9 @@ def main():
     print(results_table(results, names))
     print()
     print(startup_table(startup))
+    if "wizer" in names:
+        print()
+        print(peer_table(results, startup))
     if compiled:
         print()
         print(compile_table(compiled))
