@@ -12,7 +12,9 @@
 // The input is trusted (DecodeModule validated it), so reading never fails here.
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
+#include "wasm/decode/reader.h"
 #include "wasm/runtime/store_impl.h"
 
 namespace weft::wasm {
@@ -83,6 +85,48 @@ struct Ctrl {
   bool dead = false;         // the whole block is dead (opened in dead code)
 };
 
+// A forwarding function: its body passes its parameters, in order, to a call of a host
+// function of the same type and returns what that returns, perhaps masked by an i32.and
+// with a constant. wasi-libc wraps every WASI import so (`__wasi_fd_write` returns the
+// import's result & 0xffff). A call to one compiles to a call of the host function
+// itself, which saves a wasm call on every WASI call. What is visible of the difference:
+// the backtrace of a trap the host function returns does not list the wrapper, and the
+// wrapper's frame does not count towards the call-depth limit.
+struct Forward {
+  uint32_t target;  // function index of the host function
+  bool masked = false;
+  uint32_t mask = 0;
+};
+std::optional<Forward> ForwardOf(const Instance& inst, uint32_t fidx) {
+  const Module& m = *inst.module;
+  const FuncInst* f = inst.funcs[fidx];
+  if (fidx < m.num_imported_funcs || f->is_host()) return std::nullopt;
+  const Function& fn = m.DefinedFunction(fidx);
+  if (fn.num_locals != 0) return std::nullopt;
+  const uint8_t* p = m.bytes.data() + fn.body_offset;
+  const uint8_t* end = p + fn.body_size;
+  const size_t np = f->type->params.size();
+  // Every opcode read below is one byte and every immediate at most 5, so a body that is
+  // long enough for the pattern is read within bounds; longer bodies fail the end check.
+  if (fn.body_size > 8 * (np + 3)) return std::nullopt;
+  for (size_t i = 0; i < np; ++i) {
+    if (*p++ != 0x20 || ReadU32Unchecked(p) != i) return std::nullopt;  // local.get i
+  }
+  if (*p++ != 0x10) return std::nullopt;  // call
+  Forward fw{ReadU32Unchecked(p)};
+  if (fw.target >= inst.funcs.size()) return std::nullopt;
+  const FuncInst* target = inst.funcs[fw.target];
+  if (!target->is_host() || target->type_id != f->type_id) return std::nullopt;
+  if (*p == 0x41) {  // i32.const C; i32.and
+    ++p;
+    fw.mask = static_cast<uint32_t>(ReadS32Unchecked(p));
+    if (*p++ != 0x71) return std::nullopt;
+    fw.masked = true;
+  }
+  if (*p++ != 0x0B || p != end) return std::nullopt;  // end, and nothing after it
+  return fw;
+}
+
 class Compiler {
  public:
   Compiler(Store& store, FuncInst* func)
@@ -100,27 +144,16 @@ class Compiler {
   // ---- byte reading (validated input) ----
   uint8_t Byte() { return bytes_[pos_++]; }
   uint64_t ReadU() {
-    uint64_t r = 0;
-    int shift = 0;
-    uint8_t b;
-    do {
-      b = Byte();
-      if (shift < 64) r |= uint64_t(b & 0x7F) << shift;
-      shift += 7;
-    } while (b & 0x80);
+    const uint8_t* p = bytes_ + pos_;
+    uint64_t r = ReadLebUnchecked(p);
+    pos_ = static_cast<size_t>(p - bytes_);
     return r;
   }
   uint32_t ReadU32() { return static_cast<uint32_t>(ReadU()); }
   int64_t ReadS() {
-    int64_t r = 0;
-    int shift = 0;
-    uint8_t b;
-    do {
-      b = Byte();
-      if (shift < 64) r |= static_cast<int64_t>(uint64_t(b & 0x7F) << shift);
-      shift += 7;
-    } while (b & 0x80);
-    if (shift < 64 && (b & 0x40)) r |= static_cast<int64_t>(~uint64_t{0} << shift);
+    const uint8_t* p = bytes_ + pos_;
+    int64_t r = ReadSignedLebUnchecked(p);
+    pos_ = static_cast<size_t>(p - bytes_);
     return r;
   }
   void ReadBlockType(uint32_t* np, uint32_t* nr) {
@@ -648,6 +681,8 @@ std::unique_ptr<CompiledFunc> Compiler::Pass() {
       case Op::Call: {
         uint32_t fidx = ReadU32();
         LIVE();
+        std::optional<Forward> forward = ForwardOf(*inst_, fidx);
+        if (forward) fidx = forward->target;
         FuncInst* callee = inst_->funcs[fidx];
         uint32_t np = static_cast<uint32_t>(callee->type->params.size());
         uint32_t nr = static_cast<uint32_t>(callee->type->results.size());
@@ -658,6 +693,11 @@ std::unique_ptr<CompiledFunc> Compiler::Pass() {
         Word(fp_off);
         stack_.resize(H() - np);
         PushSlots(nr);
+        if (forward && forward->masked) {  // the wrapper's i32.and, inline
+          stack_.push_back(Entry{Entry::kConst, 0, forward->mask});
+          if (H() > max_height_) max_height_ = H();
+          Binary(IOp::kI32And);
+        }
         break;
       }
       case Op::CallIndirect: {

@@ -301,5 +301,64 @@ TEST(RuntimeHost, FunctionPointerFormSharesArgumentAndResultSlots) {
   EXPECT_TRUE(watch.expired());  // released with the store
 }
 
+// wasi-libc wraps each import in a function that forwards its parameters and masks the
+// result; calls to such a wrapper go straight to the host function (compiler.cc,
+// ForwardOf). Near misses stay ordinary calls. 200 iterations: the first run
+// interpreted, the rest native.
+TEST(RuntimeHost, CallsThroughForwardingWrappersGoStraightToTheHost) {
+  Store store;
+  Linker linker;
+  linker.DefineHostFunc(store, "env", "get", Sig({I32, I32}, {I32}),
+      [](Caller&, const Value* args, Value* results) -> std::optional<Trap> {
+        if (args[0].i32() == 5000) return Trap::Make(TrapKind::kHost, "boom");
+        results[0] = Value::I32(0x10000 + args[0].i32() * 16 + args[1].i32());
+        return std::nullopt;
+      });
+  Instance* inst = Instantiate(store, R"(
+    (module
+      (import "env" "get" (func $get (param i32 i32) (result i32)))
+      (func $masked (param i32 i32) (result i32)
+        local.get 0 local.get 1 call $get i32.const 0xffff i32.and)
+      (func $plain (param i32 i32) (result i32) local.get 0 local.get 1 call $get)
+      (func $swapped (param i32 i32) (result i32) local.get 1 local.get 0 call $get)
+      (func $extra (param i32 i32) (result i32)
+        local.get 0 local.get 1 call $get i32.const 1 i32.add)
+      (func (export "loop") (param $n i32) (result i32) (local $sum i32)
+        (loop $l
+          local.get $n i32.const 3 call $masked
+          local.get $n i32.const 3 call $plain i32.add
+          local.get $n i32.const 3 call $swapped i32.add
+          local.get $n i32.const 3 call $extra i32.add
+          local.get $sum i32.add local.set $sum
+          local.get $n i32.const 1 i32.sub local.tee $n br_if $l)
+        local.get $sum)
+      (func $caller (export "trap") (result i32) i32.const 5000 i32.const 0 call $masked)
+      (func $caller2 (export "trap2") (result i32) i32.const 0 i32.const 5000 call $swapped))
+  )", linker);
+  ASSERT_NE(inst, nullptr);
+  auto r = Invoke(store, inst->GetFunc("loop"), std::vector<Value>{Value::I32(200)});
+  ASSERT_TRUE(r.ok()) << r.error().Message();
+  uint32_t expected = 0;
+  for (uint32_t n = 1; n <= 200; ++n) {
+    expected += (n * 16 + 3)                  // masked
+                + (0x10000 + n * 16 + 3)      // plain
+                + (0x10000 + 3 * 16 + n)      // swapped
+                + (0x10000 + n * 16 + 3 + 1); // extra
+  }
+  EXPECT_EQ((*r)[0].i32(), expected);
+
+  // The forwarded wrapper leaves no frame; an ordinary one does.
+  auto t = Invoke(store, inst->GetFunc("trap"), {});
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.error().Message(), "host trap: boom");
+  ASSERT_EQ(t.error().backtrace.size(), 1u);
+  EXPECT_EQ(t.error().backtrace[0].func_name, "caller");
+  auto t2 = Invoke(store, inst->GetFunc("trap2"), {});
+  ASSERT_FALSE(t2.ok());
+  ASSERT_EQ(t2.error().backtrace.size(), 2u);
+  EXPECT_EQ(t2.error().backtrace[0].func_name, "swapped");
+  EXPECT_EQ(t2.error().backtrace[1].func_name, "caller2");
+}
+
 }  // namespace
 }  // namespace weft::wasm
