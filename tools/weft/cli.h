@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/result.h"
+#include "weft/wasi/ctx.h"
 #include "weft/wasm/module.h"
 #include "weft/wasm/types.h"
 
@@ -70,6 +72,14 @@ int RunPipeline(const std::vector<std::string>& argv);
 // wasi_snapshot_preview1. Returns the process exit code (the guest's exit status, 134 on
 // a trap, 1 on a setup error).
 int RunWasi(const RunOptions& options, std::shared_ptr<const weft::wasm::Module> module);
+
+// Builds the WASI context that `weft run` options describe (tools/weft/run_wasi.cc), for
+// `weft run` and for each stage of `weft pipe`: the --tcplisten sockets at fds 3, 4, ...
+// (wasmtime's order: before the --dir preopens), argv (the module path, then the
+// arguments unless --invoke takes them), --env, --dir and --trace-wasi. `builder` comes
+// with the guest's stdio already chosen. The error is the message to print.
+weft::Result<std::shared_ptr<weft::wasi::Ctx>, std::string> BuildWasiCtx(
+    const RunOptions& options, weft::wasi::CtxBuilder& builder);
 
 // Prints a trap to stderr the way wasmtime does (`Error: failed to run main module ...`,
 // the wasm backtrace, `wasm trap: ...`) and returns 134, the exit code for a trap.

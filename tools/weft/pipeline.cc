@@ -17,9 +17,7 @@
 #include "weft/wasi/binding.h"
 #include "weft/wasi/channel.h"
 #include "weft/wasi/ctx.h"
-#include "weft/wasi/net.h"
 #include "weft/wasi/stdio.h"
-#include "weft/wasi/table.h"
 #include "weft/wasm/runtime.h"
 
 namespace weft::cli {
@@ -111,7 +109,6 @@ int RunPipeline(const std::vector<std::string>& argv) {
   {
     std::shared_ptr<weft::wasi::Handle> next_stdin = weft::wasi::HostStdin();
     for (size_t k = 0; k < stages.size(); ++k) {
-      const RunOptions& o = stages[k].options;
       std::shared_ptr<weft::wasi::Handle> out;
       std::shared_ptr<weft::wasi::Handle> after;
       if (k + 1 < stages.size()) {
@@ -121,31 +118,11 @@ int RunPipeline(const std::vector<std::string>& argv) {
       } else {
         out = weft::wasi::HostStdout();
       }
-      auto table = std::make_shared<weft::wasi::Table>();
-      if (!o.tcplisten.empty()) {
-        auto fds = weft::wasi::PreopenTcpListeners(*table, o.tcplisten, weft::wasi::Fd{3});
-        if (!fds.ok()) return SetupError(fds.error());
-      }
       weft::wasi::CtxBuilder builder;
-      builder.Table(table).Stdin(std::move(next_stdin)).Stdout(std::move(out))
-          .Stderr(weft::wasi::HostStderr()).Arg(o.module_path).Args(o.args);
+      builder.Stdin(std::move(next_stdin)).Stdout(std::move(out))
+          .Stderr(weft::wasi::HostStderr());
       next_stdin = std::move(after);
-      for (const auto& [name, value] : o.env) {
-        if (value) {
-          builder.Env(name, *value);
-        } else {
-          builder.InheritEnv(name);
-        }
-      }
-      for (const DirOption& dir : o.dirs) {
-#if WEFT_HOST_FS
-        builder.PreopenHostDir(dir.host, dir.guest, dir.read_only);
-#else
-        return SetupError("--dir " + dir.host + ": weft was built without the host filesystem");
-#endif
-      }
-      if (o.trace_wasi) builder.TraceToStderr();
-      auto ctx = builder.Build();
+      auto ctx = BuildWasiCtx(stages[k].options, builder);
       if (!ctx.ok()) return SetupError(ctx.error());
       stages[k].ctx = std::move(*ctx);
     }

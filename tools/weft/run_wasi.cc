@@ -40,16 +40,14 @@ int Finish(const RunOptions& options, const Trap& trap, const std::string& what)
 
 }  // namespace
 
-int RunWasi(const RunOptions& options, std::shared_ptr<const weft::wasm::Module> module) {
-  // wasmtime puts --tcplisten sockets at fds 3, 4, ... before the --dir preopens.
+weft::Result<std::shared_ptr<weft::wasi::Ctx>, std::string> BuildWasiCtx(
+    const RunOptions& options, weft::wasi::CtxBuilder& builder) {
   auto table = std::make_shared<weft::wasi::Table>();
   if (!options.tcplisten.empty()) {
     auto fds = weft::wasi::PreopenTcpListeners(*table, options.tcplisten, weft::wasi::Fd{3});
-    if (!fds.ok()) return SetupError(fds.error());
+    if (!fds.ok()) return weft::Err(fds.error());
   }
-
-  weft::wasi::CtxBuilder builder;
-  builder.Table(table).InheritStdio().Arg(options.module_path);
+  builder.Table(table).Arg(options.module_path);
   if (!options.invoke) builder.Args(options.args);
   for (const auto& [name, value] : options.env) {
     if (value) {
@@ -62,11 +60,17 @@ int RunWasi(const RunOptions& options, std::shared_ptr<const weft::wasm::Module>
 #if WEFT_HOST_FS
     builder.PreopenHostDir(dir.host, dir.guest, dir.read_only);
 #else
-    return SetupError("--dir " + dir.host + ": weft was built without the host filesystem");
+    return weft::Err("--dir " + dir.host + ": weft was built without the host filesystem");
 #endif
   }
   if (options.trace_wasi) builder.TraceToStderr();
-  auto ctx = builder.Build();
+  return builder.Build();
+}
+
+int RunWasi(const RunOptions& options, std::shared_ptr<const weft::wasm::Module> module) {
+  weft::wasi::CtxBuilder builder;
+  builder.InheritStdio();
+  auto ctx = BuildWasiCtx(options, builder);
   if (!ctx.ok()) return SetupError(ctx.error());
 
   weft::wasm::Store store;
