@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -112,7 +111,7 @@ PollSource FdFile::GetPollSource(Interest interest) {
   // Nothing to wait on when the fd cannot move in that direction; CheckReadiness then
   // reports it ready with EBADF.
   if (fd_ < 0 || !OpenFor(fd_, interest)) return PollSource{};
-  return PollSource{fd_, static_cast<short>(interest == Interest::kRead ? POLLIN : POLLOUT)};
+  return PollSource{fd_, host::PollEventsFor(interest)};
 }
 
 Readiness FdFile::CheckReadiness(Interest interest) {
@@ -134,22 +133,15 @@ Readiness FdFile::CheckReadiness(Interest interest) {
     }
     return r;
   }
-  struct pollfd p = {fd_, static_cast<short>(interest == Interest::kRead ? POLLIN : POLLOUT), 0};
-  int n = RetryEintr([&] { return poll(&p, 1, 0); });
-  if (n < 0) {
-    r.error = ErrnoFromHost(errno);
+  const short events = host::PollEventsFor(interest);
+  auto revents = host::PollNow(fd_, events);
+  if (!revents.ok()) {
+    r.error = revents.error();
     return r;
   }
-  if (p.revents & POLLNVAL) {
-    r.error = Errno::kBadf;
-    return r;
-  }
-  r.hangup = (p.revents & POLLHUP) != 0;
-  r.ready = (p.revents & (p.events | POLLHUP | POLLERR)) != 0;
-  if (r.ready && interest == Interest::kRead) {
-    int avail = 0;
-    if (ioctl(fd_, FIONREAD, &avail) == 0 && avail > 0) r.nbytes = static_cast<uint64_t>(avail);
-  }
+  r.hangup = (*revents & POLLHUP) != 0;
+  r.ready = (*revents & (events | POLLHUP | POLLERR)) != 0;
+  if (r.ready && interest == Interest::kRead) r.nbytes = host::BytesReadable(fd_);
   return r;
 }
 

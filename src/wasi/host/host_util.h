@@ -1,4 +1,4 @@
-// Small POSIX <-> WASI conversions shared by FdFile and HostDir. Header-only so that
+// Small POSIX <-> WASI conversions shared by FdFile, HostDir and the socket handles. Header-only so that
 // FdFile (built even with WEFT_HOST_FS=OFF) can use it without linking src/wasi/host/.
 // Nothing here resolves a path. Stateless and thread-safe.
 #pragma once
@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/stat.h>
@@ -17,6 +19,7 @@
 #include <cstdint>
 #include <span>
 
+#include "weft/wasi/handle.h"
 #include "weft/wasi/types.h"
 
 namespace weft::wasi::host {
@@ -149,5 +152,25 @@ inline ErrnoOr<void> TimespecsFromFstflags(Timestamp atim, Timestamp mtim, Fstfl
 
 // The errno of the last failed host call, mapped to WASI.
 inline Unexpected<Errno> LastErr() { return Err(ErrnoFromHost(errno)); }
+
+// The poll(2) event for a poll_oneoff interest.
+inline short PollEventsFor(Interest interest) {
+  return static_cast<short>(interest == Interest::kRead ? POLLIN : POLLOUT);
+}
+
+// Polls `fd` once without waiting: the revents for `events`, or the error (the host's;
+// EBADF when the fd is not open, POLLNVAL). The CheckReadiness of every fd-backed handle.
+inline ErrnoOr<short> PollNow(int fd, short events) {
+  struct pollfd p = {fd, events, 0};
+  if (RetryEintr([&] { return poll(&p, 1, 0); }) < 0) return LastErr();
+  if (p.revents & POLLNVAL) return Err(Errno::kBadf);
+  return p.revents;
+}
+
+// The bytes FIONREAD says `fd` has ready to read; 0 when it cannot tell.
+inline uint64_t BytesReadable(int fd) {
+  int avail = 0;
+  return ioctl(fd, FIONREAD, &avail) == 0 && avail > 0 ? static_cast<uint64_t>(avail) : 0;
+}
 
 }  // namespace weft::wasi::host

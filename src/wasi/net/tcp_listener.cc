@@ -88,23 +88,19 @@ ErrnoOr<Fdflags> TcpListener::GetFdflags() { return net::GetSocketFdflags(fd_); 
 ErrnoOr<void> TcpListener::SetFdflags(Fdflags flags) { return net::SetSocketFdflags(fd_, flags); }
 
 PollSource TcpListener::GetPollSource(Interest interest) {
-  return PollSource{fd_, static_cast<short>(interest == Interest::kRead ? POLLIN : POLLOUT)};
+  return PollSource{fd_, host::PollEventsFor(interest)};
 }
 
 Readiness TcpListener::CheckReadiness(Interest interest) {
   Readiness r;
-  struct pollfd p = {fd_, static_cast<short>(interest == Interest::kRead ? POLLIN : POLLOUT), 0};
-  int n = RetryEintr([&] { return poll(&p, 1, 0); });
-  if (n < 0) {
-    r.error = ErrnoFromHost(errno);
+  const short events = host::PollEventsFor(interest);
+  auto revents = host::PollNow(fd_, events);
+  if (!revents.ok()) {
+    r.error = revents.error();
     return r;
   }
-  if (p.revents & POLLNVAL) {
-    r.error = Errno::kBadf;
-    return r;
-  }
-  r.ready = (p.revents & (p.events | POLLERR | POLLHUP)) != 0;
-  r.hangup = (p.revents & POLLHUP) != 0;
+  r.ready = (*revents & (events | POLLERR | POLLHUP)) != 0;
+  r.hangup = (*revents & POLLHUP) != 0;
   // A pending error (POLLERR) is left for accept to report: reading SO_ERROR here
   // would consume it. wasmtime's listener reports one "byte" ready: a connection.
   if (r.ready && interest == Interest::kRead) r.nbytes = 1;

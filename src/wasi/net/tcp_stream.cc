@@ -106,24 +106,19 @@ ErrnoOr<void> TcpStream::SetFdflags(Fdflags flags) { return net::SetSocketFdflag
 Readiness TcpStream::CheckReadiness(Interest interest) {
   Readiness r;
   const bool read = interest == Interest::kRead;
-  struct pollfd p = {fd_, static_cast<short>(read ? (POLLIN | POLLRDHUP) : POLLOUT), 0};
-  int n = RetryEintr([&] { return poll(&p, 1, 0); });
-  if (n < 0) {
-    r.error = ErrnoFromHost(errno);
-    return r;
-  }
-  if (p.revents & POLLNVAL) {
-    r.error = Errno::kBadf;
+  const short events = static_cast<short>(read ? (POLLIN | POLLRDHUP) : POLLOUT);
+  auto revents = host::PollNow(fd_, events);
+  if (!revents.ok()) {
+    r.error = revents.error();
     return r;
   }
   // POLLERR makes the fd ready; the error itself is left for the next read/write to
   // report (reading SO_ERROR here would consume it).
-  r.ready = (p.revents & (p.events | POLLERR | POLLHUP)) != 0;
-  r.hangup = (p.revents & (POLLHUP | (read ? POLLRDHUP : 0))) != 0;
+  r.ready = (*revents & (events | POLLERR | POLLHUP)) != 0;
+  r.hangup = (*revents & (POLLHUP | (read ? POLLRDHUP : 0))) != 0;
   if (!r.ready) return r;
   if (read) {
-    int avail = 0;
-    if (ioctl(fd_, FIONREAD, &avail) == 0 && avail > 0) r.nbytes = static_cast<uint64_t>(avail);
+    r.nbytes = host::BytesReadable(fd_);
   } else {
     int sndbuf = 0, queued = 0;
     socklen_t len = sizeof(sndbuf);
