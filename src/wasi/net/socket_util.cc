@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace weft::wasi::net {
 
@@ -45,6 +46,24 @@ Errno PendingSocketError(int fd) {
   socklen_t len = sizeof(err);
   if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return Errno::kIo;
   return err == 0 ? Errno::kSuccess : ErrnoFromHost(err);
+}
+
+ErrnoOr<int> OpenStreamSocket(std::string_view host_port,
+                              const std::function<ErrnoOr<void>(int fd, const SockAddr& addr)>& setup) {
+  WEFT_TRY_ASSIGN(std::vector<SockAddr> addrs, ResolveHostPort(host_port));
+  Errno last = Errno::kAddrnotavail;
+  for (const SockAddr& a : addrs) {
+    int fd = socket(a.storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      last = ErrnoFromHost(errno);
+      continue;
+    }
+    ErrnoOr<void> done = setup(fd, a);
+    if (done.ok()) return fd;
+    last = done.error();
+    close(fd);
+  }
+  return Err(last);
 }
 
 }  // namespace weft::wasi::net

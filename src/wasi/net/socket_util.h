@@ -2,6 +2,10 @@
 // stateless and thread-safe.
 #pragma once
 
+#include <functional>
+#include <string_view>
+
+#include "wasi/net/address.h"
 #include "weft/wasi/types.h"
 
 namespace weft::wasi::net {
@@ -19,5 +23,12 @@ ErrnoOr<void> SetSocketFdflags(int fd, Fdflags flags);
 // SO_ERROR mapped to WASI (kSuccess when none; kIo if it cannot be read). Reading it
 // clears it, so only a caller that owns the outcome (a connect in progress) may ask.
 Errno PendingSocketError(int fd);
+
+// Resolves "host:port" (ResolveHostPort) and tries each address in turn: a close-on-exec
+// stream socket of its family, then `setup` on it (bind and listen, or connect). Returns
+// the first socket that `setup` accepts; one that fails is closed. The error is the last
+// attempt's (EADDRNOTAVAIL when there was no address to try).
+ErrnoOr<int> OpenStreamSocket(std::string_view host_port,
+                              const std::function<ErrnoOr<void>(int fd, const SockAddr& addr)>& setup);
 
 }  // namespace weft::wasi::net

@@ -16,26 +16,18 @@ using host::LastErr;
 using host::RetryEintr;
 
 ErrnoOr<std::shared_ptr<TcpListener>> TcpListener::Bind(std::string_view host_port, int backlog) {
-  WEFT_TRY_ASSIGN(std::vector<net::SockAddr> addrs, net::ResolveHostPort(host_port));
-  Errno last = Errno::kAddrnotavail;
-  for (const net::SockAddr& a : addrs) {
-    int fd = socket(a.storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-      last = ErrnoFromHost(errno);
-      continue;
-    }
+  auto bind_and_listen = [backlog](int fd, const net::SockAddr& a) -> ErrnoOr<void> {
     // As Rust's std (and so wasmtime's --tcplisten): a restarted server can rebind a
     // port that still has connections in TIME_WAIT.
     int one = 1;
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
         bind(fd, a.get(), a.len) != 0 || listen(fd, backlog) != 0) {
-      last = ErrnoFromHost(errno);
-      close(fd);
-      continue;
+      return LastErr();
     }
-    return std::make_shared<TcpListener>(PrivateTag{}, fd, /*owns_fd=*/true);
-  }
-  return Err(last);
+    return {};
+  };
+  WEFT_TRY_ASSIGN(int fd, net::OpenStreamSocket(host_port, bind_and_listen));
+  return std::make_shared<TcpListener>(PrivateTag{}, fd, /*owns_fd=*/true);
 }
 
 ErrnoOr<std::shared_ptr<TcpListener>> TcpListener::FromFd(int fd, bool owns_fd) {

@@ -62,26 +62,12 @@ std::string AddressOf(int fd, bool peer) {
 }  // namespace
 
 ErrnoOr<std::shared_ptr<TcpStream>> TcpStream::Connect(std::string_view host_port) {
-  WEFT_TRY_ASSIGN(std::vector<net::SockAddr> addrs, net::ResolveHostPort(host_port));
-  Errno last = Errno::kAddrnotavail;
-  for (const net::SockAddr& a : addrs) {
-    int fd = socket(a.storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-      last = ErrnoFromHost(errno);
-      continue;
-    }
-    ErrnoOr<void> done;
-    if (connect(fd, a.get(), a.len) != 0) {
-      done = errno == EINTR ? FinishInterruptedConnect(fd) : LastErr();
-    }
-    if (!done.ok()) {
-      last = done.error();
-      close(fd);
-      continue;
-    }
-    return std::make_shared<TcpStream>(PrivateTag{}, fd, /*owns_fd=*/true);
-  }
-  return Err(last);
+  auto connect_to = [](int fd, const net::SockAddr& a) -> ErrnoOr<void> {
+    if (connect(fd, a.get(), a.len) == 0) return {};
+    return errno == EINTR ? FinishInterruptedConnect(fd) : LastErr();
+  };
+  WEFT_TRY_ASSIGN(int fd, net::OpenStreamSocket(host_port, connect_to));
+  return std::make_shared<TcpStream>(PrivateTag{}, fd, /*owns_fd=*/true);
 }
 
 ErrnoOr<std::shared_ptr<TcpStream>> TcpStream::FromFd(int fd, bool owns_fd) {
