@@ -13,10 +13,10 @@
 #include <algorithm>
 #include <condition_variable>
 #include <cstring>
-#include <limits>
 #include <mutex>
 #include <vector>
 
+#include "wasi/virt/iovec_util.h"
 #include "wasi/virt/node.h"
 
 namespace weft::wasi {
@@ -90,16 +90,7 @@ struct ChannelCore {
 namespace {
 
 using Core = virt::ChannelCore;
-
-template <class V>
-size_t TotalLen(std::span<V> iovs) {
-  size_t total = 0;
-  for (const auto& v : iovs) {
-    if (v.len > std::numeric_limits<size_t>::max() - total) return std::numeric_limits<size_t>::max();
-    total += v.len;
-  }
-  return total;
-}
+using virt::TotalLen;
 
 // Copies up to `n` bytes of `ring` (from its head, skipping nothing) into `iovs` at
 // byte position `at`; consumes them unless `peek`. Returns the count. REQUIRES mu.

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 
+#include "wasi/virt/iovec_util.h"
 #include "wasi/virt/node.h"
 
 namespace weft::wasi {
@@ -15,15 +16,7 @@ constexpr Fdflags kSyncFlags = kFdflagDsync | kFdflagRsync | kFdflagSync;
 constexpr Fdflags kAllFdflags = kFdflagAppend | kFdflagNonblock | kSyncFlags;
 constexpr Errno kReadOnlyErrno = virt::kReadOnlyErrno;
 
-template <class V>
-size_t TotalLen(std::span<V> iovs) {
-  size_t total = 0;
-  for (const auto& v : iovs) {
-    if (v.len > std::numeric_limits<size_t>::max() - total) return std::numeric_limits<size_t>::max();
-    total += v.len;
-  }
-  return total;
-}
+using virt::TotalLen;
 
 // Copies from `node.bytes` at `pos` into `iovs`. REQUIRES node.mu.
 size_t ReadAtLocked(virt::Node& node, Filesize pos, std::span<const IoVec> iovs) {
