@@ -92,6 +92,15 @@ namespace {
 using Core = virt::ChannelCore;
 using virt::TotalLen;
 
+// Why a read or write that cannot go on now must return instead of waiting: EAGAIN on a
+// non-blocking end, EINTR once Interrupt() has run since the call began (`interrupts`
+// is the count it saw then); kSuccess when it may wait. REQUIRES core mu.
+Errno WhyNotWait(const Core::Side& me, uint64_t interrupts) {
+  if (me.flags & kFdflagNonblock) return Errno::kAgain;
+  if (me.interrupts != interrupts) return Errno::kIntr;
+  return Errno::kSuccess;
+}
+
 // Copies up to `n` bytes of `ring` (from its head, skipping nothing) into `iovs` at
 // byte position `at`; consumes them unless `peek`. Returns the count. REQUIRES mu.
 size_t RingRead(Core::Ring& ring, size_t cap, std::span<const IoVec> iovs, size_t at, size_t n,
@@ -282,13 +291,9 @@ ErrnoOr<size_t> ChannelEnd::ReadImpl(std::span<const IoVec> iovs, bool peek, boo
       continue;
     }
     if (eof) return done;
-    if (me.flags & kFdflagNonblock) {
+    if (Errno e = WhyNotWait(me, interrupts); e != Errno::kSuccess) {
       if (done > 0) return done;
-      return Err(Errno::kAgain);
-    }
-    if (me.interrupts != interrupts) {
-      if (done > 0) return done;
-      return Err(Errno::kIntr);
+      return Err(e);
     }
     core_->cv.wait(lock);
   }
@@ -315,13 +320,9 @@ ErrnoOr<size_t> ChannelEnd::Write(std::span<const ConstIoVec> iovs) {
       core_->ChangedLocked();
       continue;
     }
-    if (me.flags & kFdflagNonblock) {
+    if (Errno e = WhyNotWait(me, interrupts); e != Errno::kSuccess) {
       if (done > 0) return done;
-      return Err(Errno::kAgain);
-    }
-    if (me.interrupts != interrupts) {
-      if (done > 0) return done;
-      return Err(Errno::kIntr);
+      return Err(e);
     }
     core_->cv.wait(lock);
   }
