@@ -4,16 +4,22 @@
 #include <cstring>
 
 namespace weft::wasi {
+namespace {
+
+// An in-memory pipe has no device, inode or times: only its type and one link.
+Filestat PipeStat(Filetype type) {
+  Filestat st;
+  st.filetype = type;
+  st.nlink = 1;
+  return st;
+}
+
+}  // namespace
 
 ReadPipe::ReadPipe(std::vector<uint8_t> bytes) : bytes_(std::move(bytes)) {}
 ReadPipe::ReadPipe(std::string_view text) : bytes_(text.begin(), text.end()) {}
 
-ErrnoOr<Filestat> ReadPipe::Stat() {
-  Filestat st;
-  st.filetype = filetype();
-  st.nlink = 1;
-  return st;
-}
+ErrnoOr<Filestat> ReadPipe::Stat() { return PipeStat(filetype()); }
 
 ErrnoOr<size_t> ReadPipe::Read(std::span<const IoVec> iovs) {
   std::lock_guard lock(mu_);
@@ -45,12 +51,7 @@ size_t ReadPipe::remaining() const {
   return bytes_.size() - pos_;
 }
 
-ErrnoOr<Filestat> WritePipe::Stat() {
-  Filestat st;
-  st.filetype = filetype();
-  st.nlink = 1;
-  return st;
-}
+ErrnoOr<Filestat> WritePipe::Stat() { return PipeStat(filetype()); }
 
 ErrnoOr<size_t> WritePipe::Write(std::span<const ConstIoVec> iovs) {
   std::lock_guard lock(mu_);
