@@ -22,7 +22,6 @@
 namespace weft::wasi {
 namespace {
 
-using host::ResolverMode;
 using testing::ErrOf;
 using testing::HostExists;
 using testing::MakeTempDir;
@@ -31,32 +30,16 @@ using testing::Opts;
 using testing::ReadAll;
 using testing::ReadHostFile;
 using testing::RemoveTree;
-using testing::UseResolver;
 using testing::WriteHostFile;
 using testing::WriteStr;
 
-class HostDirTest : public ::testing::TestWithParam<ResolverMode> {
+class HostDirTest : public testing::HostDirFixture {
  protected:
   void SetUp() override {
-    if (GetParam() == ResolverMode::kAuto && !host::Openat2Supported()) {
-      GTEST_SKIP() << "openat2 not available on this kernel";
-    }
-    UseResolver(GetParam());
-    // Make sure the resolver under test is the one in use.
-    ASSERT_EQ(host::UsingOpenat2(), GetParam() == ResolverMode::kAuto);
-    base_ = MakeTempDir();
-    root_ = base_ + "/root";
-    ASSERT_EQ(mkdir(root_.c_str(), 0755), 0);
-    auto d = OpenHostDir(root_, false);
-    ASSERT_TRUE(d.ok());
-    dir_ = *d;
+    HostDirFixture::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    OpenRoot();
   }
-  void TearDown() override {
-    dir_.reset();
-    if (!base_.empty()) RemoveTree(base_);
-    host::SetResolverMode(ResolverMode::kAuto);
-  }
-  std::string P(const std::string& rel) { return root_ + "/" + rel; }
 
   std::shared_ptr<File> OpenFile(const std::string& path, OpenOptions o) {
     auto h = dir_->OpenAt(path, o);
@@ -66,9 +49,6 @@ class HostDirTest : public ::testing::TestWithParam<ResolverMode> {
     EXPECT_NE(f, nullptr);
     return std::shared_ptr<File>(*h, f);
   }
-
-  std::string base_, root_;
-  std::shared_ptr<Dir> dir_;
 };
 
 TEST_P(HostDirTest, OpenCreateWriteReadBack) {
@@ -849,8 +829,7 @@ TEST(OpenHostDirTest, Errors) {
   RemoveTree(base);
 }
 
-INSTANTIATE_TEST_SUITE_P(Resolvers, HostDirTest,
-                         ::testing::Values(ResolverMode::kAuto, ResolverMode::kWalkOnly), ModeName);
+INSTANTIATE_TEST_SUITE_P(Resolvers, HostDirTest, testing::AllResolvers(), ModeName);
 
 }  // namespace
 }  // namespace weft::wasi

@@ -22,16 +22,12 @@
 namespace weft::wasi {
 namespace {
 
-using host::ResolverMode;
 using testing::ErrOf;
 using testing::HostExists;
-using testing::MakeTempDir;
 using testing::ModeName;
 using testing::Opts;
 using testing::ReadAll;
 using testing::ReadHostFile;
-using testing::RemoveTree;
-using testing::UseResolver;
 using testing::WriteHostFile;
 using testing::WriteStr;
 
@@ -45,17 +41,6 @@ struct Snap {
 };
 
 int64_t Ns(const struct timespec& ts) { return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec; }
-
-std::string ReadNoatime(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_NOATIME | O_CLOEXEC);
-  if (fd < 0) return "<unreadable>";
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
-  close(fd);
-  return out;
-}
 
 std::map<std::string, Snap>* g_snap;  // nftw has no user pointer
 std::string g_skip_prefix;
@@ -73,7 +58,7 @@ std::map<std::string, Snap> SnapshotOutside(const std::string& base, const std::
         // (a read through the sandbox would move it). Directory atimes move whenever
         // anyone lists them, this walk included, so they are not compared.
         bool reg = S_ISREG(st->st_mode);
-        Snap s{reg ? ReadNoatime(path) : "",
+        Snap s{reg ? ReadHostFile(path, O_NOATIME) : "",
                st->st_size,
                st->st_nlink,
                st->st_mode,
@@ -87,19 +72,12 @@ std::map<std::string, Snap> SnapshotOutside(const std::string& base, const std::
   return out;
 }
 
-class SandboxTest : public ::testing::TestWithParam<ResolverMode> {
+class SandboxTest : public testing::HostDirFixture {
  protected:
   void SetUp() override {
-    if (GetParam() == ResolverMode::kAuto && !host::Openat2Supported()) {
-      GTEST_SKIP() << "openat2 not available on this kernel";
-    }
-    UseResolver(GetParam());
-    // Make sure the resolver under test is the one in use.
-    ASSERT_EQ(host::UsingOpenat2(), GetParam() == ResolverMode::kAuto);
-    base_ = MakeTempDir();
-    root_ = base_ + "/root";
+    HostDirFixture::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     std::string out = base_ + "/outside";
-    ASSERT_EQ(mkdir(root_.c_str(), 0755), 0);
     ASSERT_EQ(mkdir(out.c_str(), 0755), 0);
     ASSERT_EQ(mkdir((out + "/sub").c_str(), 0755), 0);
     WriteHostFile(out + "/secret", "SECRET");
@@ -128,32 +106,25 @@ class SandboxTest : public ::testing::TestWithParam<ResolverMode> {
       ASSERT_EQ(utimensat(AT_FDCWD, (base_ + p).c_str(), old, AT_SYMLINK_NOFOLLOW), 0);
     }
     before_ = SnapshotOutside(base_, root_);
-    auto d = OpenHostDir(root_, false);
-    ASSERT_TRUE(d.ok());
-    dir_ = *d;
+    OpenRoot();
   }
   void TearDown() override {
     dir_.reset();
-    if (!base_.empty()) {
-      if (!IsSkipped()) {
-        auto after = SnapshotOutside(base_, root_);
-        EXPECT_EQ(after.size(), before_.size()) << "files appeared or vanished outside the sandbox";
-        for (const auto& [path, snap] : before_) {
-          auto it = after.find(path);
-          ASSERT_NE(it, after.end()) << path << " vanished";
-          EXPECT_EQ(it->second.content, snap.content) << path;
-          EXPECT_TRUE(it->second == snap) << path << " changed (size/mode/nlink/times)";
-        }
-      }
-      RemoveTree(base_);
-    }
-    host::SetResolverMode(ResolverMode::kAuto);
+    if (!base_.empty() && !IsSkipped()) ExpectOutsideUnchanged();
+    HostDirFixture::TearDown();
   }
-  std::string P(const std::string& rel) { return root_ + "/" + rel; }
+  void ExpectOutsideUnchanged() {
+    auto after = SnapshotOutside(base_, root_);
+    EXPECT_EQ(after.size(), before_.size()) << "files appeared or vanished outside the sandbox";
+    for (const auto& [path, snap] : before_) {
+      auto it = after.find(path);
+      ASSERT_NE(it, after.end()) << path << " vanished";
+      EXPECT_EQ(it->second.content, snap.content) << path;
+      EXPECT_TRUE(it->second == snap) << path << " changed (size/mode/nlink/times)";
+    }
+  }
 
-  std::string base_, root_;
   std::map<std::string, Snap> before_;
-  std::shared_ptr<Dir> dir_;
 };
 
 // Paths that leave lexically.
@@ -372,8 +343,7 @@ TEST_P(SandboxTest, ConcurrentUseOfOneHostDir) {
   EXPECT_EQ(failures.load(), 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Resolvers, SandboxTest,
-                         ::testing::Values(ResolverMode::kAuto, ResolverMode::kWalkOnly), ModeName);
+INSTANTIATE_TEST_SUITE_P(Resolvers, SandboxTest, testing::AllResolvers(), ModeName);
 
 }  // namespace
 }  // namespace weft::wasi

@@ -1,5 +1,6 @@
 // Helpers shared by the host filesystem tests (host_*_test.cc): a fresh temp tree per
-// test and small POSIX helpers that bypass weft to set up and inspect the host side.
+// test, the per-resolver HostDir fixture, and small POSIX helpers that bypass weft to
+// set up and inspect the host side.
 #pragma once
 
 #include <fcntl.h>
@@ -9,11 +10,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "wasi/host/resolve.h"
 #include "weft/wasi/handle.h"
+#include "weft/wasi/host_fs.h"
 
 namespace weft::wasi::testing {
 
@@ -45,8 +48,10 @@ inline void WriteHostFile(const std::string& path, const std::string& content) {
   close(fd);
 }
 
-inline std::string ReadHostFile(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+// The whole file, or "<missing>" when it cannot be opened. `extra_flags` are added to
+// open(2)'s, e.g. O_NOATIME to read without touching the access time.
+inline std::string ReadHostFile(const std::string& path, int extra_flags = 0) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | extra_flags);
   if (fd < 0) return "<missing>";
   std::string out;
   char buf[4096];
@@ -94,11 +99,48 @@ inline ErrnoOr<size_t> WriteStr(File& f, const std::string& s) {
   return f.Write(std::span<const ConstIoVec>(&v, 1));
 }
 
+// The resolvers a HostDirFixture test runs with, and their names in the test names:
+// INSTANTIATE_TEST_SUITE_P(Resolvers, MyTest, AllResolvers(), ModeName).
+inline auto AllResolvers() {
+  return ::testing::Values(host::ResolverMode::kAuto, host::ResolverMode::kWalkOnly);
+}
 inline const char* ModeName(const ::testing::TestParamInfo<host::ResolverMode>& info) {
   return info.param == host::ResolverMode::kAuto ? "Openat2" : "Walk";
 }
 
-// Sets the resolver for one test; kAuto means openat2 (skipped where the kernel lacks it).
-inline void UseResolver(host::ResolverMode mode) { host::SetResolverMode(mode); }
+// Base of the tests of one HostDir preopen, run once per resolver (kAuto is openat2,
+// skipped where the kernel lacks it). SetUp puts the resolver in use and makes a fresh
+// temp dir base_ holding the empty directory root_; OpenRoot() preopens root_ as dir_.
+// TearDown releases dir_, removes the tree and restores the default resolver. A
+// subclass that extends SetUp returns early when IsSkipped() or HasFatalFailure().
+class HostDirFixture : public ::testing::TestWithParam<host::ResolverMode> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == host::ResolverMode::kAuto && !host::Openat2Supported()) {
+      GTEST_SKIP() << "openat2 not available on this kernel";
+    }
+    host::SetResolverMode(GetParam());
+    // Make sure the resolver under test is the one in use.
+    ASSERT_EQ(host::UsingOpenat2(), GetParam() == host::ResolverMode::kAuto);
+    base_ = MakeTempDir();
+    root_ = base_ + "/root";
+    ASSERT_EQ(mkdir(root_.c_str(), 0755), 0);
+  }
+  void TearDown() override {
+    dir_.reset();
+    if (!base_.empty()) RemoveTree(base_);
+    host::SetResolverMode(host::ResolverMode::kAuto);
+  }
+
+  void OpenRoot() {
+    auto d = OpenHostDir(root_, false);
+    ASSERT_TRUE(d.ok());
+    dir_ = *d;
+  }
+  std::string P(const std::string& rel) { return root_ + "/" + rel; }
+
+  std::string base_, root_;
+  std::shared_ptr<Dir> dir_;
+};
 
 }  // namespace weft::wasi::testing
