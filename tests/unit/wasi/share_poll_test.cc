@@ -13,14 +13,13 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "guest_build_util.h"
 #include "weft/wasi/binding.h"
 #include "weft/wasi/channel.h"
 #include "weft/wasi/ctx.h"
@@ -33,6 +32,7 @@ namespace weft::wasi {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::CompileWat;
 
 const char kPollWat[] = R"WAT(
 (module
@@ -41,22 +41,6 @@ const char kPollWat[] = R"WAT(
   (func (export "poll") (param i32 i32 i32 i32) (result i32)
     (call $p (local.get 0) (local.get 1) (local.get 2) (local.get 3))))
 )WAT";
-
-std::shared_ptr<const wasm::Module> CompileWat(const std::string& wat) {
-  char dir[] = "/tmp/weft_share_poll_XXXXXX";
-  if (mkdtemp(dir) == nullptr) return nullptr;
-  std::string src = std::string(dir) + "/m.wat", out = std::string(dir) + "/m.wasm";
-  std::ofstream(src) << wat;
-  int rc = system(("wat2wasm " + src + " -o " + out).c_str());
-  std::ifstream in(out, std::ios::binary);
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::remove(src.c_str());
-  std::remove(out.c_str());
-  rmdir(dir);
-  if (rc != 0 || bytes.empty()) return nullptr;
-  auto m = wasm::DecodeModule(bytes);
-  return m.ok() ? *m : nullptr;
-}
 
 // An embedder's handle: readable when the host says so; an eventfd wakes pollers.
 class Gate : public File {

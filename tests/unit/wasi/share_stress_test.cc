@@ -13,8 +13,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -23,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "guest_build_util.h"
 #include "weft/wasi/binding.h"
 #include "weft/wasi/channel.h"
 #include "weft/wasi/ctx.h"
@@ -36,6 +35,7 @@ namespace weft::wasi {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::CompileWat;
 
 // wloop(fd, n) / rloop(fd, n): n fd_write (8 bytes) / fd_read (up to 8 bytes) calls on
 // fd; returns how many answered ESUCCESS.
@@ -67,23 +67,6 @@ const char kLoopWat[] = R"WAT(
       (br $l)))
     (local.get $ok)))
 )WAT";
-
-std::shared_ptr<const wasm::Module> CompileWat(const std::string& wat) {
-  char dir[] = "/tmp/weft_share_XXXXXX";
-  if (mkdtemp(dir) == nullptr) return nullptr;
-  std::string src = std::string(dir) + "/m.wat", out = std::string(dir) + "/m.wasm";
-  std::ofstream(src) << wat;
-  std::string cmd = "wat2wasm " + src + " -o " + out;
-  int rc = system(cmd.c_str());
-  std::ifstream in(out, std::ios::binary);
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::remove(src.c_str());
-  std::remove(out.c_str());
-  rmdir(dir);
-  if (rc != 0 || bytes.empty()) return nullptr;
-  auto m = wasm::DecodeModule(bytes);
-  return m.ok() ? *m : nullptr;
-}
 
 std::set<std::string> OpenFds() {
   std::set<std::string> fds;

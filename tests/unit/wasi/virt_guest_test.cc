@@ -8,13 +8,12 @@
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "guest_build_util.h"
 #include "weft/wasi/binding.h"
 #include "weft/wasi/channel.h"
 #include "weft/wasi/ctx.h"
@@ -35,23 +34,12 @@ std::vector<uint8_t> CompileGuest(const std::string& source, std::string* why) {
     *why = "clang-19 or wasi-libc not installed";
     return {};
   }
-  char dir[] = "/tmp/weft_virt_guest_XXXXXX";
-  if (mkdtemp(dir) == nullptr) {
-    *why = "mkdtemp failed";
-    return {};
-  }
-  std::string src = std::string(dir) + "/guest.c";
-  std::string wasm = std::string(dir) + "/guest.wasm";
-  std::ofstream(src) << source;
-  std::string cmd = "clang-19 --target=wasm32-wasi --sysroot=/usr -O1 -Wall -Werror -o " + wasm +
-                    " " + src + " 2>&1";
-  int rc = system(cmd.c_str());
-  std::ifstream in(wasm, std::ios::binary);
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::remove(src.c_str());
-  std::remove(wasm.c_str());
-  rmdir(dir);
-  if (rc != 0 || bytes.empty()) *why = "guest failed to compile";
+  std::vector<uint8_t> bytes = testing::BuildInTempDir(
+      source, "guest.c", "guest.wasm", [](const std::string& src, const std::string& wasm) {
+        return "clang-19 --target=wasm32-wasi --sysroot=/usr -O1 -Wall -Werror -o " + wasm + " " +
+               src + " 2>&1";
+      });
+  if (bytes.empty()) *why = "guest failed to compile";
   return bytes;
 }
 
