@@ -13,13 +13,12 @@
 #include <string>
 #include <vector>
 
+#include "file_test_util.h"
+
 namespace weft::wasi {
 namespace {
 
-template <class R>
-Errno ErrOf(const R& r) {
-  return r.ok() ? Errno::kSuccess : r.error();
-}
+using testing::ErrOf;
 
 ErrnoOr<size_t> Put(File& f, const std::string& s) {
   ConstIoVec v{reinterpret_cast<const uint8_t*>(s.data()), s.size()};

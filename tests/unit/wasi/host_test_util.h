@@ -1,6 +1,6 @@
 // Helpers shared by the host filesystem tests (host_*_test.cc): a fresh temp tree per
 // test, the per-resolver HostDir fixture, and small POSIX helpers that bypass weft to
-// set up and inspect the host side.
+// set up and inspect the host side. Opts, ErrOf and WriteStr come from file_test_util.h.
 #pragma once
 
 #include <fcntl.h>
@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "file_test_util.h"
 #include "wasi/host/resolve.h"
 #include "weft/wasi/handle.h"
 #include "weft/wasi/host_fs.h"
@@ -66,22 +67,6 @@ inline bool HostExists(const std::string& path) {
   return lstat(path.c_str(), &st) == 0;
 }
 
-inline OpenOptions Opts(Oflags oflags, bool read, bool write, Lookupflags lookup = 0,
-                        Fdflags fdflags = 0) {
-  OpenOptions o;
-  o.oflags = oflags;
-  o.read = read;
-  o.write = write;
-  o.lookup = lookup;
-  o.fdflags = fdflags;
-  return o;
-}
-
-template <class R>
-Errno ErrOf(const R& r) {
-  return r.ok() ? Errno::kSuccess : r.error();
-}
-
 inline std::string ReadAll(File& f) {
   std::string out;
   uint8_t buf[256];
@@ -92,11 +77,6 @@ inline std::string ReadAll(File& f) {
     out.append(reinterpret_cast<char*>(buf), *r);
   }
   return out;
-}
-
-inline ErrnoOr<size_t> WriteStr(File& f, const std::string& s) {
-  ConstIoVec v{reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-  return f.Write(std::span<const ConstIoVec>(&v, 1));
 }
 
 // The resolvers a HostDirFixture test runs with, and their names in the test names:

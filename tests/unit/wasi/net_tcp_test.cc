@@ -18,6 +18,7 @@
 
 #include <gtest/gtest.h>
 
+#include "file_test_util.h"
 #include "weft/wasi/fd_file.h"
 #include "weft/wasi/net.h"
 
@@ -35,10 +36,7 @@ ErrnoOr<size_t> Send(File& f, std::string_view s) {
   return f.SockSend(std::span<const ConstIoVec>(&v, 1), 0);
 }
 
-ErrnoOr<size_t> WriteStr(File& f, std::string_view s) {
-  ConstIoVec v{reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-  return f.Write(std::span<const ConstIoVec>(&v, 1));
-}
+using testing::WriteStr;
 
 // Receives up to `max` bytes with `flags`; the error, or the bytes as a string.
 ErrnoOr<std::string> Recv(File& f, size_t max, Riflags flags = 0) {

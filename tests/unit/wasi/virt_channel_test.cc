@@ -12,6 +12,8 @@
 #include <thread>
 #include <vector>
 
+#include "file_test_util.h"
+
 namespace weft::wasi {
 namespace {
 
@@ -30,10 +32,7 @@ ErrnoOr<std::string> Read(File& f, size_t n) {
   return buf;
 }
 
-template <class R>
-Errno ErrOf(const R& r) {
-  return r.ok() ? Errno::kSuccess : r.error();
-}
+using testing::ErrOf;
 
 // poll(2) on one fd with a timeout in ms: true when readable.
 bool Readable(int fd, int timeout_ms = 0) {

@@ -8,21 +8,14 @@
 #include <thread>
 #include <vector>
 
+#include "file_test_util.h"
 #include "weft/wasi/memfile.h"
 
 namespace weft::wasi {
 namespace {
 
-OpenOptions Opts(Oflags oflags = 0, bool read = true, bool write = false, Fdflags fdflags = 0,
-                 Lookupflags lookup = 0) {
-  OpenOptions o;
-  o.oflags = oflags;
-  o.read = read;
-  o.write = write;
-  o.fdflags = fdflags;
-  o.lookup = lookup;
-  return o;
-}
+using testing::ErrOf;
+using testing::Opts;
 
 std::string ReadAll(File& f) {
   std::string out;
@@ -41,11 +34,6 @@ size_t WriteS(File& f, std::string_view s) {
   auto r = f.Write(std::span<const ConstIoVec>(&iov, 1));
   EXPECT_TRUE(r.ok());
   return r.ok() ? *r : 0;
-}
-
-template <class R>
-Errno ErrOf(const R& r) {
-  return r.ok() ? Errno::kSuccess : r.error();
 }
 
 std::shared_ptr<File> OpenFile(Dir& d, std::string_view path, OpenOptions o) {
@@ -142,7 +130,7 @@ TEST(VirtFs, OpenFlagsErrnos) {
   auto t = OpenFile(*fs, "f", Opts(kOflagTrunc, true, true));
   EXPECT_EQ(t->Stat()->size, 0u);
   WriteS(*t, "ab");
-  auto a = OpenFile(*fs, "f", Opts(0, true, true, kFdflagAppend));
+  auto a = OpenFile(*fs, "f", Opts(0, true, true, 0, kFdflagAppend));
   EXPECT_EQ(*a->GetFdflags(), kFdflagAppend);
   WriteS(*a, "cd");
   EXPECT_EQ(*fs->ReadFile("f"), "abcd");
@@ -172,14 +160,14 @@ TEST(VirtFs, EachDirHandleIsASandboxRoot) {
   auto pub = OpenDir(*fs, "pub");
   ASSERT_TRUE(pub);
   EXPECT_EQ(ErrOf(pub->OpenAt("../secret", Opts())), Errno::kPerm);
-  EXPECT_EQ(ErrOf(pub->OpenAt("up", Opts(0, true, false, 0, kLookupSymlinkFollow))),
+  EXPECT_EQ(ErrOf(pub->OpenAt("up", Opts(0, true, false, kLookupSymlinkFollow))),
             Errno::kPerm);
   EXPECT_EQ(ErrOf(pub->StatAt(kLookupSymlinkFollow, "up")), Errno::kPerm);
   EXPECT_TRUE(pub->StatAt(0, "up").ok());  // the link itself is visible
   EXPECT_EQ(*pub->Readlink("up"), "../secret");
-  EXPECT_TRUE(pub->OpenAt("self", Opts(0, true, false, 0, kLookupSymlinkFollow)).ok());
+  EXPECT_TRUE(pub->OpenAt("self", Opts(0, true, false, kLookupSymlinkFollow)).ok());
   // From the root the same link stays inside and works.
-  auto via_root = OpenFile(*fs, "pub/up", Opts(0, true, false, 0, kLookupSymlinkFollow));
+  auto via_root = OpenFile(*fs, "pub/up", Opts(0, true, false, kLookupSymlinkFollow));
   ASSERT_TRUE(via_root);
   EXPECT_EQ(ReadAll(*via_root), "s");
   // Absolute targets cannot even be created.
@@ -289,7 +277,7 @@ TEST(VirtFs, HardLinksAsWasmtime) {
   ASSERT_TRUE(fs->Link(0, "file", *sub, "inner").ok());
   EXPECT_EQ(fs->StatAt(0, "file")->nlink, 3u);
   // Writing through one name is seen through the other.
-  auto f = OpenFile(*fs, "subdir/inner", Opts(0, true, true, kFdflagAppend));
+  auto f = OpenFile(*fs, "subdir/inner", Opts(0, true, true, 0, kFdflagAppend));
   WriteS(*f, "+");
   EXPECT_EQ(*fs->ReadFile("link"), "data+");
   ASSERT_TRUE(fs->UnlinkFile("file").ok());
@@ -307,7 +295,7 @@ TEST(VirtFs, SymlinksAsWasmtime) {
   // Not followed: ELOOP (O_NOFOLLOW), with or without O_DIRECTORY.
   EXPECT_EQ(ErrOf(fs->OpenAt("symlink", Opts(kOflagDirectory))), Errno::kLoop);
   EXPECT_EQ(ErrOf(fs->OpenAt("symlink", Opts())), Errno::kLoop);
-  EXPECT_TRUE(fs->OpenAt("symlink", Opts(kOflagDirectory, true, false, 0, kLookupSymlinkFollow)).ok());
+  EXPECT_TRUE(fs->OpenAt("symlink", Opts(kOflagDirectory, true, false, kLookupSymlinkFollow)).ok());
   // A trailing slash follows it.
   EXPECT_TRUE(fs->OpenAt("symlink/", Opts(kOflagDirectory)).ok());
   // Symlinks in the middle of a path are always followed.
@@ -318,8 +306,7 @@ TEST(VirtFs, SymlinksAsWasmtime) {
   ASSERT_TRUE(fs->UnlinkFile("target/f").ok());
   ASSERT_TRUE(fs->RemoveDir("target").ok());
   ASSERT_TRUE(fs->AddFile("target", "").ok());
-  EXPECT_EQ(ErrOf(fs->OpenAt("symlink", Opts(kOflagDirectory, true, false, 0,
-                                                   kLookupSymlinkFollow))),
+  EXPECT_EQ(ErrOf(fs->OpenAt("symlink", Opts(kOflagDirectory, true, false, kLookupSymlinkFollow))),
             Errno::kNotdir);
   // Stat with and without following.
   EXPECT_EQ(fs->StatAt(0, "symlink")->filetype, Filetype::kSymbolicLink);
@@ -332,19 +319,18 @@ TEST(VirtFs, SymlinksAsWasmtime) {
   EXPECT_EQ(ErrOf(fs->Readlink("missing")), Errno::kNoent);
   // Dangling and looping links.
   ASSERT_TRUE(fs->Symlink("nothing", "dangling").ok());
-  EXPECT_EQ(ErrOf(fs->OpenAt("dangling", Opts(kOflagDirectory, true, false, 0,
-                                                    kLookupSymlinkFollow))),
+  EXPECT_EQ(ErrOf(fs->OpenAt("dangling", Opts(kOflagDirectory, true, false, kLookupSymlinkFollow))),
             Errno::kNoent);
   ASSERT_TRUE(fs->Symlink("loop", "loop").ok());
   EXPECT_EQ(ErrOf(fs->StatAt(kLookupSymlinkFollow, "loop")), Errno::kLoop);
   EXPECT_EQ(ErrOf(fs->OpenAt("loop/x", Opts())), Errno::kLoop);
   // Creating through a dangling symlink with O_CREAT creates the target (as Linux).
-  auto c = fs->OpenAt("dangling", Opts(kOflagCreat, true, true, 0, kLookupSymlinkFollow));
+  auto c = fs->OpenAt("dangling", Opts(kOflagCreat, true, true, kLookupSymlinkFollow));
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(fs->StatAt(0, "nothing")->filetype, Filetype::kRegularFile);
   // O_CREAT|O_EXCL never follows: the link itself exists.
-  EXPECT_EQ(ErrOf(fs->OpenAt("loop", Opts(kOflagCreat | kOflagExcl, true, true, 0,
-                                               kLookupSymlinkFollow))),
+  EXPECT_EQ(ErrOf(fs->OpenAt("loop",
+                             Opts(kOflagCreat | kOflagExcl, true, true, kLookupSymlinkFollow))),
             Errno::kExist);
   // Unlinking a symlink removes the link, not the target.
   ASSERT_TRUE(fs->UnlinkFile("symlink").ok());
