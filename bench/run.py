@@ -700,13 +700,21 @@ def machine_description(args):
                 model = line.split(":", 1)[1].strip()
     except OSError:
         pass
-    commit = first_line(["git", "-C", str(REPO_DIR), "rev-parse", "--short", "HEAD"])
     build_type = "?"
+    source_dir = REPO_DIR
     cache = Path(args.weft).resolve().parent / "CMakeCache.txt"
     if cache.exists():
         for line in cache.read_text(errors="replace").splitlines():
             if line.startswith("CMAKE_BUILD_TYPE:"):
                 build_type = line.split("=", 1)[1] or "(none)"
+            elif line.startswith("CMAKE_HOME_DIRECTORY:"):
+                source_dir = Path(line.split("=", 1)[1])
+    # The tree the weft binary was built from, which need not be this one.
+    commit = first_line(["git", "-C", str(source_dir), "rev-parse", "--short", "HEAD"])
+    if source_dir.resolve() != REPO_DIR:
+        commit += f" (HEAD of {source_dir}, the weft binary's source tree; " + \
+            first_line(["git", "-C", str(REPO_DIR), "rev-parse", "--short", "HEAD"]) + \
+            " here)"
     return [
         ("date (UTC)", datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")),
         ("weft commit", commit),
@@ -718,9 +726,22 @@ def machine_description(args):
         ("node", first_line([args.node, "--version"])),
         ("python", platform.python_version()),
         ("load average at start", args.load_at_start),
+        ("1-minute load average during the run", load_during(args)),
     ] + ([("peer", f"{args.wizer_info['npm']}: wasmtime {args.wizer_info['wasmtime']}, "
                    f"Cranelift {args.wizer_info['cranelift']}")]
          if getattr(args, "wizer_info", None) else [])
+
+
+def sample_load(args):
+    args.load_samples.append(os.getloadavg()[0])
+
+
+def load_during(args):
+    xs = getattr(args, "load_samples", [])
+    if not xs:
+        return "?"
+    return (f"{min(xs):.2f} to {max(xs):.2f}, median {statistics.median(xs):.2f} "
+            f"({len(xs)} samples, one per benchmark)")
 
 
 def write_benchmarks_md(path, results, startup, compiled, runtime_names, notes, machine,
@@ -856,6 +877,7 @@ def main():
 
     # Other work on the machine skews ratios: record how busy it was.
     args.load_at_start = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    args.load_samples = []
     out_dir = Path(args.out).resolve()
     try:
         native_dir, wasm_dir = build_all([HELLO] + [b[0] for b in selected], out_dir)
@@ -890,6 +912,7 @@ def main():
         log(f"running {bench[0]} (size {size}) on {', '.join(rt.name for rt in runtimes)}")
         results.append(run_bench(bench, size, runtimes, native_dir, wasm_dir, work_root,
                                  args, errors))
+        sample_load(args)
     startup = measure_startup(runtimes, native_dir, wasm_dir, work_root, args, errors)
     names = [rt.name for rt in runtimes]
     tool = Path(args.compile_bench) if args.compile_bench else \
@@ -901,6 +924,7 @@ def main():
     compiled = measure_compile(tool, wasm_dir, [HELLO] + [b[0] for b in selected], args,
                                errors, notes)
 
+    log(f"1-minute load average during the run: {load_during(args)}")
     print(results_table(results, names))
     print()
     print(startup_table(startup))
