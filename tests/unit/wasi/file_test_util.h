@@ -3,6 +3,8 @@
 // Header-only, no host filesystem needed (built with WEFT_HOST_FS=OFF too).
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <span>
 #include <string_view>
@@ -33,6 +35,14 @@ Errno ErrOf(const R& r) {
 inline ErrnoOr<size_t> WriteStr(File& f, std::string_view s) {
   ConstIoVec v{reinterpret_cast<const uint8_t*>(s.data()), s.size()};
   return f.Write(std::span<const ConstIoVec>(&v, 1));
+}
+
+// WriteStr for a write that must succeed: the count written (0, and a test failure,
+// on error).
+inline size_t WriteOk(File& f, std::string_view s) {
+  auto r = WriteStr(f, s);
+  EXPECT_TRUE(r.ok());
+  return r.ok() ? *r : 0;
 }
 
 }  // namespace weft::wasi::testing

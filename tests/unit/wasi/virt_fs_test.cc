@@ -16,6 +16,7 @@ namespace {
 
 using testing::ErrOf;
 using testing::Opts;
+using testing::WriteOk;
 
 std::string ReadAll(File& f) {
   std::string out;
@@ -27,13 +28,6 @@ std::string ReadAll(File& f) {
     out.append(buf, *r);
   }
   return out;
-}
-
-size_t WriteS(File& f, std::string_view s) {
-  ConstIoVec iov{reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-  auto r = f.Write(std::span<const ConstIoVec>(&iov, 1));
-  EXPECT_TRUE(r.ok());
-  return r.ok() ? *r : 0;
 }
 
 std::shared_ptr<File> OpenFile(Dir& d, std::string_view path, OpenOptions o) {
@@ -66,12 +60,12 @@ std::vector<std::string> Names(Dir& d, Dircookie cookie = 0) {
 TEST(VirtFs, CreateWriteReopenRead) {
   auto fs = MakeVirtualFs();
   auto f = OpenFile(*fs, "a.txt", Opts(kOflagCreat, true, true));
-  EXPECT_EQ(WriteS(*f, "hello"), 5u);
+  EXPECT_EQ(WriteOk(*f, "hello"), 5u);
   auto g = OpenFile(*fs, "a.txt", Opts());
   EXPECT_EQ(ReadAll(*g), "hello");
   EXPECT_EQ(*fs->ReadFile("a.txt"), "hello");
   // Two descriptions of one inode: shared bytes, separate offsets.
-  EXPECT_EQ(WriteS(*f, "!"), 1u);
+  EXPECT_EQ(WriteOk(*f, "!"), 1u);
   EXPECT_EQ(ReadAll(*g), "!");
   auto h = OpenFile(*fs, "a.txt", Opts());
   EXPECT_EQ(ReadAll(*h), "hello!");
@@ -129,10 +123,10 @@ TEST(VirtFs, OpenFlagsErrnos) {
   // O_TRUNC empties; APPEND at open appends.
   auto t = OpenFile(*fs, "f", Opts(kOflagTrunc, true, true));
   EXPECT_EQ(t->Stat()->size, 0u);
-  WriteS(*t, "ab");
+  WriteOk(*t, "ab");
   auto a = OpenFile(*fs, "f", Opts(0, true, true, 0, kFdflagAppend));
   EXPECT_EQ(*a->GetFdflags(), kFdflagAppend);
-  WriteS(*a, "cd");
+  WriteOk(*a, "cd");
   EXPECT_EQ(*fs->ReadFile("f"), "abcd");
 }
 
@@ -278,7 +272,7 @@ TEST(VirtFs, HardLinksAsWasmtime) {
   EXPECT_EQ(fs->StatAt(0, "file")->nlink, 3u);
   // Writing through one name is seen through the other.
   auto f = OpenFile(*fs, "subdir/inner", Opts(0, true, true, 0, kFdflagAppend));
-  WriteS(*f, "+");
+  WriteOk(*f, "+");
   EXPECT_EQ(*fs->ReadFile("link"), "data+");
   ASSERT_TRUE(fs->UnlinkFile("file").ok());
   EXPECT_EQ(fs->StatAt(0, "link")->nlink, 2u);
@@ -377,7 +371,7 @@ TEST(VirtFs, TimesAndStat) {
   EXPECT_GT(fs->Stat()->mtim, 6u);
   // Writing updates the file's mtime.
   auto f = OpenFile(*fs, "f", Opts(0, true, true));
-  WriteS(*f, "x");
+  WriteOk(*f, "x");
   EXPECT_GT(fs->StatAt(0, "f")->mtim, 20u);
 }
 

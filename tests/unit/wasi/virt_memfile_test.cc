@@ -7,8 +7,12 @@
 #include <thread>
 #include <vector>
 
+#include "file_test_util.h"
+
 namespace weft::wasi {
 namespace {
+
+using testing::WriteOk;
 
 std::string ReadN(File& f, size_t n) {
   std::string buf(n, '\0');
@@ -19,20 +23,13 @@ std::string ReadN(File& f, size_t n) {
   return buf;
 }
 
-size_t WriteS(File& f, std::string_view s) {
-  ConstIoVec iov{reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-  auto r = f.Write(std::span<const ConstIoVec>(&iov, 1));
-  EXPECT_TRUE(r.ok());
-  return r.ok() ? *r : 0;
-}
-
 TEST(VirtMemFile, ReadWriteSeekTell) {
   auto f = MakeMemFile("hello");
   EXPECT_EQ(ReadN(*f, 3), "hel");
   EXPECT_EQ(*f->Tell(), 3u);
   EXPECT_EQ(ReadN(*f, 10), "lo");
   EXPECT_EQ(ReadN(*f, 10), "");  // EOF
-  EXPECT_EQ(WriteS(*f, " world"), 6u);
+  EXPECT_EQ(WriteOk(*f, " world"), 6u);
   EXPECT_EQ(f->Contents(), "hello world");
   EXPECT_EQ(*f->Seek(-5, Whence::kEnd), 6u);
   EXPECT_EQ(ReadN(*f, 5), "world");
@@ -70,7 +67,7 @@ TEST(VirtMemFile, SeekPastEndAndWriteLeavesZeroHole) {
   auto f = MakeMemFile("ab");
   EXPECT_EQ(*f->Seek(5, Whence::kSet), 5u);
   EXPECT_EQ(ReadN(*f, 4), "");
-  EXPECT_EQ(WriteS(*f, "Z"), 1u);
+  EXPECT_EQ(WriteOk(*f, "Z"), 1u);
   EXPECT_EQ(f->Contents(), std::string("ab\0\0\0Z", 6));
   EXPECT_EQ(f->Stat()->size, 6u);
 }
@@ -95,12 +92,12 @@ TEST(VirtMemFile, AppendWritesAtEndEvenAfterSeek) {
   ASSERT_TRUE(f->SetFdflags(kFdflagAppend).ok());
   EXPECT_EQ(*f->GetFdflags(), kFdflagAppend);
   ASSERT_TRUE(f->Seek(0, Whence::kSet).ok());
-  EXPECT_EQ(WriteS(*f, "de"), 2u);
+  EXPECT_EQ(WriteOk(*f, "de"), 2u);
   EXPECT_EQ(f->Contents(), "abcde");
   EXPECT_EQ(*f->Tell(), 5u);
   ASSERT_TRUE(f->SetFdflags(0).ok());
   ASSERT_TRUE(f->Seek(0, Whence::kSet).ok());
-  EXPECT_EQ(WriteS(*f, "X"), 1u);
+  EXPECT_EQ(WriteOk(*f, "X"), 1u);
   EXPECT_EQ(f->Contents(), "Xbcde");
   auto bad = f->SetFdflags(0x100);
   ASSERT_FALSE(bad.ok());
@@ -187,7 +184,7 @@ TEST(VirtMemFile, ThreadConcurrentAppendsAreAtomic) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       std::string rec(8, static_cast<char>('a' + t));
-      for (int i = 0; i < kWrites; ++i) WriteS(*f, rec);
+      for (int i = 0; i < kWrites; ++i) WriteOk(*f, rec);
     });
   }
   for (auto& th : threads) th.join();
