@@ -15,16 +15,6 @@
 // FILE: outside.txt above
 #include "wasi_test.h"
 
-static int FileIs(const char* path, const char* want) {
-  FILE* f = fopen(path, "r");
-  char buf[64] = {0};
-  if (!f) return 0;
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
-  buf[n] = 0;
-  return strcmp(buf, want) == 0;
-}
-
 int main(void) {
   __wasi_prestat_t ps;
   char name[8] = {0};

@@ -34,16 +34,6 @@ static int Named(__wasi_fd_t fd, const char* want) {
   return strcmp(name, want) == 0;
 }
 
-static int FileIs(const char* path, const char* want) {
-  FILE* f = fopen(path, "r");
-  char buf[64] = {0};
-  if (!f) return 0;
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
-  buf[n] = 0;
-  return strcmp(buf, want) == 0;
-}
-
 int main(int argc, char** argv) {
   CHECK(Named(3, "/"), "fd 3 is /");
   CHECK(Named(4, "/share"), "fd 4 is /share");

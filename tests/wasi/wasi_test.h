@@ -160,4 +160,16 @@ static inline __wasi_errno_t ReadAll(__wasi_fd_t fd, char* buf, size_t cap, size
   return 0;
 }
 
+// Whether the file at `path` (opened with libc, so a relative path goes through the
+// preopens) holds exactly `want`; only its first 63 bytes are compared.
+static inline int FileIs(const char* path, const char* want) {
+  FILE* f = fopen(path, "r");
+  char buf[64] = {0};
+  if (!f) return 0;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = 0;
+  return strcmp(buf, want) == 0;
+}
+
 #endif  // WEFT_TESTS_WASI_WASI_TEST_H_
