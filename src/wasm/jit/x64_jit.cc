@@ -344,7 +344,7 @@ class Translator {
   void Load(IOp op, const CodeWord* ins, size_t pc);
   void Store(IOp op, const CodeWord* ins, size_t pc);
   void Call(FuncInst* callee, uint64_t fp_off, size_t pc, size_t ret);
-  void CallNative(uint64_t fp_off, size_t pc, size_t ret);
+  void CallNative(FuncInst* callee, uint64_t fp_off, size_t pc, size_t ret);
   void CallHost(FuncInst* callee, uint64_t fp_off, size_t pc, size_t ret);
   // Records the call just emitted (its return address is here) for MaterializeFrames.
   void CallSiteHere(size_t ret, uint64_t callee_fp) {
@@ -380,6 +380,7 @@ class Translator {
   std::vector<Patch> fault_sites_;  // (native offset of the access, instruction index)
   std::vector<CodeArena::FaultSite> fault_out_;
   std::vector<CodeArena::CallSite> call_sites_;  // in code order
+  std::vector<size_t> self_calls_;  // rel32 fields of recursive calls, patched to the entry
   // Instructions other code jumps to, or where the interpreter may enter: nothing is
   // known about registers there.
   std::vector<bool> label_;
@@ -825,7 +826,7 @@ bool Translator::Run() {
             CallC(reinterpret_cast<const void*>(&ResolveIndirect));
             as_.TestRR(true, RAX, RAX);
             ExitIf(kE, pc);
-            CallNative(ins[4], pc, pc + 5);
+            CallNative(nullptr, ins[4], pc, pc + 5);
             break;
           case IOp::kSelect:
             as_.Load64(RCX, Slot(ins[2]));
@@ -904,6 +905,7 @@ bool Translator::Run() {
     as_.PatchRel32(as_.Jmp(), entry_offset_);
     entry_offset_ = stores;
   }
+  for (size_t field : self_calls_) as_.PatchRel32(field, entry_offset_);
   EmitExits();
   return true;
 }
@@ -949,8 +951,7 @@ void Translator::Call(FuncInst* callee, uint64_t fp_off, size_t pc, size_t ret) 
     ExitAlways(pc);  // calls into other instances go through the interpreter
     return;
   }
-  as_.MovImm64(RAX, reinterpret_cast<uint64_t>(&callee->jit_code));
-  CallNative(fp_off, pc, ret);
+  CallNative(callee, fp_off, pc, ret);
 }
 
 // A host function called from native code, with the interpreter's bookkeeping: the
@@ -1083,23 +1084,36 @@ bool Translator::StoreIsDead(uint64_t d, bool in_gpr) {
   return false;
 }
 
-// rax = &callee->jit_code (followed by jit_frame_slots). Moves fp to the callee's frame
-// and calls its native entry; the callee returns with fp unchanged. No Frame is pushed:
-// the return address stands for it (CallSiteHere), and the stack limit also bounds the
-// depth by the Frames left.
-void Translator::CallNative(uint64_t fp_off, size_t pc, size_t ret) {
-  as_.Load64(RCX, Mem{RAX, 0});
-  as_.TestRR(true, RCX, RCX);
-  ExitIf(kE, pc);  // not translated (yet): the interpreter compiles and calls it
-  as_.Load64(RDX, Mem{RAX, 8});
-  as_.Lea(RDX, Mem{kFp, static_cast<int32_t>(fp_off * 8), RDX, 3});
+// Moves fp to the callee's frame and calls its native entry; the callee returns with fp
+// unchanged. No Frame is pushed: the return address stands for it (CallSiteHere), and
+// the stack limit also bounds the depth by the Frames left. A callee already
+// translated (or this function itself) is called directly; otherwise `callee` is null
+// and rax = &jit_code (followed by jit_frame_slots), read when the call runs.
+void Translator::CallNative(FuncInst* callee, uint64_t fp_off, size_t pc, size_t ret) {
+  const bool self = callee == func_;
+  if (self || (callee && callee->jit_code)) {
+    uint64_t slots = self ? cf_->frame_slots : callee->jit_frame_slots;
+    as_.Lea(RDX, Mem{kFp, static_cast<int32_t>((fp_off + slots) * 8)});
+    if (!self) as_.MovImm64(RCX, reinterpret_cast<uint64_t>(callee->jit_code));
+  } else {
+    if (callee) as_.MovImm64(RAX, reinterpret_cast<uint64_t>(&callee->jit_code));
+    as_.Load64(RCX, Mem{RAX, 0});
+    as_.TestRR(true, RCX, RCX);
+    ExitIf(kE, pc);  // not translated (yet): the interpreter compiles and calls it
+    as_.Load64(RDX, Mem{RAX, 8});
+    as_.Lea(RDX, Mem{kFp, static_cast<int32_t>(fp_off * 8), RDX, 3});
+  }
   as_.AluRM(Assembler::kCmp, true, RDX, STATE_FIELD(slots_end));
   ExitIf(kA, pc);
   as_.AluRM(Assembler::kCmp, true, RSP, STATE_FIELD(stack_limit));
   ExitIf(kB, pc);
   CheckInterrupt(pc);
   as_.AluRI(0, true, kFp, static_cast<int32_t>(fp_off * 8));
-  as_.CallR(RCX);
+  if (self) {
+    self_calls_.push_back(as_.CallRel());  // to the entry, once it is placed
+  } else {
+    as_.CallR(RCX);
+  }
   CallSiteHere(ret, fp_off);
   as_.AluRI(5, true, kFp, static_cast<int32_t>(fp_off * 8));
 }
