@@ -204,30 +204,30 @@ class Reader {
 
 // ---- Unchecked readers for validated code (the compiler) --------------------------------
 // Precondition: the bytes were accepted by DecodeModule, so they are well-formed.
-inline uint64_t ReadLebUnchecked(const uint8_t*& p) {
+// The bits of one LEB128 value, and in *shift how many bits its bytes held.
+inline uint64_t ReadLebBitsUnchecked(const uint8_t*& p, unsigned* shift) {
   uint64_t result = 0;
-  unsigned shift = 0;
   uint8_t byte;
+  *shift = 0;
   do {
     byte = *p++;
-    if (shift < 64) result |= static_cast<uint64_t>(byte & 0x7F) << shift;
-    shift += 7;
+    if (*shift < 64) result |= static_cast<uint64_t>(byte & 0x7F) << *shift;
+    *shift += 7;
   } while (byte & 0x80);
   return result;
+}
+inline uint64_t ReadLebUnchecked(const uint8_t*& p) {
+  unsigned shift;
+  return ReadLebBitsUnchecked(p, &shift);
 }
 inline uint32_t ReadU32Unchecked(const uint8_t*& p) {
   return static_cast<uint32_t>(ReadLebUnchecked(p));
 }
 inline int64_t ReadSignedLebUnchecked(const uint8_t*& p) {
-  uint64_t result = 0;
-  unsigned shift = 0;
-  uint8_t byte;
-  do {
-    byte = *p++;
-    if (shift < 64) result |= static_cast<uint64_t>(byte & 0x7F) << shift;
-    shift += 7;
-  } while (byte & 0x80);
-  if (shift < 64 && (byte & 0x40)) result |= ~uint64_t{0} << shift;
+  unsigned shift;
+  uint64_t result = ReadLebBitsUnchecked(p, &shift);
+  // Sign-extend from the last byte's top value bit.
+  if (shift < 64 && (p[-1] & 0x40)) result |= ~uint64_t{0} << shift;
   return static_cast<int64_t>(result);
 }
 inline int32_t ReadS32Unchecked(const uint8_t*& p) {

@@ -62,6 +62,14 @@ std::optional<Trap> Run(Store* store_ptr, FuncInst* entry, Value* fp,
   Store& store = *store_ptr;
   ExecState& st = store.objects().exec;
   const std::atomic<bool>* interrupt = store.interrupt_flag();
+  if (st.native_host_caller) [[unlikely]] {
+    // Called back from a host function that native code called: give the frame stack
+    // the native calls leading there, so that depth and backtraces count them.
+    jit::JitState* caller = st.native_host_caller;
+    st.native_host_caller = nullptr;
+    st.depth = static_cast<uint32_t>(
+        jit::MaterializeHostCaller(*caller, st.frames.get() + st.depth) - st.frames.get());
+  }
   const uint32_t base_depth = st.depth;
   // The frame stack pointer lives in a register; st.depth is synced before anything that
   // reads it (host calls, which may re-enter, and traps).
@@ -93,9 +101,9 @@ std::optional<Trap> Run(Store* store_ptr, FuncInst* entry, Value* fp,
   const uint32_t hot_threshold = jit::HotThreshold();
   jit::JitState js;
   js.interrupt = interrupt;
-  js.frames_end = frames_end;
   js.slots_end = slots_end;
-  js.stack_limit = static_cast<const char*>(__builtin_frame_address(0)) - jit::kNativeStackBudget;
+  // Native calls use at most kNativeStackBudget of machine stack below this frame.
+  const char* const native_stack_base = static_cast<const char*>(__builtin_frame_address(0));
   js.store = &store;
   js.frames = frames;
   js.host_trap = &host_trap;
@@ -154,6 +162,16 @@ std::optional<Trap> Run(Store* store_ptr, FuncInst* entry, Value* fp,
 enter_native: {
   js.fp = fp;
   js.fsp = fsp;
+  {
+    // Native calls push no Frames, so the stack limit also bounds their depth: at 16
+    // bytes a level, the Frames left (less one for a host call's caller) fit the calls
+    // native code can make before the limit. (Enter's own frame is below
+    // native_stack_base, which only makes the bound stricter.)
+    intptr_t base = reinterpret_cast<intptr_t>(native_stack_base);
+    intptr_t by_frames = base - 16 * (static_cast<intptr_t>(frames_end - fsp) - 2);
+    intptr_t by_budget = base - static_cast<intptr_t>(jit::kNativeStackBudget);
+    js.stack_limit = reinterpret_cast<const void*>(std::max(by_frames, by_budget));
+  }
   js.mem = mem;
   js.mem_size = mem_size;
   jit::EnterResult r = arena->Enter(&js, cf->native + cf->native_at[pc - cf->code.data()]);

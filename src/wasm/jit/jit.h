@@ -29,17 +29,20 @@ class CodeArena;
 // Shared between the interpreter and native code for one activation of the interpreter.
 // Native code addresses the fields by offset (x64_jit.cc): plain data only.
 struct JitState {
-  // In and out: the frame and the frame-stack top.
+  // In and out: the frame and the frame-stack top. Native code pushes no Frame for its
+  // own calls: the machine stack holds them (a return address per call), and they are
+  // written to the frame stack (CodeArena::MaterializeFrames) when the interpreter needs
+  // them: at an exit, and when a host function called from native code re-enters wasm.
   Value* fp = nullptr;
   Frame* fsp = nullptr;
   // In: the current instance's memory 0 and limits.
   uint8_t* mem = nullptr;
   uint64_t mem_size = 0;
   const std::atomic<bool>* interrupt = nullptr;
-  Frame* frames_end = nullptr;
   Value* slots_end = nullptr;
   // Native wasm->wasm calls recurse on the machine stack (16 bytes a level); below this
-  // address a call exits instead, and the interpreter makes it from its own frame.
+  // address a call exits instead, and the interpreter makes it from its own frame. It
+  // also bounds the native call depth by the Frames left (see dispatch.cc).
   const void* stack_limit = nullptr;
   // For host calls made from native code: the store, the base of its frame stack (to sync
   // ExecState::depth), and where a trap returned by the host goes (the interpreter
@@ -47,6 +50,10 @@ struct JitState {
   Store* store = nullptr;
   Frame* frames = nullptr;
   std::optional<Trap>* host_trap = nullptr;
+  // Set by native code just before it calls a host function: the machine stack pointer
+  // in the calling function (fp then holds its frame), so that a re-entrant call can
+  // write the Frames of the native calls below it (MaterializeHostCaller).
+  const void* host_rsp = nullptr;
   // The arena running this activation (the SIGSEGV handler finds fault sites through it)
   // and the enclosing activation's state on this thread.
   CodeArena* arena = nullptr;
@@ -102,6 +109,8 @@ class CodeArena {
   using EnterFn = uint64_t (*)(JitState*, const void*);
   EnterFn enter_ = nullptr;
   const void* exit_path_ = nullptr;
+  // Where the function Enter() entered returns to: the end of a MaterializeFrames walk.
+  const void* back_ = nullptr;
 
  public:
   // Memory accesses without an inline bounds check (guard mode): where each one is, and
@@ -112,17 +121,40 @@ class CodeArena {
     uint32_t offset;  // of the faulting instruction, from the function's code start
     uint32_t stub;    // offset of its exit stub
   };
-  void AddFaultSites(const uint8_t* code, size_t size, std::vector<FaultSite> sites);
+  // A call made by native code (to wasm or to a host function): the Frame the
+  // interpreter would have pushed for it, found from the call's return address.
+  struct CallSite {
+    uint32_t ret_offset;   // of the return address, from the function's code start
+    uint32_t callee_fp;    // the callee's frame starts this many slots above the caller's
+    const uint32_t* ret_pc;  // the interpreter code to continue at (a CodeWord*)
+  };
+  // Registers a function's installed code, its guarded accesses and its calls.
+  void AddCode(const uint8_t* code, size_t size, FuncInst* func, std::vector<FaultSite> faults,
+               std::vector<CallSite> calls);
   // The exit stub for a fault at `ip`, or nullptr when `ip` is not a guarded access.
   const void* FaultStub(uintptr_t ip) const;
+  // Writes the Frames of the native calls on the machine stack to the frame stack at
+  // `fsp`, outermost first, and returns the new top. `ret_slot` is the innermost return
+  // address (each native level above it is 16 bytes); `fp` is the innermost frame. The
+  // walk stops at the entry of the activation `state`.
+  Frame* MaterializeFrames(const JitState& state, const void* const* ret_slot, Value* fp,
+                           Frame* fsp) const;
 
  private:
-  struct FaultRange {
+  struct CodeRange {
     uintptr_t start, end;
-    std::vector<FaultSite> sites;  // ascending by offset
+    FuncInst* func;
+    std::vector<FaultSite> faults;  // ascending by offset
+    std::vector<CallSite> calls;    // ascending by ret_offset
   };
-  std::vector<FaultRange> fault_ranges_;  // ascending by start
+  const CodeRange* RangeOf(uintptr_t ip) const;
+  std::vector<CodeRange> ranges_;  // ascending by start
 };
+
+// For a re-entrant call from a host function that native code called (`state` is that
+// native activation): writes the Frames of the calls leading to the host call above
+// `fsp`, the frame-stack top when native code was entered, and returns the new top.
+Frame* MaterializeHostCaller(const JitState& state, Frame* fsp);
 
 // Translates `cf` (the compiled code of wasm function `func`) into native code in
 // `arena`. On success sets cf->native and cf->native_at, and func->jit_code, the entry

@@ -185,6 +185,8 @@ class Assembler {
   // Returns the offset of the rel32 field for patching.
   size_t Jcc(Cond c) { Byte(0x0F); Byte(0x80 | c); size_t f = size(); U32(0); return f; }
   size_t Jmp() { Byte(0xE9); size_t f = size(); U32(0); return f; }
+  // call rel32; returns the rel32 field (patch with PatchRel32).
+  size_t CallRel() { Byte(0xE8); size_t f = size(); U32(0); return f; }
   void JmpMem(Mem m) { OpRM(false, {0xFF}, 4, m); }
   void JmpR(Reg r) { RexRR(false, 0, r); Byte(0xFF); ModRR(4, r); }
   void CallR(Reg r) { RexRR(false, 0, r); Byte(0xFF); ModRR(2, r); }

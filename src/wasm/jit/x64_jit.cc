@@ -189,14 +189,23 @@ void** ResolveIndirect(TableInst* table, uint64_t idx, uint64_t type_id, Instanc
   return &f->jit_code;
 }
 // Host calls from native code (see Translator::CallHost): 1 to continue, 0 after parking
-// the host's trap.
+// the host's trap. `fsp` is the frame-stack top at native entry: the Frames of the
+// native calls in between are written only if the host re-enters wasm.
 int HostCall(JitState* js, FuncInst* callee, Value* nfp, Value* sp_top, Frame* fsp,
              Instance* caller) {
+  ExecState& st = js->store->objects().exec;
+  st.native_host_caller = js;  // a re-entrant call writes the native Frames first
   std::optional<Trap> trap = interp::CallHostFunction(
       *js->store, caller, callee, nfp, static_cast<uint32_t>(fsp - js->frames), sp_top);
+  st.native_host_caller = nullptr;
   if (!trap) return 1;
   *js->host_trap = std::move(trap);
   return 0;
+}
+// The exit path's first step (CodeArena::Enter): the Frames of the native calls the
+// interpreter continues inside. Returns the new frame-stack top.
+Frame* MaterializeOnExit(JitState* js, const void* const* ret_slot, Value* fp, Frame* fsp) {
+  return js->arena->MaterializeFrames(*js, ret_slot, fp, fsp);
 }
 int MemFill(uint8_t* mem, uint64_t size, uint64_t d, uint64_t v, uint64_t n) {
   d = static_cast<uint32_t>(d);
@@ -290,6 +299,7 @@ class Translator {
   size_t entry_offset() const { return entry_offset_; }
   std::vector<uint32_t>& native_at() { return native_at_; }
   std::vector<CodeArena::FaultSite>& fault_sites() { return fault_out_; }
+  std::vector<CodeArena::CallSite>& call_sites() { return call_sites_; }
   void set_guard(bool g) { guard_ = g; }
 
  private:
@@ -334,9 +344,13 @@ class Translator {
   void Load(IOp op, const CodeWord* ins, size_t pc);
   void Store(IOp op, const CodeWord* ins, size_t pc);
   void Call(FuncInst* callee, uint64_t fp_off, size_t pc, size_t ret);
-  void CallNative(uint64_t fp_off, size_t pc, size_t ret);
+  void CallNative(FuncInst* callee, uint64_t fp_off, size_t pc, size_t ret);
   void CallHost(FuncInst* callee, uint64_t fp_off, size_t pc, size_t ret);
-  void PushFrame(size_t ret);
+  // Records the call just emitted (its return address is here) for MaterializeFrames.
+  void CallSiteHere(size_t ret, uint64_t callee_fp) {
+    call_sites_.push_back({static_cast<uint32_t>(as_.size()), static_cast<uint32_t>(callee_fp),
+                           code_ + ret});
+  }
   void BrTable(const CodeWord* ins, size_t pc);
   void EmitPrologue();
   void EmitExits();
@@ -365,6 +379,8 @@ class Translator {
   bool guard_ = false;
   std::vector<Patch> fault_sites_;  // (native offset of the access, instruction index)
   std::vector<CodeArena::FaultSite> fault_out_;
+  std::vector<CodeArena::CallSite> call_sites_;  // in code order
+  std::vector<size_t> self_calls_;  // rel32 fields of recursive calls, patched to the entry
   // Instructions other code jumps to, or where the interpreter may enter: nothing is
   // known about registers there.
   std::vector<bool> label_;
@@ -810,7 +826,7 @@ bool Translator::Run() {
             CallC(reinterpret_cast<const void*>(&ResolveIndirect));
             as_.TestRR(true, RAX, RAX);
             ExitIf(kE, pc);
-            CallNative(ins[4], pc, pc + 5);
+            CallNative(nullptr, ins[4], pc, pc + 5);
             break;
           case IOp::kSelect:
             as_.Load64(RCX, Slot(ins[2]));
@@ -889,6 +905,7 @@ bool Translator::Run() {
     as_.PatchRel32(as_.Jmp(), entry_offset_);
     entry_offset_ = stores;
   }
+  for (size_t field : self_calls_) as_.PatchRel32(field, entry_offset_);
   EmitExits();
   return true;
 }
@@ -934,20 +951,18 @@ void Translator::Call(FuncInst* callee, uint64_t fp_off, size_t pc, size_t ret) 
     ExitAlways(pc);  // calls into other instances go through the interpreter
     return;
   }
-  as_.MovImm64(RAX, reinterpret_cast<uint64_t>(&callee->jit_code));
-  CallNative(fp_off, pc, ret);
+  CallNative(callee, fp_off, pc, ret);
 }
 
 // A host function called from native code, with the interpreter's bookkeeping: the
-// caller's Frame pushed (backtraces), depth and the free-slot mark synced (the host may
-// call back into wasm), memory size reloaded after (the host may grow it). A trap the
-// host returns is parked in JitState::host_trap and raised by the interpreter after the
-// exit.
+// frame and machine stack pointer published (if the host calls back into wasm, the
+// Frames of the calls leading here are written from them), the free-slot mark synced,
+// memory size reloaded after (the host may grow it). A trap the host returns is parked
+// in JitState::host_trap and raised by the interpreter after the exit.
 void Translator::CallHost(FuncInst* callee, uint64_t fp_off, size_t pc, size_t ret) {
-  as_.AluRM(Assembler::kCmp, true, kFsp, STATE_FIELD(frames_end));
-  ExitIf(kAE, pc);
   CheckInterrupt(pc);
-  PushFrame(ret);
+  as_.Store64(STATE_FIELD(fp), kFp);
+  as_.Store64(STATE_FIELD(host_rsp), RSP);
   as_.MovRR64(RDI, kState);
   as_.MovImm64(RSI, reinterpret_cast<uint64_t>(callee));
   as_.Lea(RDX, Slot(fp_off));
@@ -955,7 +970,7 @@ void Translator::CallHost(FuncInst* callee, uint64_t fp_off, size_t pc, size_t r
   as_.MovRR64(R8, kFsp);
   as_.MovImm64(R9, reinterpret_cast<uint64_t>(func_->instance));
   CallC(reinterpret_cast<const void*>(&HostCall));
-  as_.AluRI(5, true, kFsp, 24);
+  CallSiteHere(ret, 0);  // the host's caller keeps its frame
   if (!func_->instance->memories.empty()) {
     as_.MovImm64(RCX, reinterpret_cast<uint64_t>(&func_->instance->memories[0]->size));
     as_.Load64(kMemSize, Mem{RCX, 0});
@@ -1069,36 +1084,38 @@ bool Translator::StoreIsDead(uint64_t d, bool in_gpr) {
   return false;
 }
 
-void Translator::PushFrame(size_t ret) {
-  as_.MovImm64(RAX, reinterpret_cast<uint64_t>(code_ + ret));
-  as_.Store64(Mem{kFsp, 0}, RAX);
-  as_.Store64(Mem{kFsp, 8}, kFp);
-  as_.MovImm64(RAX, reinterpret_cast<uint64_t>(func_));
-  as_.Store64(Mem{kFsp, 16}, RAX);
-  as_.AluRI(0, true, kFsp, 24);
-}
-
-// rax = &callee->jit_code (followed by jit_frame_slots). Pushes the interpreter-visible
-// Frame, moves fp to the callee's frame and calls its native entry; the callee returns
-// with fp unchanged, and the frame is popped here.
-void Translator::CallNative(uint64_t fp_off, size_t pc, size_t ret) {
-  as_.Load64(RCX, Mem{RAX, 0});
-  as_.TestRR(true, RCX, RCX);
-  ExitIf(kE, pc);  // not translated (yet): the interpreter compiles and calls it
-  as_.Load64(RDX, Mem{RAX, 8});
-  as_.Lea(RDX, Mem{kFp, static_cast<int32_t>(fp_off * 8), RDX, 3});
+// Moves fp to the callee's frame and calls its native entry; the callee returns with fp
+// unchanged. No Frame is pushed: the return address stands for it (CallSiteHere), and
+// the stack limit also bounds the depth by the Frames left. A callee already
+// translated (or this function itself) is called directly; otherwise `callee` is null
+// and rax = &jit_code (followed by jit_frame_slots), read when the call runs.
+void Translator::CallNative(FuncInst* callee, uint64_t fp_off, size_t pc, size_t ret) {
+  const bool self = callee == func_;
+  if (self || (callee && callee->jit_code)) {
+    uint64_t slots = self ? cf_->frame_slots : callee->jit_frame_slots;
+    as_.Lea(RDX, Mem{kFp, static_cast<int32_t>((fp_off + slots) * 8)});
+    if (!self) as_.MovImm64(RCX, reinterpret_cast<uint64_t>(callee->jit_code));
+  } else {
+    if (callee) as_.MovImm64(RAX, reinterpret_cast<uint64_t>(&callee->jit_code));
+    as_.Load64(RCX, Mem{RAX, 0});
+    as_.TestRR(true, RCX, RCX);
+    ExitIf(kE, pc);  // not translated (yet): the interpreter compiles and calls it
+    as_.Load64(RDX, Mem{RAX, 8});
+    as_.Lea(RDX, Mem{kFp, static_cast<int32_t>(fp_off * 8), RDX, 3});
+  }
   as_.AluRM(Assembler::kCmp, true, RDX, STATE_FIELD(slots_end));
   ExitIf(kA, pc);
-  as_.AluRM(Assembler::kCmp, true, kFsp, STATE_FIELD(frames_end));
-  ExitIf(kAE, pc);
   as_.AluRM(Assembler::kCmp, true, RSP, STATE_FIELD(stack_limit));
   ExitIf(kB, pc);
   CheckInterrupt(pc);
-  PushFrame(ret);
   as_.AluRI(0, true, kFp, static_cast<int32_t>(fp_off * 8));
-  as_.CallR(RCX);
+  if (self) {
+    self_calls_.push_back(as_.CallRel());  // to the entry, once it is placed
+  } else {
+    as_.CallR(RCX);
+  }
+  CallSiteHere(ret, fp_off);
   as_.AluRI(5, true, kFp, static_cast<int32_t>(fp_off * 8));
-  as_.AluRI(5, true, kFsp, 24);
 }
 
 void Translator::BrTable(const CodeWord* ins, size_t pc) {
@@ -1532,6 +1549,7 @@ CodeArena::CodeArena() {
   a.AluRI(5, true, RSP, 8);
   a.JmpR(RSI);
   a.PatchRel32(back_field, a.size());
+  size_t back = a.size();
   // back: the entered function returned.
   a.Store64(STATE_FIELD(fp), kFp);
   a.Store64(STATE_FIELD(fsp), kFsp);
@@ -1546,7 +1564,15 @@ CodeArena::CodeArena() {
   a.Store64(STATE_FIELD(exit_pc), RCX);
   a.Store64(STATE_FIELD(exit_func), RDX);
   a.Store64(STATE_FIELD(fp), kFp);
-  a.Store64(STATE_FIELD(fsp), kFsp);
+  // The interpreter continues inside the native calls: write their Frames. (rsp is the
+  // exiting function's, 16-byte aligned, with its return address at rsp + 8.)
+  a.MovRR64(RDI, kState);
+  a.Lea(RSI, Mem{RSP, 8});
+  a.MovRR64(RDX, kFp);
+  a.MovRR64(RCX, kFsp);
+  a.MovImm64(RAX, reinterpret_cast<uint64_t>(&MaterializeOnExit));
+  a.CallR(RAX);
+  a.Store64(STATE_FIELD(fsp), RAX);
   a.Load64(RSP, STATE_FIELD(entry_rsp));
   a.MovImm64(RAX, 1);
   size_t j = a.Jmp();
@@ -1555,6 +1581,7 @@ CodeArena::CodeArena() {
   if (base) {
     enter_ = reinterpret_cast<EnterFn>(base);
     exit_path_ = base + exit_path;
+    back_ = base + back;
   }
 }
 
@@ -1594,26 +1621,66 @@ EnterResult CodeArena::Enter(JitState* state, const void* target) {
   return r;
 }
 
-void CodeArena::AddFaultSites(const uint8_t* code, size_t size, std::vector<FaultSite> sites) {
-  std::sort(sites.begin(), sites.end(),
+void CodeArena::AddCode(const uint8_t* code, size_t size, FuncInst* func,
+                        std::vector<FaultSite> faults, std::vector<CallSite> calls) {
+  std::sort(faults.begin(), faults.end(),
             [](const FaultSite& a, const FaultSite& b) { return a.offset < b.offset; });
-  FaultRange r{reinterpret_cast<uintptr_t>(code), reinterpret_cast<uintptr_t>(code) + size,
-               std::move(sites)};
-  auto at = std::upper_bound(fault_ranges_.begin(), fault_ranges_.end(), r.start,
-                             [](uintptr_t v, const FaultRange& x) { return v < x.start; });
-  fault_ranges_.insert(at, std::move(r));
+  CodeRange r{reinterpret_cast<uintptr_t>(code), reinterpret_cast<uintptr_t>(code) + size, func,
+              std::move(faults), std::move(calls)};
+  auto at = std::upper_bound(ranges_.begin(), ranges_.end(), r.start,
+                             [](uintptr_t v, const CodeRange& x) { return v < x.start; });
+  ranges_.insert(at, std::move(r));
+}
+
+const CodeArena::CodeRange* CodeArena::RangeOf(uintptr_t ip) const {
+  auto it = std::upper_bound(ranges_.begin(), ranges_.end(), ip,
+                             [](uintptr_t v, const CodeRange& x) { return v < x.start; });
+  if (it == ranges_.begin()) return nullptr;
+  --it;
+  return ip < it->end ? &*it : nullptr;
+}
+
+Frame* CodeArena::MaterializeFrames(const JitState& state, const void* const* ret_slot,
+                                    Value* fp, Frame* fsp) const {
+  // The outermost function's return address is the one Enter pushed, just below
+  // entry_rsp; each native call level above it takes 16 bytes (see EmitPrologue).
+  const void* const* outermost = static_cast<const void* const*>(state.entry_rsp) - 1;
+  size_t n = static_cast<size_t>(outermost - ret_slot) / 2;
+  Frame* top = fsp + n;
+  Frame* f = top;
+  for (const void* const* slot = ret_slot; slot != outermost; slot += 2) {
+    auto ret = reinterpret_cast<uintptr_t>(*slot);
+    const CodeRange* range = RangeOf(ret);
+    const CallSite* site = nullptr;
+    if (range) {
+      auto off = static_cast<uint32_t>(ret - range->start);
+      auto it = std::lower_bound(range->calls.begin(), range->calls.end(), off,
+                                 [](const CallSite& c, uint32_t v) { return c.ret_offset < v; });
+      if (it != range->calls.end() && it->ret_offset == off) site = &*it;
+    }
+    if (!site) {  // a return address that no call of native code made: a bug, never a guess
+      std::fprintf(stderr, "weft: internal error: unknown native return address %p\n", *slot);
+      std::abort();
+    }
+    fp -= site->callee_fp;
+    *--f = Frame{reinterpret_cast<const CodeWord*>(site->ret_pc), fp, range->func};
+  }
+  return top;
+}
+
+Frame* MaterializeHostCaller(const JitState& state, Frame* fsp) {
+  // The return address of the call to HostCall sits just below host_rsp.
+  return state.arena->MaterializeFrames(
+      state, static_cast<const void* const*>(state.host_rsp) - 1, state.fp, fsp);
 }
 
 const void* CodeArena::FaultStub(uintptr_t ip) const {
-  auto it = std::upper_bound(fault_ranges_.begin(), fault_ranges_.end(), ip,
-                             [](uintptr_t v, const FaultRange& x) { return v < x.start; });
-  if (it == fault_ranges_.begin()) return nullptr;
-  --it;
-  if (ip >= it->end) return nullptr;
+  const CodeRange* it = RangeOf(ip);
+  if (!it) return nullptr;
   auto off = static_cast<uint32_t>(ip - it->start);
-  auto site = std::lower_bound(it->sites.begin(), it->sites.end(), off,
+  auto site = std::lower_bound(it->faults.begin(), it->faults.end(), off,
                                [](const FaultSite& s, uint32_t v) { return s.offset < v; });
-  if (site == it->sites.end() || site->offset != off) return nullptr;
+  if (site == it->faults.end() || site->offset != off) return nullptr;
   return reinterpret_cast<const void*>(it->start + site->stub);
 }
 
@@ -1659,7 +1726,7 @@ void CompileNative(CodeArena& arena, FuncInst* func, CompiledFunc* cf) {
   if (!t.Run()) return;
   uint8_t* code = arena.Install(t.bytes());
   if (!code) return;
-  if (!t.fault_sites().empty()) arena.AddFaultSites(code, t.bytes().size(), std::move(t.fault_sites()));
+  arena.AddCode(code, t.bytes().size(), func, std::move(t.fault_sites()), std::move(t.call_sites()));
   cf->native = code;
   cf->native_size = static_cast<uint32_t>(t.bytes().size());
   cf->native_at = std::move(t.native_at());
@@ -1678,6 +1745,7 @@ CodeArena::CodeArena() {}
 CodeArena::~CodeArena() {}
 uint8_t* CodeArena::Install(const std::vector<uint8_t>&) { return nullptr; }
 EnterResult CodeArena::Enter(JitState*, const void*) { return EnterResult::kReturned; }
+Frame* MaterializeHostCaller(const JitState&, Frame* fsp) { return fsp; }
 void CompileNative(CodeArena&, FuncInst*, CompiledFunc*) {}
 
 #endif

@@ -59,6 +59,10 @@ struct CompiledFunc {
 };
 
 // One activation record of the explicit call stack: where to resume the caller.
+namespace jit {
+struct JitState;
+}
+
 struct Frame {
   const CodeWord* ret_pc;  // in the caller's code
   Value* fp;               // caller's frame
@@ -76,6 +80,9 @@ struct ExecState {
   std::unique_ptr<Frame[]> frames;
   uint32_t depth = 0;          // frames in use
   uint32_t activations = 0;    // nested Execute() calls (host re-entry)
+  // The native activation whose host call is in progress, while its Frames are not yet
+  // written (jit.h, JitState::fsp): a re-entrant Execute() writes them first.
+  jit::JitState* native_host_caller = nullptr;
 };
 
 struct Store::Objects {

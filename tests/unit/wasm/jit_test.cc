@@ -216,6 +216,64 @@ TEST_F(JitFixture, RunawayRecursionIsCallStackExhaustedNotACrash) {
   EXPECT_EQ(CallI32(store, inst, "switch", {Value::I32(4)}), 111u);
 }
 
+// Native calls push no Frames; the machine stack stands for them. A host function that
+// native code calls may call back into wasm: the re-entrant activation sees the native
+// callers (their Frames are written first), in its backtrace and in its depth.
+TEST(JitFrames, ReentrantCallFromAHostFunctionSeesTheNativeCallers) {
+  Store store;
+  Linker linker;
+  Instance* self = nullptr;
+  linker.DefineHostFunc(store, "host", "cb", FuncType{{ValType::kI32}, {ValType::kI32}},
+      [&self](Caller& c, const Value* args, Value* results) -> std::optional<Trap> {
+        return Call(c.store, self->GetFunc("leaf"), {args, 1}, {results, 1});
+      });
+  self = Instantiate(store, R"(
+    (module
+      (import "host" "cb" (func $cb (param i32) (result i32)))
+      (func $leaf (export "leaf") (param i32) (result i32) i32.const 100 local.get 0 i32.div_u)
+      (func $mid (param i32) (result i32) local.get 0 call $cb i32.const 1 i32.add)
+      (func $top (export "top") (param i32) (result i32) local.get 0 call $mid i32.const 1 i32.add))
+  )", linker);
+  ASSERT_NE(self, nullptr);
+  for (int i = 0; i < 200; ++i) ASSERT_EQ(CallI32(store, self, "top", {Value::I32(5)}), 22u);
+  if (jit::Enabled()) {
+    EXPECT_TRUE(HasNative(self, "top"));
+  }
+  auto r = InvokeByName(store, self, "top", {Value::I32(0)});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, TrapKind::kIntegerDivideByZero);
+  ASSERT_EQ(r.error().backtrace.size(), 3u);
+  EXPECT_EQ(r.error().backtrace[0].func_name, "leaf");
+  EXPECT_EQ(r.error().backtrace[1].func_name, "mid");
+  EXPECT_EQ(r.error().backtrace[2].func_name, "top");
+  EXPECT_EQ(CallI32(store, self, "top", {Value::I32(4)}), 27u);  // and it goes on
+}
+
+// The call-depth limit is the interpreter's, to the frame, when native code recurses:
+// down(n) makes n nested calls, each one Frame.
+TEST(JitFrames, CallDepthLimitIsExactInNativeCode) {
+  StoreLimits limits;
+  limits.max_call_depth = 1000;
+  Store store(limits);
+  Instance* inst = Instantiate(store, R"(
+    (module
+      (func $down (export "down") (param i32) (result i32)
+        local.get 0 i32.eqz
+        if (result i32) i32.const 0
+        else local.get 0 i32.const 1 i32.sub call $down i32.const 1 i32.add end))
+  )");
+  ASSERT_NE(inst, nullptr);
+  EXPECT_EQ(CallI32(store, inst, "down", {Value::I32(150)}), 150u);  // hot from here on
+  if (jit::Enabled()) {
+    EXPECT_TRUE(HasNative(inst, "down"));
+  }
+  EXPECT_EQ(CallI32(store, inst, "down", {Value::I32(1000)}), 1000u);
+  auto deep = InvokeByName(store, inst, "down", {Value::I32(1001)});
+  ASSERT_FALSE(deep.ok());
+  EXPECT_EQ(deep.error().kind, TrapKind::kCallStackExhausted);
+  EXPECT_EQ(CallI32(store, inst, "down", {Value::I32(1000)}), 1000u);
+}
+
 // Native calls use 16 bytes of machine stack a level; past a budget they hand the call
 // back to the interpreter, so deep recursion fits a thread with a small stack.
 TEST(JitStack, DeepRecursionOnASmallThreadStack) {
