@@ -58,11 +58,11 @@ struct CompiledFunc {
   uint32_t hotness = 0;
 };
 
-// One activation record of the explicit call stack: where to resume the caller.
 namespace jit {
 struct JitState;
 }
 
+// One activation record of the explicit call stack: where to resume the caller.
 struct Frame {
   const CodeWord* ret_pc;  // in the caller's code
   Value* fp;               // caller's frame
