@@ -235,6 +235,12 @@ class Compiler {
     return PosSlot(H() - 1);
   }
   void PushSlots(uint32_t n) { for (uint32_t i = 0; i < n; ++i) PushSlot(); }
+  // A constant on the stack, written nowhere yet; its positional slot counts towards the
+  // frame size, since materialising it writes there.
+  void PushConst(uint64_t bits) {
+    stack_.push_back(Entry{Entry::kConst, 0, bits});
+    if (H() > max_height_) max_height_ = H();
+  }
   // Marks the last emitted instruction as the producer of the stack top; its destination
   // operand is at code word `word`.
   void Produced(size_t word) { producer_word_ = word; producer_height_ = H(); }
@@ -694,8 +700,7 @@ std::unique_ptr<CompiledFunc> Compiler::Pass() {
         stack_.resize(H() - np);
         PushSlots(nr);
         if (forward && forward->masked) {  // the wrapper's i32.and, inline
-          stack_.push_back(Entry{Entry::kConst, 0, forward->mask});
-          if (H() > max_height_) max_height_ = H();
+          PushConst(forward->mask);
           Binary(IOp::kI32And);
         }
         break;
@@ -722,7 +727,7 @@ std::unique_ptr<CompiledFunc> Compiler::Pass() {
       case Op::RefNull:
         Byte();
         LIVE();
-        stack_.push_back(Entry{Entry::kConst, 0, 0});
+        PushConst(0);
         break;
       case Op::RefIsNull:
         LIVE();
@@ -731,7 +736,7 @@ std::unique_ptr<CompiledFunc> Compiler::Pass() {
       case Op::RefFunc: {
         uint32_t fidx = ReadU32();
         LIVE();
-        stack_.push_back(Entry{Entry::kConst, 0, reinterpret_cast<uint64_t>(inst_->funcs[fidx])});
+        PushConst(reinterpret_cast<uint64_t>(inst_->funcs[fidx]));
         break;
       }
       case Op::Drop:
@@ -935,15 +940,13 @@ std::unique_ptr<CompiledFunc> Compiler::Pass() {
       case Op::I32Const: {
         int64_t v = ReadS();
         LIVE();
-        stack_.push_back(Entry{Entry::kConst, 0, static_cast<uint32_t>(v)});
-        if (H() > max_height_) max_height_ = H();
+        PushConst(static_cast<uint32_t>(v));
         break;
       }
       case Op::I64Const: {
         int64_t v = ReadS();
         LIVE();
-        stack_.push_back(Entry{Entry::kConst, 0, static_cast<uint64_t>(v)});
-        if (H() > max_height_) max_height_ = H();
+        PushConst(static_cast<uint64_t>(v));
         break;
       }
       case Op::F32Const: {
@@ -951,8 +954,7 @@ std::unique_ptr<CompiledFunc> Compiler::Pass() {
         std::memcpy(&v, bytes_ + pos_, 4);
         pos_ += 4;
         LIVE();
-        stack_.push_back(Entry{Entry::kConst, 0, v});
-        if (H() > max_height_) max_height_ = H();
+        PushConst(v);
         break;
       }
       case Op::F64Const: {
@@ -960,8 +962,7 @@ std::unique_ptr<CompiledFunc> Compiler::Pass() {
         std::memcpy(&v, bytes_ + pos_, 8);
         pos_ += 8;
         LIVE();
-        stack_.push_back(Entry{Entry::kConst, 0, v});
-        if (H() > max_height_) max_height_ = H();
+        PushConst(v);
         break;
       }
     }

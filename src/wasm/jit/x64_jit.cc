@@ -1087,8 +1087,9 @@ bool Translator::StoreIsDead(uint64_t d, bool in_gpr) {
 // Moves fp to the callee's frame and calls its native entry; the callee returns with fp
 // unchanged. No Frame is pushed: the return address stands for it (CallSiteHere), and
 // the stack limit also bounds the depth by the Frames left. A callee already
-// translated (or this function itself) is called directly; otherwise `callee` is null
-// and rax = &jit_code (followed by jit_frame_slots), read when the call runs.
+// translated (or this function itself) is called directly; any other callee's
+// jit_code and jit_frame_slots are read when the call runs, through rax = &jit_code
+// (set here from `callee`, or by the caller when `callee` is null: call_indirect).
 void Translator::CallNative(FuncInst* callee, uint64_t fp_off, size_t pc, size_t ret) {
   const bool self = callee == func_;
   if (self || (callee && callee->jit_code)) {
