@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "wasi/host/dir_watch.h"
 #include "wasi/host/host_util.h"
 #include "wasi/host/resolve.h"
 #include "weft/wasi/host_fs.h"
@@ -78,7 +79,10 @@ constexpr size_t kDirentNameOffset = 19;  // offsetof(linux_dirent64, d_name)
 
 HostDir::HostDir(int fd, bool read_only) : fd_(fd), read_only_(read_only) {}
 
-HostDir::~HostDir() { close(fd_); }
+HostDir::~HostDir() {
+  if (int id = watch_id_.load(); id >= 0) DirWatch::Process().Unwatch(id);
+  close(fd_);
+}
 
 ErrnoOr<Filestat> HostDir::Stat() {
   struct stat st;
@@ -293,17 +297,10 @@ HostDir::SubdirAnswer HostDir::StatInSubdir(std::string_view sub, std::string_vi
                                             bool follow, struct stat* st, Errno* error) {
   auto plain = [](std::string_view c) { return !c.empty() && c != "." && c != ".."; };
   if (!plain(sub) || !plain(name)) return SubdirAnswer::kGeneral;
-  CPath sub_path(sub);
-  struct stat dst;
-  if (fstatat(fd_, sub_path.c_str(), &dst, AT_SYMLINK_NOFOLLOW) != 0) {
-    *error = ErrnoFromHost(errno);  // what the kernel's walk answers for "sub"
-    return SubdirAnswer::kError;
-  }
-  if (!S_ISDIR(dst.st_mode)) {
-    if (S_ISLNK(dst.st_mode)) return SubdirAnswer::kGeneral;  // followed (inside) there
-    *error = Errno::kNotdir;
-    return SubdirAnswer::kError;
-  }
+  // Read before anything is checked (dir_watch.h): a change after this read shows up
+  // as a newer epoch at the next stat.
+  uint64_t epoch = watch_id_.load(std::memory_order_acquire) >= 0 ? DirWatch::Process().Epoch()
+                                                                  : DirWatch::kNoEpoch;
   std::shared_ptr<const CachedSubdir> dir;
   // Where `sub` is cached, or kCachedSubdirs. subdir_mu_ held.
   auto find = [&] {
@@ -317,27 +314,49 @@ HostDir::SubdirAnswer HostDir::StatInSubdir(std::string_view sub, std::string_vi
     size_t slot = find();
     if (slot != kCachedSubdirs) dir = subdirs_[slot];
   }
-  if (!dir || dir->dev != dst.st_dev || dir->ino != dst.st_ino) {
-    UniqueFd fd(RetryEintr([&] {
-      return openat(fd_, sub_path.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    }));
-    struct stat check;
-    if (fd.get() < 0 || FstatFd(fd.get(), &check) != 0 || check.st_dev != dst.st_dev ||
-        check.st_ino != dst.st_ino) {
-      return SubdirAnswer::kGeneral;  // changed under us: let the general path answer
+  if (dir == nullptr || epoch == DirWatch::kNoEpoch ||
+      dir->checked_at_epoch.load(std::memory_order_acquire) != epoch) {
+    subdir_checks_.fetch_add(1, std::memory_order_relaxed);
+    CPath sub_path(sub);
+    struct stat dst;
+    if (fstatat(fd_, sub_path.c_str(), &dst, AT_SYMLINK_NOFOLLOW) != 0) {
+      *error = ErrnoFromHost(errno);  // what the kernel's walk answers for "sub"
+      return SubdirAnswer::kError;
     }
-    auto fresh = std::make_shared<CachedSubdir>();
-    fresh->name.assign(sub);
-    fresh->fd = std::move(fd);
-    fresh->dev = dst.st_dev;
-    fresh->ino = dst.st_ino;
-    dir = fresh;
-    std::shared_ptr<const CachedSubdir> old;  // closed after unlocking
-    std::lock_guard lock(subdir_mu_);
-    size_t slot = find();  // again: another thread may have cached `sub` meanwhile
-    if (slot == kCachedSubdirs) slot = next_subdir_++ % kCachedSubdirs;
-    old = std::move(subdirs_[slot]);
-    subdirs_[slot] = dir;
+    if (!S_ISDIR(dst.st_mode)) {
+      if (S_ISLNK(dst.st_mode)) return SubdirAnswer::kGeneral;  // followed (inside) there
+      *error = Errno::kNotdir;
+      return SubdirAnswer::kError;
+    }
+    if (dir != nullptr && dir->dev == dst.st_dev && dir->ino == dst.st_ino) {
+      dir->checked_at_epoch.store(epoch, std::memory_order_release);
+    } else {
+      UniqueFd fd(RetryEintr([&] {
+        return openat(fd_, sub_path.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      }));
+      struct stat check;
+      if (fd.get() < 0 || FstatFd(fd.get(), &check) != 0 || check.st_dev != dst.st_dev ||
+          check.st_ino != dst.st_ino) {
+        return SubdirAnswer::kGeneral;  // changed under us: let the general path answer
+      }
+      auto fresh = std::make_shared<CachedSubdir>();
+      fresh->name.assign(sub);
+      fresh->fd = std::move(fd);
+      fresh->dev = dst.st_dev;
+      fresh->ino = dst.st_ino;
+      fresh->checked_at_epoch.store(epoch, std::memory_order_relaxed);
+      dir = fresh;
+      std::shared_ptr<const CachedSubdir> old;  // closed after unlocking
+      std::lock_guard lock(subdir_mu_);
+      size_t slot = find();  // again: another thread may have cached `sub` meanwhile
+      if (slot == kCachedSubdirs) slot = next_subdir_++ % kCachedSubdirs;
+      old = std::move(subdirs_[slot]);
+      subdirs_[slot] = dir;
+      // Watched from the first subdirectory held on: only then does a check pay.
+      if (watch_id_.load(std::memory_order_relaxed) == kWatchNotTried) {
+        watch_id_.store(DirWatch::Process().Watch(fd_), std::memory_order_release);
+      }
+    }
   }
   CPath name_path(name);
   if (fstatat(dir->fd.get(), name_path.c_str(), st, AT_SYMLINK_NOFOLLOW) != 0) {

@@ -37,6 +37,8 @@ class HostDir final : public Dir {
 
   int fd() const { return fd_; }
   bool read_only() const { return read_only_; }
+  // For tests: how many identity checks of a held subdirectory stat has made.
+  uint64_t SubdirChecksForTesting() const { return subdir_checks_.load(); }
 
   ErrnoOr<Filestat> Stat() override;
   ErrnoOr<void> SetTimes(Timestamp atim, Timestamp mtim, Fstflags flags) override;
@@ -75,11 +77,19 @@ class HostDir final : public Dir {
   // "sub" and relies on the filesystem updating ctime on rename at a fine enough
   // granularity). The check needs the identity (dev, inode), which a cheaper lookup
   // (readlinkat, faccessat2: ~480 ns against ~710 ns) does not give.
+  //
+  // The check is skipped while DirWatch (dir_watch.h) proves that no subdirectory entry
+  // changed in the root since the last check: one read(2) of an empty inotify queue
+  // (~210 ns) instead of the fstatat (~700 ns). Where the root cannot be watched
+  // (remote filesystems, no inotify) every use checks, as before.
   struct CachedSubdir {
     std::string name;
     UniqueFd fd;
     dev_t dev;
     ino_t ino;
+    // DirWatch's epoch read just before the last identity check that found `name` still
+    // naming this directory (kNoEpoch: none that can be trusted).
+    mutable std::atomic<uint64_t> checked_at_epoch;
   };
   // Answers stat of "sub/name" (both plain components) through the cache: kStat with
   // *st filled, kError with *error set, or kGeneral when the general path must answer
@@ -98,6 +108,11 @@ class HostDir final : public Dir {
   std::mutex subdir_mu_;
   std::shared_ptr<const CachedSubdir> subdirs_[kCachedSubdirs];  // guarded by subdir_mu_
   size_t next_subdir_ = 0;                                        // guarded by subdir_mu_
+  // The DirWatch id of fd_: kWatchNotTried until the first subdirectory is cached, then
+  // the id, or -1 when the root cannot be watched. Set under subdir_mu_.
+  static constexpr int kWatchNotTried = -2;
+  std::atomic<int> watch_id_{kWatchNotTried};
+  std::atomic<uint64_t> subdir_checks_{0};
 };
 
 // A file opened beneath a HostDir. Identical to FdFile except that, under a read-only

@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "host_test_util.h"
+#include "wasi/host/dir_watch.h"
+#include "wasi/host/host_dir.h"
 #include "wasi/host/host_util.h"
 #include "wasi/host/resolve.h"
 #include "weft/wasi/fd_file.h"
@@ -577,6 +579,7 @@ TEST_P(HostDirTest, StatAtAlternatingSubdirectories) {
     ASSERT_EQ(mkdir(P(sub).c_str(), 0755), 0);
     WriteHostFile(P(sub + "/f"), std::string(static_cast<size_t>(i + 1), 'x'));
   }
+  host::DirWatch::Process();  // its inotify fd, once per process, is not counted below
   int before = open_fds();
   for (int round = 0; round < 3; ++round) {
     for (int i = 0; i < kDirs; ++i) {
@@ -585,7 +588,9 @@ TEST_P(HostDirTest, StatAtAlternatingSubdirectories) {
       EXPECT_EQ(st->size, static_cast<Filesize>(i + 1)) << i;
     }
   }
-  if (before >= 0) EXPECT_LE(open_fds(), before + 4);
+  if (before >= 0) {
+    EXPECT_LE(open_fds(), before + 4);
+  }
   ASSERT_EQ(renameat2(AT_FDCWD, P("s1").c_str(), AT_FDCWD, P("s2").c_str(), RENAME_EXCHANGE), 0);
   ASSERT_EQ(rename(P("s5").c_str(), P("gone").c_str()), 0);
   for (int i = 0; i < kDirs; ++i) {
@@ -598,6 +603,101 @@ TEST_P(HostDirTest, StatAtAlternatingSubdirectories) {
     int want = i == 1 ? 3 : i == 2 ? 2 : i + 1;
     EXPECT_EQ(st->size, static_cast<Filesize>(want)) << i;
   }
+}
+
+// While DirWatch (inotify) sees no subdirectory entry change in the root, stat of
+// "sub/name" skips the identity check of the held fd; every change to "sub" made by
+// someone else (here: this process, outside the HostDir, as another program would) ends
+// that at once. Each change below follows stats that went through the unchecked path.
+TEST_P(HostDirTest, StatAtSkipsTheSubdirectoryCheckOnlyWhileNothingMoved) {
+  if (GetParam() != host::ResolverMode::kAuto) GTEST_SKIP() << "the held fd needs openat2";
+  auto* host_dir = dynamic_cast<host::HostDir*>(dir_.get());
+  ASSERT_NE(host_dir, nullptr);
+  auto checks = [&] { return host_dir->SubdirChecksForTesting(); };
+  ASSERT_EQ(mkdir(P("sub").c_str(), 0755), 0);
+  WriteHostFile(P("sub/f"), "one");
+  ASSERT_EQ(mkdir((base_ + "/outside").c_str(), 0755), 0);
+  WriteHostFile(base_ + "/outside/f", "outside!");
+  // Stats "sub/f" until the check is skipped, and asserts that it is.
+  auto warm = [&](Filesize want) {
+    for (int i = 0; i < 2; ++i) {
+      ASSERT_EQ(dir_->StatAt(0, "sub/f")->size, want);
+    }
+    uint64_t before = checks();
+    for (int i = 0; i < 5; ++i) {
+      ASSERT_EQ(dir_->StatAt(0, "sub/f")->size, want);
+    }
+    ASSERT_EQ(checks(), before) << "the check was not skipped";
+  };
+  warm(3);
+  // Files coming and going in the root, and in "sub", move no subdirectory entry.
+  WriteHostFile(P("file"), "x");
+  ASSERT_EQ(rename(P("file").c_str(), P("file2").c_str()), 0);
+  ASSERT_EQ(unlink(P("file2").c_str()), 0);
+  WriteHostFile(P("sub/g"), "gg");
+  uint64_t before = checks();
+  EXPECT_EQ(dir_->StatAt(0, "sub/g")->size, 2u);
+  EXPECT_EQ(checks(), before);
+  ASSERT_EQ(unlink(P("sub/g").c_str()), 0);
+  EXPECT_EQ(ErrOf(dir_->StatAt(0, "sub/g")), Errno::kNoent);
+  EXPECT_EQ(checks(), before);
+  // Moved out of the preopen.
+  ASSERT_EQ(rename(P("sub").c_str(), (base_ + "/moved").c_str()), 0);
+  EXPECT_EQ(ErrOf(dir_->StatAt(0, "sub/f")), Errno::kNoent);
+  ASSERT_EQ(rename((base_ + "/moved").c_str(), P("sub").c_str()), 0);
+  warm(3);
+  // Exchanged with a symlink leading out.
+  ASSERT_EQ(symlink("../outside", P("alt").c_str()), 0);
+  ASSERT_EQ(renameat2(AT_FDCWD, P("sub").c_str(), AT_FDCWD, P("alt").c_str(), RENAME_EXCHANGE),
+            0);
+  EXPECT_EQ(ErrOf(dir_->StatAt(0, "sub/f")), Errno::kPerm);
+  ASSERT_EQ(renameat2(AT_FDCWD, P("sub").c_str(), AT_FDCWD, P("alt").c_str(), RENAME_EXCHANGE),
+            0);
+  ASSERT_EQ(unlink(P("alt").c_str()), 0);
+  warm(3);
+  // Exchanged with another directory inside.
+  ASSERT_EQ(mkdir(P("other").c_str(), 0755), 0);
+  WriteHostFile(P("other/f"), "other-f");
+  warm(3);
+  ASSERT_EQ(renameat2(AT_FDCWD, P("sub").c_str(), AT_FDCWD, P("other").c_str(), RENAME_EXCHANGE),
+            0);
+  EXPECT_EQ(dir_->StatAt(0, "sub/f")->size, 7u);
+  warm(7);
+  // Another directory renamed over it.
+  ASSERT_EQ(mkdir(P("third").c_str(), 0755), 0);
+  WriteHostFile(P("third/f"), "third");
+  ASSERT_EQ(unlink(P("sub/f").c_str()), 0);
+  ASSERT_EQ(rename(P("third").c_str(), P("sub").c_str()), 0);
+  EXPECT_EQ(dir_->StatAt(0, "sub/f")->size, 5u);
+  warm(5);
+  // Removed, then a file of that name.
+  ASSERT_EQ(unlink(P("sub/f").c_str()), 0);
+  ASSERT_EQ(rmdir(P("sub").c_str()), 0);
+  WriteHostFile(P("sub"), "file");
+  EXPECT_EQ(ErrOf(dir_->StatAt(0, "sub/f")), Errno::kNotdir);
+}
+
+// Where the root cannot be watched (as on a remote filesystem), every stat of
+// "sub/name" checks the held fd, and still sees every change.
+TEST_P(HostDirTest, StatAtChecksTheSubdirectoryEveryTimeWhenUnwatched) {
+  if (GetParam() != host::ResolverMode::kAuto) GTEST_SKIP() << "the held fd needs openat2";
+  host::DirWatch::SetEnabledForTesting(false);
+  struct Reenable {
+    ~Reenable() { host::DirWatch::SetEnabledForTesting(true); }
+  } reenable;
+  auto* host_dir = dynamic_cast<host::HostDir*>(dir_.get());
+  ASSERT_NE(host_dir, nullptr);
+  ASSERT_EQ(mkdir(P("sub").c_str(), 0755), 0);
+  WriteHostFile(P("sub/f"), "one");
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_EQ(dir_->StatAt(0, "sub/f")->size, 3u);
+  }
+  EXPECT_EQ(host_dir->SubdirChecksForTesting(), 4u);
+  ASSERT_EQ(symlink("..", P("alt").c_str()), 0);
+  ASSERT_EQ(renameat2(AT_FDCWD, P("sub").c_str(), AT_FDCWD, P("alt").c_str(), RENAME_EXCHANGE),
+            0);
+  EXPECT_EQ(ErrOf(dir_->StatAt(0, "sub/f")), Errno::kPerm);
+  EXPECT_EQ(dir_->StatAt(0, "alt/f")->size, 3u);
 }
 
 // A HostFile keeps its fdflags (fd_fdstat_get without fcntl); they must be what the
