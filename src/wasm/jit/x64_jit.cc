@@ -48,7 +48,9 @@ uint32_t HotThreshold() {
 
 namespace {
 
-constexpr Reg kFp = RBX, kMem = R12, kMemSize = R13, kState = R14, kFsp = R15, kIntr = RBP;
+// The frame-stack top is not kept in a register: native calls push no Frames, so it
+// stays JitState::fsp for the whole native run, and R15 serves the register pool.
+constexpr Reg kFp = RBX, kMem = R12, kMemSize = R13, kState = R14, kIntr = RBP;
 constexpr size_t kChunkSize = size_t{1} << 20;
 constexpr uint32_t kNoNative = ~uint32_t{0};
 
@@ -396,14 +398,15 @@ class Translator {
   bool xmm_held_dbl_ = false;
   uint64_t xmm0_holds_ = kNone;
   bool xmm0_dbl_ = false;
-  // Recent results are also kept in a small pool of caller-saved registers (LRU),
+  // Recent results are also kept in a small pool of registers (LRU),
   // so a value consumed a few instructions later is not reloaded right after its store.
   // Slots stay the truth (every result is stored, but see StoreIsDead): the pool only
   // saves reads. Cleared at labels and after any call; a slot written any other way is
   // forgotten.
-  static constexpr Reg kPool[] = {RSI, RDI, R8, R9, R10, R11};
+  // (R15 is callee-saved, but treated like the others: a call clears the pool.)
+  static constexpr Reg kPool[] = {RSI, RDI, R8, R9, R10, R11, R15};
   static constexpr size_t kPoolSize = sizeof(kPool) / sizeof(kPool[0]);
-  uint64_t pool_[kPoolSize] = {kNone, kNone, kNone, kNone, kNone, kNone};
+  uint64_t pool_[kPoolSize] = {kNone, kNone, kNone, kNone, kNone, kNone, kNone};
   uint64_t defined_at_[kPoolSize] = {};
   uint64_t def_clock_ = 0;
   int Cached(uint64_t slot) const {
@@ -967,7 +970,7 @@ void Translator::CallHost(FuncInst* callee, uint64_t fp_off, size_t pc, size_t r
   as_.MovImm64(RSI, reinterpret_cast<uint64_t>(callee));
   as_.Lea(RDX, Slot(fp_off));
   as_.Lea(RCX, Slot(cf_->frame_slots));
-  as_.MovRR64(R8, kFsp);
+  as_.Load64(R8, STATE_FIELD(fsp));
   as_.MovImm64(R9, reinterpret_cast<uint64_t>(func_->instance));
   CallC(reinterpret_cast<const void*>(&HostCall));
   CallSiteHere(ret, 0);  // the host's caller keeps its frame
@@ -1540,7 +1543,6 @@ CodeArena::CodeArena() {
   a.MovRR64(kState, RDI);
   a.Store64(STATE_FIELD(entry_rsp), RSP);
   a.Load64(kFp, STATE_FIELD(fp));
-  a.Load64(kFsp, STATE_FIELD(fsp));
   a.Load64(kMem, STATE_FIELD(mem));
   a.Load64(kMemSize, STATE_FIELD(mem_size));
   a.Load64(kIntr, STATE_FIELD(interrupt));
@@ -1553,7 +1555,6 @@ CodeArena::CodeArena() {
   size_t back = a.size();
   // back: the entered function returned.
   a.Store64(STATE_FIELD(fp), kFp);
-  a.Store64(STATE_FIELD(fsp), kFsp);
   a.XorRR32(RAX);
   size_t epilogue = a.size();
   a.AluRI(0, true, RSP, 8);
@@ -1570,7 +1571,7 @@ CodeArena::CodeArena() {
   a.MovRR64(RDI, kState);
   a.Lea(RSI, Mem{RSP, 8});
   a.MovRR64(RDX, kFp);
-  a.MovRR64(RCX, kFsp);
+  a.Load64(RCX, STATE_FIELD(fsp));
   a.MovImm64(RAX, reinterpret_cast<uint64_t>(&MaterializeOnExit));
   a.CallR(RAX);
   a.Store64(STATE_FIELD(fsp), RAX);
