@@ -1181,7 +1181,10 @@ bool Translator::Numeric(IOp op, const CodeWord* ins, size_t pc) {
 }
 
 bool Translator::InlineUn(IOp op, const CodeWord* ins, size_t pc) {
-  Mem d = Slot(ins[1]), a = Slot(ins[2]);
+  // Operands as memory, for the ops that read them so (Slot() marks a constant slot read:
+  // taken eagerly, a constant used as an immediate would force the entry to store it).
+  const Mem d = SlotMem(ins[1]);
+  auto a = [&] { return Slot(ins[2]); };
   switch (op) {
     case IOp::kI32Eqz:
     case IOp::kI64Eqz:
@@ -1201,23 +1204,23 @@ bool Translator::InlineUn(IOp op, const CodeWord* ins, size_t pc) {
     case IOp::kF64ReinterpretI64:
       LoadSlot(RAX, ins[2], true);
       break;
-    case IOp::kI64ExtendI32S: as_.Load32S64(RAX, a); break;
-    case IOp::kI32Extend8S: as_.Load8S32(RAX, a); break;
-    case IOp::kI32Extend16S: as_.Load16S32(RAX, a); break;
-    case IOp::kI64Extend8S: as_.Load8S64(RAX, a); break;
-    case IOp::kI64Extend16S: as_.Load16S64(RAX, a); break;
-    case IOp::kI64Extend32S: as_.Load32S64(RAX, a); break;
+    case IOp::kI64ExtendI32S: as_.Load32S64(RAX, a()); break;
+    case IOp::kI32Extend8S: as_.Load8S32(RAX, a()); break;
+    case IOp::kI32Extend16S: as_.Load16S32(RAX, a()); break;
+    case IOp::kI64Extend8S: as_.Load8S64(RAX, a()); break;
+    case IOp::kI64Extend16S: as_.Load16S64(RAX, a()); break;
+    case IOp::kI64Extend32S: as_.Load32S64(RAX, a()); break;
     case IOp::kF64Sqrt:
-      as_.SseRM(0x51, XMM0, a, true);
+      as_.SseRM(0x51, XMM0, a(), true);
       as_.MovsdStore(d, XMM0, true);
       Wrote(ins[1]);
       return true;
     case IOp::kF32Sqrt:
-      as_.SseRM(0x51, XMM0, a, false);
+      as_.SseRM(0x51, XMM0, a(), false);
       as_.OpRR(false, {0x0F, 0x7E}, XMM0, RAX, 0x66);  // movd eax, xmm0
       break;
     case IOp::kF64ConvertI32S:
-      as_.OpRM(false, {0x0F, 0x2A}, XMM0, a, 0xF2);  // cvtsi2sd xmm0, dword [a]
+      as_.OpRM(false, {0x0F, 0x2A}, XMM0, a(), 0xF2);  // cvtsi2sd xmm0, dword [a]
       as_.MovsdStore(d, XMM0, true);
       Wrote(ins[1]);
       return true;
@@ -1229,7 +1232,10 @@ bool Translator::InlineUn(IOp op, const CodeWord* ins, size_t pc) {
 }
 
 bool Translator::InlineBin(IOp op, const CodeWord* ins, size_t pc) {
-  Mem d = Slot(ins[1]), a = Slot(ins[2]), b = Slot(ins[3]);
+  // As in InlineUn: operands as memory only where read so.
+  const Mem d = SlotMem(ins[1]);
+  auto a = [&] { return Slot(ins[2]); };
+  auto b = [&] { return Slot(ins[3]); };
   const bool w = Is64(op);
   auto load_a = [&](Reg r) { LoadSlot(r, ins[2], w); };
   int32_t imm;
@@ -1272,15 +1278,15 @@ bool Translator::InlineBin(IOp op, const CodeWord* ins, size_t pc) {
       if (ins[3] == ins[2]) {
         as_.OpRR(false, {0x0F, opc}, XMM0, XMM0, dbl ? 0xF2 : 0xF3);
       } else {
-        as_.SseRM(opc, XMM0, b, dbl);
+        as_.SseRM(opc, XMM0, b(), dbl);
       }
     } else if (in_xmm0 && xmm_held_ == ins[3]) {
       as_.OpRR(false, {0x0F, 0x10}, XMM1, XMM0, dbl ? 0xF2 : 0xF3);  // movsd xmm1, xmm0
-      as_.MovsdLoad(XMM0, a, dbl);
+      as_.MovsdLoad(XMM0, a(), dbl);
       as_.OpRR(false, {0x0F, opc}, XMM0, XMM1, dbl ? 0xF2 : 0xF3);
     } else {
-      as_.MovsdLoad(XMM0, a, dbl);
-      as_.SseRM(opc, XMM0, b, dbl);
+      as_.MovsdLoad(XMM0, a(), dbl);
+      as_.SseRM(opc, XMM0, b(), dbl);
     }
     xmm0_holds_ = ins[1];
     xmm0_dbl_ = dbl;
@@ -1295,14 +1301,14 @@ bool Translator::InlineBin(IOp op, const CodeWord* ins, size_t pc) {
   // Float compares: ucomis sets CF/ZF, and PF when unordered (NaN).
   auto fcmp = [&](bool dbl, bool swap, Cond c) {
     as_.XorRR32(RAX);
-    as_.MovsdLoad(XMM0, swap ? b : a, dbl);
-    as_.Ucomis(XMM0, swap ? a : b, dbl);
+    as_.MovsdLoad(XMM0, swap ? b() : a(), dbl);
+    as_.Ucomis(XMM0, swap ? a() : b(), dbl);
     as_.Setcc(c, RAX);
     DefRax(ins[1]);
   };
   auto feq = [&](bool dbl, bool ne) {
-    as_.MovsdLoad(XMM0, a, dbl);
-    as_.Ucomis(XMM0, b, dbl);
+    as_.MovsdLoad(XMM0, a(), dbl);
+    as_.Ucomis(XMM0, b(), dbl);
     as_.Setcc(ne ? kNE : kE, RAX);
     as_.Setcc(ne ? kP : kNP, RCX);
     if (ne) as_.OpRR(false, {0x0A}, RAX, RCX); else as_.OpRR(false, {0x22}, RAX, RCX);  // or/and al, cl

@@ -442,3 +442,94 @@ TEST(JitDeadStores, OutOfBoundsAccessAtAComputedAddressStillTraps) {
 
 }  // namespace
 }  // namespace weft::wasm
+
+namespace weft::wasm {
+namespace {
+
+// Native code uses constants as immediates, and a native caller enters through a block
+// that stores the callee's constant slots only when an instruction reads one from memory
+// (float operands, sign extensions). Each $body here reads a constant operand so, in
+// either position, and its exported wrapper calls it natively right after "clobber"
+// filled the same slots with ones: if that read were not seen, the operand would be
+// garbage. (The interpreter stores constants itself when it calls a function, so the
+// calls must come from native code.)
+TEST(JitConstants, ConstantOperandsReadFromTheirSlots) {
+  if (!jit::Enabled()) GTEST_SKIP() << "no JIT on this platform or WEFT_JIT=0";
+  struct Body {
+    const char* name;
+    const char* type;  // parameter type
+    const char* result;
+    const char* code;
+  };
+  const Body bodies[] = {
+      {"f64_sub", "f64", "f64", "f64.const 10.5 local.get 0 f64.sub"},
+      {"f64_div", "f64", "f64", "local.get 0 f64.const 4 f64.div"},
+      {"f64_lt", "f64", "i32", "f64.const 1 local.get 0 f64.lt"},
+      {"f64_ge", "f64", "i32", "local.get 0 f64.const 1 f64.ge"},
+      {"f64_eq", "f64", "i32", "local.get 0 f64.const 2.5 f64.eq"},
+      {"f64_ne", "f64", "i32", "f64.const 2.5 local.get 0 f64.ne"},
+      {"f64_sqrt", "f64", "f64", "f64.const 16 f64.sqrt local.get 0 f64.add"},
+      {"f64_conv", "f64", "f64", "i32.const -7 f64.convert_i32_s local.get 0 f64.mul"},
+      {"f32_sub", "f32", "f32", "f32.const 10.5 local.get 0 f32.sub"},
+      {"f32_mul", "f32", "f32", "local.get 0 f32.const 3 f32.mul"},
+      {"i64_ext", "i64", "i64", "i32.const -5 i64.extend_i32_s local.get 0 i64.add"},
+      {"i32_ext8", "i32", "i32", "i32.const 0x1ff i32.extend8_s local.get 0 i32.add"},
+  };
+  std::string wat = R"((module
+    (func $clobber (local i64 i64 i64 i64 i64 i64 i64 i64)
+      (local.set 0 (i64.const -1)) (local.set 1 (i64.const -1)) (local.set 2 (i64.const -1))
+      (local.set 3 (i64.const -1)) (local.set 4 (i64.const -1)) (local.set 5 (i64.const -1))
+      (local.set 6 (i64.const -1)) (local.set 7 (i64.const -1)))
+)";
+  for (const Body& b : bodies) {
+    std::string sig = std::string("(param ") + b.type + ") (result " + b.result + ")";
+    wat += std::string("(func $") + b.name + " " + sig + " " + b.code + ")\n";
+    wat += std::string("(func (export \"") + b.name + "\") " + sig + " call $clobber local.get 0 call $" +
+           b.name + ")\n";
+  }
+  wat += ")";
+  Store store;
+  Linker linker;
+  Instance* inst = Instantiate(store, wat.c_str(), linker);
+  ASSERT_NE(inst, nullptr);
+  auto f64 = [&](const char* name, double x) {
+    auto r = InvokeByName(store, inst, name, {Value::F64(x)});
+    EXPECT_TRUE(r.ok()) << name;
+    return r.ok() ? (*r)[0] : Value::I64(0);
+  };
+  auto f32 = [&](const char* name, float x) {
+    auto r = InvokeByName(store, inst, name, {Value::F32(x)});
+    EXPECT_TRUE(r.ok()) << name;
+    return r.ok() ? (*r)[0] : Value::I64(0);
+  };
+  // The first HotThreshold() rounds run in the interpreter, the rest natively; every
+  // round must give the same answers.
+  for (uint32_t round = 0; round <= jit::HotThreshold() + 3; ++round) {
+    const double x = 2.5 + (round % 3);  // 2.5, 3.5, 4.5
+    ASSERT_EQ(f64("f64_sub", x).f64(), 10.5 - x) << round;
+    ASSERT_EQ(f64("f64_div", x).f64(), x / 4) << round;
+    ASSERT_EQ(f64("f64_lt", x).i32(), 1u) << round;
+    ASSERT_EQ(f64("f64_lt", 0.5).i32(), 0u) << round;
+    ASSERT_EQ(f64("f64_ge", x).i32(), 1u) << round;
+    ASSERT_EQ(f64("f64_ge", 0.5).i32(), 0u) << round;
+    ASSERT_EQ(f64("f64_eq", x).i32(), x == 2.5 ? 1u : 0u) << round;
+    ASSERT_EQ(f64("f64_ne", x).i32(), x == 2.5 ? 0u : 1u) << round;
+    ASSERT_EQ(f64("f64_sqrt", x).f64(), 4 + x) << round;
+    ASSERT_EQ(f64("f64_conv", x).f64(), -7 * x) << round;
+    ASSERT_EQ(f32("f32_sub", static_cast<float>(x)).f32(), 10.5f - static_cast<float>(x)) << round;
+    ASSERT_EQ(f32("f32_mul", static_cast<float>(x)).f32(), static_cast<float>(x) * 3) << round;
+    auto e = InvokeByName(store, inst, "i64_ext", {Value::I64(round)});
+    ASSERT_TRUE(e.ok());
+    ASSERT_EQ(static_cast<int64_t>((*e)[0].i64()), static_cast<int64_t>(round) - 5) << round;
+    auto e8 = InvokeByName(store, inst, "i32_ext8", {Value::I32(round)});
+    ASSERT_TRUE(e8.ok());
+    ASSERT_EQ(static_cast<int32_t>((*e8)[0].i32()), static_cast<int32_t>(round) - 1) << round;
+  }
+  for (const char* name : {"f64_sub", "f64_div", "f64_lt", "f64_ge", "f64_eq", "f64_ne",
+                           "f64_sqrt", "f64_conv", "f32_sub", "f32_mul", "i64_ext", "i32_ext8"}) {
+    EXPECT_TRUE(HasNative(inst, name)) << name;
+  }
+}
+
+}  // namespace
+}  // namespace weft::wasm
