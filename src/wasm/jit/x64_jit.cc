@@ -517,7 +517,7 @@ class Translator {
   static constexpr size_t kMaxPinned = 4;
   struct PinnedLoop {
     size_t head = 0, last = 0;
-    uint64_t slots[4] = {};
+    uint64_t slots[kMaxPinned] = {};
     size_t count = 0;
   };
   std::vector<PinnedLoop> loops_;  // ascending by head
