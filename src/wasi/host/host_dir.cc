@@ -137,19 +137,20 @@ ErrnoOr<std::shared_ptr<Handle>> HostDir::OpenAt(std::string_view path, const Op
   if (flags & O_DIRECTORY) {
     return std::shared_ptr<Handle>(std::make_shared<HostDir>(fd.release(), read_only_));
   }
+  // (The handles made per call come from a per-thread block cache: see BlockCache.)
   if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL)) {
-    return std::shared_ptr<Handle>(
-        std::make_shared<HostFile>(fd.release(), read_only_, Filetype::kRegularFile, flags));
+    return std::shared_ptr<Handle>(std::allocate_shared<HostFile>(
+        RecyclingAllocator<HostFile>(), fd.release(), read_only_, Filetype::kRegularFile, flags));
   }
   // Opened for writing, creating or truncating: never a directory (the kernel answers
   // EISDIR), so a file whose exact type is found when first asked.
   if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC))) {
-    return std::shared_ptr<Handle>(std::make_shared<HostFile>(
-        fd.release(), read_only_, FdFile::FiletypeLater{}, flags));
+    return std::shared_ptr<Handle>(std::allocate_shared<HostFile>(
+        RecyclingAllocator<HostFile>(), fd.release(), read_only_, FdFile::FiletypeLater{}, flags));
   }
   if (opts.defer_type) {
-    return std::shared_ptr<Handle>(
-        std::make_shared<HostUnsettled>(fd.release(), read_only_, flags));
+    return std::shared_ptr<Handle>(std::allocate_shared<HostUnsettled>(
+        RecyclingAllocator<HostUnsettled>(), fd.release(), read_only_, flags));
   }
   struct stat st;
   if (FstatFd(fd.get(), &st) != 0) return LastErr();
