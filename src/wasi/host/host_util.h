@@ -178,7 +178,8 @@ class BlockCache {
     return false;
 #else
     List& l = list_;
-    if (l.count >= kMax) return false;
+    if (l.count >= kMax) [[unlikely]] return false;
+    if (!l.armed) [[unlikely]] Arm();
     l.head = ::new (p) Node{l.head};
     ++l.count;
     return true;
@@ -191,19 +192,33 @@ class BlockCache {
     Node* next;
   };
   static_assert(kSize >= sizeof(Node));
+  // Trivially destructible and constant-initialised, so that reaching it costs a TLS
+  // load and no call to the thread-local initialiser; Reaper frees it at thread exit.
   struct List {
-    Node* head = nullptr;
-    uint32_t count = 0;
-    ~List() {
-      while (head != nullptr) {
-        Node* next = head->next;
-        ::operator delete(static_cast<void*>(head));
-        head = next;
-      }
-      count = kMax;  // a block freed later in this thread's exit is deleted, not cached
-    }
+    Node* head;
+    uint32_t count;
+    bool armed;
   };
-  static inline thread_local List list_;
+  struct Reaper {
+    ~Reaper() {
+      List& l = list_;
+      while (l.head != nullptr) {
+        Node* next = l.head->next;
+        ::operator delete(static_cast<void*>(l.head));
+        l.head = next;
+      }
+      l.count = kMax;  // a block freed later in this thread's exit is deleted, not cached
+    }
+    void Touch() {}
+  };
+  // The first Push of a thread registers the Reaper (a thread_local with a destructor
+  // is set up on its first use).
+  [[gnu::noinline]] static void Arm() {
+    reaper_.Touch();
+    list_.armed = true;
+  }
+  static inline thread_local constinit List list_{nullptr, 0, false};
+  static inline thread_local Reaper reaper_;
 };
 
 // A std::allocator whose single-object blocks go through BlockCache: for allocate_shared

@@ -89,9 +89,9 @@ Result<void> path_open(Call& call, u32 fd, u32 dirflags, u32 path, u32 path_len,
   opts.defer_type = true;
   WEFT_TRY_ASSIGN(std::shared_ptr<Handle> h, parent.handle->AsDir()->OpenAt(p, opts));
   if ((oflags & kOflagDirectory) && h->AsDir() == nullptr) return Err(Errno::kNotdir);
-  Entry e = Entry::Narrowed(std::move(h), rights_base & parent.inheriting,
-                            rights_inheriting & parent.inheriting);
-  WEFT_TRY_ASSIGN(Fd new_fd, call.table().Push(std::move(e)));
+  WEFT_TRY_ASSIGN(Fd new_fd,
+                  call.table().PushNarrowed(std::move(h), rights_base & parent.inheriting,
+                                            rights_inheriting & parent.inheriting));
   abi::PutU32(out, new_fd);  // checked above (Call's view of memory is fixed for the call)
   if (call.tracing()) call.Note("fd=" + std::to_string(new_fd));
   return {};
