@@ -243,6 +243,12 @@ long Openat2Beneath(int root, const char* path, int flags, mode_t mode, bool* ag
 
 ErrnoOr<ResolvedParent> ResolveParent(int root, std::string_view path, bool follow_final) {
   WEFT_TRY(CheckGuestPath(path));
+  // One plain name, not followed (unlink, rmdir, mkdir, rename of "name"): what the
+  // loop below answers at once (the root holds it), without its copies of the path.
+  if (!follow_final && path.find('/') == std::string_view::npos && path != "." &&
+      path != "..") {
+    return ResolvedParent{DirFd::Borrowed(root), std::string(path), false};
+  }
   std::string current(path);
   int hops = 0;
   for (;;) {
