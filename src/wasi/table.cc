@@ -33,26 +33,39 @@ Entry Entry::For(std::shared_ptr<Handle> handle, std::optional<std::string> preo
   return e;
 }
 
-Entry Entry::Narrowed(std::shared_ptr<Handle> handle, Rights base, Rights inheriting) {
-  Entry e;
-  switch (handle->pending_type()) {
+namespace {
+
+struct NarrowedRights {
+  Rights base;
+  Rights inheriting;
+  Rights unsettled;
+};
+
+NarrowedRights Narrow(const Handle& handle, Rights base, Rights inheriting) {
+  switch (handle.pending_type()) {
     case Handle::PendingType::kNone:
-      e.base = base & DefaultBaseRights(*handle);
-      e.inheriting = inheriting & DefaultInheritingRights(*handle);
       break;
-    case Handle::PendingType::kFile:
+    case Handle::PendingType::kFile: {
       // Some non-directory: kFileBase, less FD_SEEK/FD_TELL should it be a character
       // device (DefaultBaseRights); no inheriting rights either way.
-      e.base = base & rights::kFileBase;
-      e.inheriting = 0;
-      e.unsettled = e.base & (rights::kFdSeek | rights::kFdTell);
-      break;
+      Rights b = base & rights::kFileBase;
+      return {b, 0, b & (rights::kFdSeek | rights::kFdTell)};
+    }
     case Handle::PendingType::kFileOrDir:
-      e.base = base & (rights::kFileBase | rights::kDirBase);
-      e.inheriting = inheriting;
-      e.unsettled = rights::kAll;  // a file keeps few of these, a directory others
-      break;
+      // A file keeps few of these rights, a directory others.
+      return {base & (rights::kFileBase | rights::kDirBase), inheriting, rights::kAll};
   }
+  return {base & DefaultBaseRights(handle), inheriting & DefaultInheritingRights(handle), 0};
+}
+
+}  // namespace
+
+Entry Entry::Narrowed(std::shared_ptr<Handle> handle, Rights base, Rights inheriting) {
+  NarrowedRights r = Narrow(*handle, base, inheriting);
+  Entry e;
+  e.base = r.base;
+  e.inheriting = r.inheriting;
+  e.unsettled = r.unsettled;
   e.handle = std::move(handle);
   return e;
 }
@@ -131,17 +144,39 @@ void Table::PushFree(Fd fd) {
   std::push_heap(free_.begin(), free_.end(), std::greater<Fd>());
 }
 
-ErrnoOr<Fd> Table::Push(Entry entry) {
-  std::unique_lock lock(mu_);
+ErrnoOr<Fd> Table::TakeFd() {
   if (used_ >= max_capacity_) return Err(Errno::kMfile);
   Fd fd;
-  if (!PopFree(&fd)) {
+  // The open + close pattern leaves exactly one free fd: take it without the heap.
+  if (free_.size() == 1 && !slots_[free_[0]]) {
+    fd = free_[0];
+    free_.clear();
+  } else if (!PopFree(&fd)) {
     if (slots_.size() >= max_capacity_) return Err(Errno::kMfile);
     fd = static_cast<Fd>(slots_.size());
     slots_.emplace_back();
   }
-  slots_[fd] = std::move(entry);
   ++used_;
+  return fd;
+}
+
+ErrnoOr<Fd> Table::Push(Entry entry) {
+  std::unique_lock lock(mu_);
+  WEFT_TRY_ASSIGN(Fd fd, TakeFd());
+  slots_[fd] = std::move(entry);
+  return fd;
+}
+
+ErrnoOr<Fd> Table::PushNarrowed(std::shared_ptr<Handle> handle, Rights base,
+                                Rights inheriting) {
+  NarrowedRights r = Narrow(*handle, base, inheriting);  // (a virtual call: not under mu_)
+  std::unique_lock lock(mu_);
+  WEFT_TRY_ASSIGN(Fd fd, TakeFd());
+  Entry& e = slots_[fd].emplace();
+  e.handle = std::move(handle);
+  e.base = r.base;
+  e.inheriting = r.inheriting;
+  e.unsettled = r.unsettled;
   return fd;
 }
 
@@ -226,13 +261,22 @@ ErrnoOr<Entry> Table::Remove(Fd fd) {
 }
 
 ErrnoOr<void> Table::Close(Fd fd) {
-  std::optional<Entry> old;  // dropped (maybe closing a host fd) after the lock
+  // Dropped (maybe closing a host fd) after the lock. Only the parts that own something
+  // are moved out: cheaper than moving the whole Entry on every fd_close.
+  std::shared_ptr<Handle> handle;
+  std::optional<std::string> preopen;
   {
     std::unique_lock lock(mu_);
     if (fd >= slots_.size() || !slots_[fd]) return Err(Errno::kBadf);
-    old = std::move(slots_[fd]);
+    Entry& e = *slots_[fd];
+    handle = std::move(e.handle);
+    if (e.preopen) [[unlikely]] preopen = std::move(e.preopen);
     slots_[fd].reset();
-    PushFree(fd);
+    if (free_.empty()) {
+      free_.push_back(fd);  // a heap of one
+    } else {
+      PushFree(fd);
+    }
     --used_;
   }
   return {};

@@ -84,6 +84,9 @@ class Table {
 
   // Inserts at the lowest free fd. EMFILE when the table holds max_capacity entries.
   ErrnoOr<Fd> Push(Entry entry);
+  // Push(Entry::Narrowed(handle, base, inheriting)), building the entry in its slot
+  // (path_open's hot path: no Entry temporary to move and destroy).
+  ErrnoOr<Fd> PushNarrowed(std::shared_ptr<Handle> handle, Rights base, Rights inheriting);
   // Inserts at `fd`, replacing (and dropping) any entry there. EMFILE if fd >= capacity.
   ErrnoOr<void> InsertAt(Fd fd, Entry entry);
   // A copy of the entry. EBADF if `fd` is not in use.
@@ -213,6 +216,9 @@ class Table {
   mutable RwSpinLock mu_;
   // Pops the lowest free index below slots_.size(), or returns false. mu_ held.
   bool PopFree(Fd* fd);
+  // The lowest free fd, with an empty slot (slots_ grown if needed), counted in used_;
+  // EMFILE when the table is full. mu_ held.
+  ErrnoOr<Fd> TakeFd();
   void PushFree(Fd fd);
 
   // Guarded by mu_. Mutable: a const lookup may settle an entry (Entry::unsettled),

@@ -5,6 +5,7 @@
 #include "weft/wasi/binding.h"
 
 #include <memory>
+#include <iterator>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "wasi/host_clock.h"
+#include "wasi/preview1/bodies.h"
 
 #include "weft/wasi/preview1.h"
 
@@ -66,6 +68,45 @@ std::optional<wasm::Trap> CallPreview1(wasm::Caller& caller, wasm::Value* io) {
   return CallGeneric(b, CallerMemory(caller), io);
 }
 
+// Every row but proc_exit (which has no result) also gets a host function of its own that
+// calls the body directly with typed arguments: no argument loop, no indirect call
+// through Preview1Function::invoke, no Result<uint32_t>. While the context traces, the
+// generic path (InvokePreview1Traced) answers instead.
+template <class F>
+struct Direct;
+template <class... A>
+struct Direct<Result<void> (*)(Call&, A...)> {
+  template <auto Fn, size_t... I>
+  static Result<void> Apply(Call& call, const wasm::Value* io, std::index_sequence<I...>) {
+    // A is uint32_t for an i32 (the low 32 bits, as CallGeneric narrows) or uint64_t.
+    return Fn(call, static_cast<A>(io[I].bits)...);
+  }
+  template <auto Fn>
+  static std::optional<wasm::Trap> Host(wasm::Caller& caller, wasm::Value* io) {
+    const auto& b = *static_cast<const BoundFunction*>(caller.user_data);
+    wasm::MemInst* mem = CallerMemory(caller);
+    if (b.ctx->tracing()) [[unlikely]] return CallGeneric(b, mem, io);
+    Call call(*b.ctx, mem ? mem->data : nullptr, mem ? mem->size : 0, b.fn->name);
+    Result<void> r = Apply<Fn>(call, io, std::index_sequence_for<A...>{});
+    if (r.ok()) [[likely]] {
+      io[0] = wasm::Value::I32(0);
+      return std::nullopt;
+    }
+    Error& e = r.error();
+    if (e.is_trap()) return std::move(e.trap());
+    io[0] = wasm::Value::I32(static_cast<uint32_t>(e.errno_value()));
+    return std::nullopt;
+  }
+};
+
+// The host function of each row, in preview1.def order (as Preview1Functions()).
+constexpr wasm::HostFuncPtr kDirectHostFuncs[] = {
+#define WASI_FN(name, params, returns_errno)                                        \
+  returns_errno ? &Direct<decltype(&preview1::name)>::Host<&preview1::name> : &CallPreview1,
+#include "wasi/preview1.def"
+#undef WASI_FN
+};
+
 // The cheapest and most frequent call gets its own host function: the common case
 // without building a Call or a Result; everything else as above.
 std::optional<wasm::Trap> CallClockTimeGet(wasm::Caller& caller, wasm::Value* io) {
@@ -96,7 +137,8 @@ void AddToLinker(wasm::Linker& linker, wasm::Store& store, std::shared_ptr<Ctx> 
   bindings->ctx = ctx;
   std::span<const Preview1Function> fns = Preview1Functions();
   bindings->functions.reserve(fns.size());  // stable addresses for user_data
-  for (const Preview1Function& fn : fns) {
+  for (size_t i = 0; i < fns.size(); ++i) {
+    const Preview1Function& fn = fns[i];
     wasm::FuncType type = Preview1FuncType(fn);
     uint32_t narrow = 0;
     for (size_t i = 0; i < type.params.size(); ++i) {
@@ -104,8 +146,9 @@ void AddToLinker(wasm::Linker& linker, wasm::Store& store, std::shared_ptr<Ctx> 
     }
     BoundFunction& b = bindings->functions.emplace_back(BoundFunction{ctx.get(), &fn, narrow});
     bool is_clock = std::string_view(fn.name) == "clock_time_get";
+    wasm::HostFuncPtr host = i < std::size(kDirectHostFuncs) ? kDirectHostFuncs[i] : &CallPreview1;
     linker.DefineHostFunc(store, "wasi_snapshot_preview1", fn.name, std::move(type),
-                          is_clock ? &CallClockTimeGet : &CallPreview1, &b, bindings);
+                          is_clock ? &CallClockTimeGet : host, &b, bindings);
   }
 }
 

@@ -17,6 +17,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <new>
 #include <span>
 
 #include "weft/wasi/handle.h"
@@ -149,6 +151,97 @@ inline ErrnoOr<void> TimespecsFromFstflags(Timestamp atim, Timestamp mtim, Fstfl
   one(flags & kFstMtim, flags & kFstMtimNow, mtim, &out[1]);
   return {};
 }
+
+// A per-thread cache of freed blocks of one size and alignment, for the handles that
+// path_open makes and fd_close drops once per call: popping and pushing a free list
+// costs less than malloc + free. At most kMax blocks per thread; the rest go back to
+// operator delete, as do a thread's cached blocks when it exits. Under a sanitizer
+// nothing is cached, so that a use after free is still caught.
+template <size_t kSize, size_t kAlign>
+class BlockCache {
+ public:
+  static void* Pop() {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    return nullptr;
+#else
+    List& l = list_;
+    Node* n = l.head;
+    if (n == nullptr) return nullptr;
+    l.head = n->next;
+    --l.count;
+    return n;
+#endif
+  }
+  // False when the cache is full (the caller frees the block).
+  static bool Push(void* p) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    return false;
+#else
+    List& l = list_;
+    if (l.count >= kMax) [[unlikely]] return false;
+    if (!l.armed) [[unlikely]] Arm();
+    l.head = ::new (p) Node{l.head};
+    ++l.count;
+    return true;
+#endif
+  }
+
+ private:
+  static constexpr uint32_t kMax = 8;
+  struct Node {
+    Node* next;
+  };
+  static_assert(kSize >= sizeof(Node));
+  // Trivially destructible and constant-initialised, so that reaching it costs a TLS
+  // load and no call to the thread-local initialiser; Reaper frees it at thread exit.
+  struct List {
+    Node* head;
+    uint32_t count;
+    bool armed;
+  };
+  struct Reaper {
+    ~Reaper() {
+      List& l = list_;
+      while (l.head != nullptr) {
+        Node* next = l.head->next;
+        ::operator delete(static_cast<void*>(l.head));
+        l.head = next;
+      }
+      l.count = kMax;  // a block freed later in this thread's exit is deleted, not cached
+    }
+    void Touch() {}
+  };
+  // The first Push of a thread registers the Reaper (a thread_local with a destructor
+  // is set up on its first use).
+  [[gnu::noinline]] static void Arm() {
+    reaper_.Touch();
+    list_.armed = true;
+  }
+  static inline thread_local constinit List list_{nullptr, 0, false};
+  static inline thread_local Reaper reaper_;
+};
+
+// A std::allocator whose single-object blocks go through BlockCache: for allocate_shared
+// of the handles made per path_open (one block holds the control block and the handle).
+template <class T>
+struct RecyclingAllocator {
+  using value_type = T;
+  RecyclingAllocator() noexcept = default;
+  template <class U>
+  RecyclingAllocator(const RecyclingAllocator<U>&) noexcept {}  // NOLINT: rebinding
+  T* allocate(size_t n) {
+    if (n == 1) {
+      if (void* p = BlockCache<sizeof(T), alignof(T)>::Pop()) return static_cast<T*>(p);
+    }
+    return std::allocator<T>().allocate(n);
+  }
+  void deallocate(T* p, size_t n) noexcept {
+    if (n == 1 && BlockCache<sizeof(T), alignof(T)>::Push(p)) return;
+    std::allocator<T>().deallocate(p, n);
+  }
+  template <class U>
+  bool operator==(const RecyclingAllocator<U>&) const noexcept { return true; }
+};
 
 // The errno of the last failed host call, mapped to WASI.
 inline Unexpected<Errno> LastErr() { return Err(ErrnoFromHost(errno)); }

@@ -198,11 +198,42 @@ ErrnoOr<std::string> ReadLinkAt(int dirfd, const char* name) {
 }
 
 CPath::CPath(std::string_view path) {
-  if (path.size() < kInline) {
-    std::memcpy(inline_, path.data(), path.size());
-    inline_[path.size()] = '\0';
+  size_t n = path.size();
+  if (n < kInline) {
+    // Short (every path the hot paths see): copy and classify eight bytes at a time,
+    // cheaper than a memcpy and two memchr calls for names of a few dozen bytes.
+    // ZeroByte(w) is nonzero exactly when some byte of w is zero.
+    constexpr uint64_t kOnes = 0x0101010101010101ull;
+    constexpr uint64_t kHighs = 0x8080808080808080ull;
+    auto zero_byte = [](uint64_t w) { return (w - kOnes) & ~w & kHighs; };
+    const char* src = path.data();
+    uint64_t nul = 0, slash = 0;
+    if (n >= 8) {
+      // Whole words, then the last eight bytes (overlapping the previous word).
+      for (size_t i = 0;; i += 8) {
+        if (i + 8 > n) i = n - 8;
+        uint64_t w;
+        std::memcpy(&w, src + i, 8);
+        std::memcpy(inline_ + i, &w, 8);
+        nul |= zero_byte(w);
+        slash |= zero_byte(w ^ (kOnes * '/'));
+        if (i + 8 == n) break;
+      }
+    } else {
+      for (size_t i = 0; i < n; ++i) {
+        char c = src[i];
+        inline_[i] = c;
+        nul |= c == '\0';
+        slash |= c == '/';
+      }
+    }
+    inline_[n] = '\0';
+    has_nul_ = nul != 0;
+    has_slash_ = slash != 0;
   } else {
     heap_.assign(path);
+    has_nul_ = path.find('\0') != std::string_view::npos;
+    has_slash_ = path.find('/') != std::string_view::npos;
   }
 }
 
@@ -212,6 +243,12 @@ long Openat2Beneath(int root, const char* path, int flags, mode_t mode, bool* ag
 
 ErrnoOr<ResolvedParent> ResolveParent(int root, std::string_view path, bool follow_final) {
   WEFT_TRY(CheckGuestPath(path));
+  // One plain name, not followed (unlink, rmdir, mkdir, rename of "name"): what the
+  // loop below answers at once (the root holds it), without its copies of the path.
+  if (!follow_final && path.find('/') == std::string_view::npos && path != "." &&
+      path != "..") {
+    return ResolvedParent{DirFd::Borrowed(root), std::string(path), false};
+  }
   std::string current(path);
   int hops = 0;
   for (;;) {
@@ -243,21 +280,23 @@ ErrnoOr<ResolvedParent> ResolveParent(int root, std::string_view path, bool foll
 
 ErrnoOr<UniqueFd> OpenBeneath(int root, std::string_view path, int flags, mode_t mode,
                               bool follow_final) {
-  WEFT_TRY(CheckGuestPath(path));
+  // CheckGuestPath's rules in its order (empty, NUL, absolute), from the one scan of p.
+  if (path.empty()) return Err(Errno::kNoent);
+  CPath p(path);
+  if (p.has_nul()) return Err(Errno::kInval);
+  if (path[0] == '/') return Err(Errno::kPerm);
   flags |= O_CLOEXEC | O_NOCTTY;
-  if (path.find('/') == std::string_view::npos && path != "." && path != "..") {
+  if (!p.has_slash() && path != "." && path != "..") {
     // One plain name lives in root itself: openat(2) with O_NOFOLLOW has nothing to walk
     // and refuses a symlink (ELOOP) instead of following it, so it cannot leave root;
     // it costs less than openat2 (~170 ns of ~1.5 us measured with close). A symlink
     // that should be followed takes the general path below.
-    CPath p(path);
     int fd = RetryEintr([&] { return openat(root, p.c_str(), flags | O_NOFOLLOW, mode); });
     if (fd >= 0) return UniqueFd(fd);
     // A symlink not followed is ELOOP, or ENOTDIR with O_DIRECTORY.
     if (!follow_final || (errno != ELOOP && errno != ENOTDIR)) return LastErr();
   }
   if (UsingOpenat2()) {
-    CPath p(path);
     bool again;
     long fd =
         Openat2Retrying(root, p.c_str(), flags | (follow_final ? 0 : O_NOFOLLOW), mode, &again);

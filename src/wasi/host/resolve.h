@@ -112,15 +112,21 @@ ErrnoOr<ResolvedParent> ResolveParent(int root, std::string_view path, bool foll
 
 // A NUL-terminated copy of a guest path for the system calls, on the stack when short
 // (the path_open / path_filestat_get hot paths then do not allocate).
+// The copy also notes whether the path holds a NUL or a '/', so that OpenBeneath makes
+// one pass over it instead of three (copy, CheckGuestPath's NUL search, '/' search).
 class CPath {
  public:
   explicit CPath(std::string_view path);
   const char* c_str() const { return heap_.empty() ? inline_ : heap_.c_str(); }
+  bool has_nul() const { return has_nul_; }
+  bool has_slash() const { return has_slash_; }
 
  private:
   static constexpr size_t kInline = 256;
   char inline_[kInline];
   std::string heap_;
+  bool has_nul_ = false;
+  bool has_slash_ = false;
 };
 
 // openat2(root, path, flags | O_CLOEXEC, mode) with RESOLVE_BENEATH (the kernel keeps

@@ -33,11 +33,12 @@ inline Result<std::shared_ptr<File>> GetFile(Call& call, Fd fd, Rights required)
 inline Result<std::shared_ptr<Dir>> GetDir(Call& call, Fd fd, Rights required) {
   WEFT_TRY_ASSIGN(auto hr, call.table().GetHandleAndRights(fd));
   std::shared_ptr<Handle>& h = hr.first;
-  if (h->AsDir() == nullptr) {
+  Dir* dir = h->AsDir();
+  if (dir == nullptr) {
     return Err(h->filetype() == Filetype::kRegularFile ? Errno::kNotdir : Errno::kBadf);
   }
   if ((hr.second & required) != required) return Err(Errno::kNotcapable);
-  return std::shared_ptr<Dir>(h, h->AsDir());
+  return std::shared_ptr<Dir>(std::move(h), dir);  // (aliasing move: no count change)
 }
 
 // EINVAL for unknown fstflags bits or for X together with X_NOW.

@@ -70,7 +70,7 @@ Result<void> path_open(Call& call, u32 fd, u32 dirflags, u32 path, u32 path_len,
   if (oflags & ~u32{kAllOflags}) return Err(Errno::kInval);
   if (fdflags & ~u32{kAllFdflags}) return Err(Errno::kInval);
   WEFT_TRY_ASSIGN(std::string_view p, call.String(path, path_len));
-  WEFT_TRY(call.Bytes(fd_out, 4, 4));
+  WEFT_TRY_ASSIGN(uint8_t* out, call.Bytes(fd_out, 4, 4));
   WEFT_TRY_ASSIGN(Table::HandleRights parent, call.table().GetHandleRights(fd));
   if (parent.handle->AsDir() == nullptr) {
     return Err(parent.handle->filetype() == Filetype::kRegularFile ? Errno::kNotdir
@@ -89,10 +89,10 @@ Result<void> path_open(Call& call, u32 fd, u32 dirflags, u32 path, u32 path_len,
   opts.defer_type = true;
   WEFT_TRY_ASSIGN(std::shared_ptr<Handle> h, parent.handle->AsDir()->OpenAt(p, opts));
   if ((oflags & kOflagDirectory) && h->AsDir() == nullptr) return Err(Errno::kNotdir);
-  Entry e = Entry::Narrowed(std::move(h), rights_base & parent.inheriting,
-                            rights_inheriting & parent.inheriting);
-  WEFT_TRY_ASSIGN(Fd new_fd, call.table().Push(std::move(e)));
-  WEFT_TRY(call.StoreU32(fd_out, new_fd));
+  WEFT_TRY_ASSIGN(Fd new_fd,
+                  call.table().PushNarrowed(std::move(h), rights_base & parent.inheriting,
+                                            rights_inheriting & parent.inheriting));
+  abi::PutU32(out, new_fd);  // checked above (Call's view of memory is fixed for the call)
   if (call.tracing()) call.Note("fd=" + std::to_string(new_fd));
   return {};
 }
