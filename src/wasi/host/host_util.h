@@ -192,6 +192,9 @@ class BlockCache {
     Node* next;
   };
   static_assert(kSize >= sizeof(Node));
+  // Blocks come from std::allocator<T> and the Reaper returns them with the plain
+  // ::operator delete: right only for blocks of the default new alignment.
+  static_assert(kAlign <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
   // Trivially destructible and constant-initialised, so that reaching it costs a TLS
   // load and no call to the thread-local initialiser; Reaper frees it at thread exit.
   struct List {
