@@ -18,6 +18,12 @@ bool IsValidUtf8(const uint8_t* s, size_t n) {
     std::memcpy(&w, s + i, 8);
     if (w & 0x8080808080808080ull) break;
   }
+  if (i + 8 > n && n >= 8) {
+    // All ASCII so far: the last (under eight) bytes as one word, overlapping.
+    uint64_t w;
+    std::memcpy(&w, s + n - 8, 8);
+    if ((w & 0x8080808080808080ull) == 0) return true;
+  }
   while (i < n) {
     uint8_t c = s[i];
     if (c < 0x80) {
