@@ -565,7 +565,8 @@ class Translator {
     return SlotMem(i);
   }
   bool const_read_ = false;
-  void StoreConsts();
+  // (Not rax as the scratch register: it may hold what an exit hands the interpreter.)
+  void StoreConsts(Reg scratch = RCX);
   // Whether `slot` is one of the function's constant slots (written once on entry, never
   // changed), and its value as a `w`-bit operand (zero-extended when 32-bit).
   bool ConstValue(uint64_t slot, bool w, uint64_t* value) const {
@@ -732,10 +733,9 @@ void Translator::EmitPrologue() {
 }
 
 // Writes the constant slots (as the interpreter's call path does).
-void Translator::StoreConsts() {
+void Translator::StoreConsts(Reg scratch) {
   for (size_t k = 0; k < cf_->consts.size(); ++k) {
-    // (rcx: rax may hold what an exit hands the interpreter)
-    StoreValue(SlotMem(cf_->num_locals + k), cf_->consts[k], RCX);
+    StoreValue(SlotMem(cf_->num_locals + k), cf_->consts[k], scratch);
   }
 }
 
@@ -920,6 +920,14 @@ void Translator::EmitExits() {
   const auto& ops = Ops();
   std::vector<Patch> all = exits_;
   for (const Patch& f : fault_sites_) all.push_back({kNone, f.target});
+  // Where the entry does not store the constants, the interpreter still needs them: the
+  // stubs end in one shared tail that stores them (rcx and rdx are taken by then).
+  size_t consts_tail = kNone;
+  if (!const_read_ && !cf_->consts.empty() && !all.empty()) {
+    consts_tail = as_.size();
+    StoreConsts(RSI);
+    as_.JmpMem(STATE_FIELD(exit_path));
+  }
   for (const Patch& e : all) {
     auto it = stub_at.find(e.target);
     if (it == stub_at.end()) {
@@ -929,14 +937,17 @@ void Translator::EmitExits() {
       if (auto sp = spill_at_.find(e.target); sp != spill_at_.end()) {
         as_.Store64(Slot(sp->second.slot), sp->second.reg);  // the interpreter reads it
       }
-      if (!const_read_) StoreConsts();
       // The interpreter's accumulator variants read the previous result from a register:
       // give it the value (which is also in the operand's slot).
       if (oi.acc_a) as_.Load64(RAX, Slot(ins[oi.kind == Kind::kStore ? 1 : 2]));
       if (oi.acc_v) as_.Load64(RAX, Slot(ins[2]));
       as_.MovImm64(RCX, reinterpret_cast<uint64_t>(ins));
       as_.MovImm64(RDX, reinterpret_cast<uint64_t>(func_));
-      as_.JmpMem(STATE_FIELD(exit_path));
+      if (consts_tail != kNone) {
+        as_.PatchRel32(as_.Jmp(), consts_tail);
+      } else {
+        as_.JmpMem(STATE_FIELD(exit_path));
+      }
       it = stub_at.emplace(e.target, at).first;
     }
     if (e.field != kNone) as_.PatchRel32(e.field, it->second);

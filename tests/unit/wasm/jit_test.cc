@@ -474,8 +474,13 @@ TEST(JitConstants, ConstantOperandsReadFromTheirSlots) {
       {"f32_mul", "f32", "f32", "local.get 0 f32.const 3 f32.mul"},
       {"i64_ext", "i64", "i64", "i32.const -5 i64.extend_i32_s local.get 0 i64.add"},
       {"i32_ext8", "i32", "i32", "i32.const 0x1ff i32.extend8_s local.get 0 i32.add"},
+      // Uses its constants only as immediates, so its entry stores none, but memory.grow
+      // exits to the interpreter, which reads both constants from their slots: the exit
+      // must store them.
+      {"grow_sub", "i32", "i32", "i32.const 0 memory.grow drop i32.const 1000 local.get 0 i32.sub"},
   };
   std::string wat = R"((module
+    (memory 1)
     (func $clobber (local i64 i64 i64 i64 i64 i64 i64 i64)
       (local.set 0 (i64.const -1)) (local.set 1 (i64.const -1)) (local.set 2 (i64.const -1))
       (local.set 3 (i64.const -1)) (local.set 4 (i64.const -1)) (local.set 5 (i64.const -1))
@@ -524,9 +529,13 @@ TEST(JitConstants, ConstantOperandsReadFromTheirSlots) {
     auto e8 = InvokeByName(store, inst, "i32_ext8", {Value::I32(round)});
     ASSERT_TRUE(e8.ok());
     ASSERT_EQ(static_cast<int32_t>((*e8)[0].i32()), static_cast<int32_t>(round) - 1) << round;
+    auto g = InvokeByName(store, inst, "grow_sub", {Value::I32(round)});
+    ASSERT_TRUE(g.ok());
+    ASSERT_EQ((*g)[0].i32(), 1000u - round) << round;
   }
   for (const char* name : {"f64_sub", "f64_div", "f64_lt", "f64_ge", "f64_eq", "f64_ne",
-                           "f64_sqrt", "f64_conv", "f32_sub", "f32_mul", "i64_ext", "i32_ext8"}) {
+                           "f64_sqrt", "f64_conv", "f32_sub", "f32_mul", "i64_ext", "i32_ext8",
+                           "grow_sub"}) {
     EXPECT_TRUE(HasNative(inst, name)) << name;
   }
 }
