@@ -4,8 +4,8 @@
 // of every host call, so it allocates nothing and looks nothing up by name.
 #include "weft/wasi/binding.h"
 
-#include <memory>
 #include <iterator>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -141,8 +141,8 @@ void AddToLinker(wasm::Linker& linker, wasm::Store& store, std::shared_ptr<Ctx> 
     const Preview1Function& fn = fns[i];
     wasm::FuncType type = Preview1FuncType(fn);
     uint32_t narrow = 0;
-    for (size_t i = 0; i < type.params.size(); ++i) {
-      if (type.params[i] == wasm::ValType::kI32) narrow |= 1u << i;
+    for (size_t p = 0; p < type.params.size(); ++p) {
+      if (type.params[p] == wasm::ValType::kI32) narrow |= 1u << p;
     }
     BoundFunction& b = bindings->functions.emplace_back(BoundFunction{ctx.get(), &fn, narrow});
     bool is_clock = std::string_view(fn.name) == "clock_time_get";
