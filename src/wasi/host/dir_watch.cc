@@ -66,7 +66,9 @@ int DirWatch::Watch(int dirfd) {
 }
 
 void DirWatch::Unwatch(int id) {
-  if (id < 0) return;
+  // A forked child shares the instance: removing the watch there would remove the
+  // parent's.
+  if (id < 0 || in_forked_child.load()) return;
   std::lock_guard lock(mu_);
   auto it = refcount_.find(id);
   if (it == refcount_.end()) return;  // the kernel dropped it already (IN_IGNORED)
@@ -76,11 +78,11 @@ void DirWatch::Unwatch(int id) {
   }
 }
 
-uint64_t DirWatch::Epoch() {
+uint64_t DirWatch::Epoch(int id) {
   if (in_forked_child.load(std::memory_order_relaxed)) return kNoEpoch;
   std::lock_guard lock(mu_);
   DrainLocked();
-  return epoch_;
+  return refcount_.contains(id) ? epoch_ : kNoEpoch;
 }
 
 void DirWatch::DrainLocked() {

@@ -47,7 +47,10 @@ class DirWatch {
   // A number that grows whenever a watched directory may have lost or gained a
   // subdirectory entry. To trust something checked at some moment, read Epoch() just
   // BEFORE checking it, and trust it later while Epoch() still returns that number.
-  uint64_t Epoch();
+  // kNoEpoch once watch `id` is gone (its directory removed, its filesystem unmounted,
+  // or the watch removed from a forked child, which shares the inotify instance): no
+  // event for it would arrive any more.
+  uint64_t Epoch(int id);
 
   // For tests: with false, Watch() refuses everything, as on a remote filesystem.
   static void SetEnabledForTesting(bool enabled);

@@ -315,8 +315,8 @@ HostDir::SubdirAnswer HostDir::StatInSubdir(std::string_view sub, std::string_vi
   if (!plain(sub) || !plain(name)) return SubdirAnswer::kGeneral;
   // Read before anything is checked (dir_watch.h): a change after this read shows up
   // as a newer epoch at the next stat.
-  uint64_t epoch = watch_id_.load(std::memory_order_acquire) >= 0 ? DirWatch::Process().Epoch()
-                                                                  : DirWatch::kNoEpoch;
+  int watch_id = watch_id_.load(std::memory_order_acquire);
+  uint64_t epoch = watch_id >= 0 ? DirWatch::Process().Epoch(watch_id) : DirWatch::kNoEpoch;
   std::shared_ptr<const CachedSubdir> dir;
   // Where `sub` is cached, or kCachedSubdirs. subdir_mu_ held.
   auto find = [&] {

@@ -39,6 +39,8 @@ class HostDir final : public Dir {
   bool read_only() const { return read_only_; }
   // For tests: how many identity checks of a held subdirectory stat has made.
   uint64_t SubdirChecksForTesting() const { return subdir_checks_.load(); }
+  // For tests: the DirWatch id of the root (negative while not watched).
+  int WatchIdForTesting() const { return watch_id_.load(); }
 
   ErrnoOr<Filestat> Stat() override;
   ErrnoOr<void> SetTimes(Timestamp atim, Timestamp mtim, Fstflags flags) override;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -715,6 +716,36 @@ TEST_P(HostDirTest, ConcurrentStatsWhileTheSubdirectoryMoves) {
   EXPECT_EQ(ErrOf(dir_->StatAt(0, "sub/f")), Errno::kNoent);
   ASSERT_EQ(rename(P("other").c_str(), P("sub").c_str()), 0);
   EXPECT_EQ(dir_->StatAt(0, "sub/f")->size, 7u);
+}
+
+// A forked child shares the process's inotify instance. Its HostDirs going away (here:
+// the Unwatch its destructor would make) must not remove the parent's watch, and were
+// the watch gone anyway, the parent must go back to checking, not trust a silent queue.
+TEST_P(HostDirTest, StatAtStillSeesChangesAfterAForkedChildUnwatches) {
+  if (GetParam() != host::ResolverMode::kAuto) GTEST_SKIP() << "the held fd needs openat2";
+  auto* host_dir = dynamic_cast<host::HostDir*>(dir_.get());
+  ASSERT_NE(host_dir, nullptr);
+  ASSERT_EQ(mkdir(P("sub").c_str(), 0755), 0);
+  WriteHostFile(P("sub/f"), "one");
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(dir_->StatAt(0, "sub/f")->size, 3u);
+  }
+  int id = host_dir->WatchIdForTesting();
+  if (id < 0) GTEST_SKIP() << "this filesystem is not watched";
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    host::DirWatch::Process().Unwatch(id);
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_EQ(dir_->StatAt(0, "sub/f")->size, 3u);
+  ASSERT_EQ(rename(P("sub").c_str(), P("moved").c_str()), 0);
+  EXPECT_EQ(ErrOf(dir_->StatAt(0, "sub/f")), Errno::kNoent);
+  ASSERT_EQ(mkdir(P("sub").c_str(), 0755), 0);
+  EXPECT_EQ(ErrOf(dir_->StatAt(0, "sub/f")), Errno::kNoent);
 }
 
 // Where the root cannot be watched (as on a remote filesystem), every stat of
