@@ -147,11 +147,7 @@ void Table::PushFree(Fd fd) {
 ErrnoOr<Fd> Table::TakeFd() {
   if (used_ >= max_capacity_) return Err(Errno::kMfile);
   Fd fd;
-  // The open + close pattern leaves exactly one free fd: take it without the heap.
-  if (free_.size() == 1 && !slots_[free_[0]]) {
-    fd = free_[0];
-    free_.clear();
-  } else if (!PopFree(&fd)) {
+  if (!PopFree(&fd)) {
     if (slots_.size() >= max_capacity_) return Err(Errno::kMfile);
     fd = static_cast<Fd>(slots_.size());
     slots_.emplace_back();
