@@ -53,6 +53,20 @@ using HostFunc =
 // (it may trap, and it may call back into wasm). WASI's functions use this form.
 using HostFuncPtr = std::optional<Trap> (*)(Caller& caller, Value* io);
 
+// An optional leaf form beside the fast form, for native (JIT) code to call with nothing
+// around it: no Caller, no bookkeeping for backtraces or re-entry. Give one only for a
+// function that never calls back into wasm. It gets `user_data`, the calling instance's
+// memory (an instance with exactly one memory; other callers use the fast form) and `io`
+// as the fast form does, and answers:
+//   kHostLeafDone      the call is over, results written to io;
+//   kHostLeafTrapped   it stops the guest with the Trap it stored in *trap;
+//   kHostLeafDeclined  having changed nothing, it leaves the call to the fast form
+//                      (an unusual case: tracing, an overridden clock, ...).
+// WASI uses it: a cheap call such as clock_time_get is then about the host's own work.
+enum HostLeafAnswer : int { kHostLeafDeclined = -1, kHostLeafTrapped = 0, kHostLeafDone = 1 };
+using HostLeafPtr = int (*)(void* user_data, uint8_t* mem, uint64_t mem_size, Value* io,
+                            std::optional<Trap>* trap);
+
 struct StoreLimits {
   uint32_t max_call_depth = 20000;        // wasm frames; deeper -> "call stack exhausted"
   uint64_t max_memory_pages = 65536;      // memory.grow beyond this returns -1
@@ -100,6 +114,7 @@ struct FuncInst {
   uint64_t jit_frame_slots = 0;
   // Host function (instance == nullptr): exactly one of host_ptr and host is set.
   HostFuncPtr host_ptr = nullptr;
+  HostLeafPtr host_leaf = nullptr;  // optional, with host_ptr (see HostLeafPtr)
   HostFunc host;
   void* user_data = nullptr;
   std::shared_ptr<void> keep_alive;  // owns what user_data points to, if anything
@@ -167,9 +182,11 @@ class Store {
   FuncInst* CreateHostFunc(FuncType type, HostFunc fn, void* user_data = nullptr,
                            std::string debug_name = {});
   // The fast form. `keep_alive` (optional) is kept as long as the function lives: give it
-  // the object `user_data` points to when the store should own it.
+  // the object `user_data` points to when the store should own it. `leaf` (optional) is
+  // its leaf form (see HostLeafPtr).
   FuncInst* CreateHostFunc(FuncType type, HostFuncPtr fn, void* user_data,
-                           std::string debug_name = {}, std::shared_ptr<void> keep_alive = {});
+                           std::string debug_name = {}, std::shared_ptr<void> keep_alive = {},
+                           HostLeafPtr leaf = nullptr);
   MemInst* CreateMemory(MemoryType type);  // nullptr if the address space cannot be reserved
   TableInst* CreateTable(TableType type, Value init = {});
   GlobalInst* CreateGlobal(GlobalType type, Value value);
@@ -206,9 +223,11 @@ class Linker {
   // that point and, like any store, be used by one thread at a time.
   void DefineHostFunc(Store& store, std::string module, std::string name, FuncType type,
                       HostFunc fn, void* user_data = nullptr);
-  // The fast form (see HostFuncPtr and Store::CreateHostFunc).
+  // The fast form, with its optional leaf form (see HostFuncPtr, HostLeafPtr and
+  // Store::CreateHostFunc).
   void DefineHostFunc(Store& store, std::string module, std::string name, FuncType type,
-                      HostFuncPtr fn, void* user_data, std::shared_ptr<void> keep_alive = {});
+                      HostFuncPtr fn, void* user_data, std::shared_ptr<void> keep_alive = {},
+                      HostLeafPtr leaf = nullptr);
   // Defines every export of `instance` under `module` (the spec tests' `register`).
   void DefineInstance(std::string module, const Instance& instance);
   // Creates a host function on first use (see DefineHostFunc).
@@ -228,6 +247,7 @@ class Linker {
     FuncType type;
     HostFunc fn;
     HostFuncPtr fn_ptr = nullptr;
+    HostLeafPtr leaf = nullptr;
     void* user_data = nullptr;
     std::shared_ptr<void> keep_alive;
     FuncInst* created = nullptr;

@@ -71,7 +71,8 @@ std::optional<wasm::Trap> CallPreview1(wasm::Caller& caller, wasm::Value* io) {
 // Every row but proc_exit (which has no result) also gets a host function of its own that
 // calls the body directly with typed arguments: no argument loop, no indirect call
 // through Preview1Function::invoke, no Result<uint32_t>. While the context traces, the
-// generic path (InvokePreview1Traced) answers instead.
+// generic path (InvokePreview1Traced) answers instead. Each also has a leaf form
+// (wasm::HostLeafPtr) that native code calls bare: no body calls back into wasm.
 template <class F>
 struct Direct;
 template <class... A>
@@ -81,44 +82,76 @@ struct Direct<Result<void> (*)(Call&, A...)> {
     // A is uint32_t for an i32 (the low 32 bits, as CallGeneric narrows) or uint64_t.
     return Fn(call, static_cast<A>(io[I].bits)...);
   }
+  // Runs the body and stores its errno in io[0]; a trap goes to *trap. Not while tracing.
+  template <auto Fn>
+  static wasm::HostLeafAnswer Run(const BoundFunction& b, uint8_t* mem, uint64_t mem_size,
+                                  wasm::Value* io, std::optional<wasm::Trap>* trap) {
+    Call call(*b.ctx, mem, mem_size, b.fn->name);
+    Result<void> r = Apply<Fn>(call, io, std::index_sequence_for<A...>{});
+    if (r.ok()) [[likely]] {
+      io[0] = wasm::Value::I32(0);
+      return wasm::kHostLeafDone;
+    }
+    Error& e = r.error();
+    if (e.is_trap()) {
+      *trap = std::move(e.trap());
+      return wasm::kHostLeafTrapped;
+    }
+    io[0] = wasm::Value::I32(static_cast<uint32_t>(e.errno_value()));
+    return wasm::kHostLeafDone;
+  }
   template <auto Fn>
   static std::optional<wasm::Trap> Host(wasm::Caller& caller, wasm::Value* io) {
     const auto& b = *static_cast<const BoundFunction*>(caller.user_data);
     wasm::MemInst* mem = CallerMemory(caller);
     if (b.ctx->tracing()) [[unlikely]] return CallGeneric(b, mem, io);
-    Call call(*b.ctx, mem ? mem->data : nullptr, mem ? mem->size : 0, b.fn->name);
-    Result<void> r = Apply<Fn>(call, io, std::index_sequence_for<A...>{});
-    if (r.ok()) [[likely]] {
-      io[0] = wasm::Value::I32(0);
-      return std::nullopt;
-    }
-    Error& e = r.error();
-    if (e.is_trap()) return std::move(e.trap());
-    io[0] = wasm::Value::I32(static_cast<uint32_t>(e.errno_value()));
-    return std::nullopt;
+    std::optional<wasm::Trap> trap;
+    Run<Fn>(b, mem ? mem->data : nullptr, mem ? mem->size : 0, io, &trap);
+    return trap;
+  }
+  template <auto Fn>
+  static int Leaf(void* user_data, uint8_t* mem, uint64_t mem_size, wasm::Value* io,
+                  std::optional<wasm::Trap>* trap) {
+    const auto& b = *static_cast<const BoundFunction*>(user_data);
+    if (b.ctx->tracing()) [[unlikely]] return wasm::kHostLeafDeclined;
+    return Run<Fn>(b, mem, mem_size, io, trap);
   }
 };
 
-// The host function of each row, in preview1.def order (as Preview1Functions()).
-constexpr wasm::HostFuncPtr kDirectHostFuncs[] = {
-#define WASI_FN(name, params, returns_errno)                                        \
-  returns_errno ? &Direct<decltype(&preview1::name)>::Host<&preview1::name> : &CallPreview1,
+// The fast and leaf forms of each row, in preview1.def order (as Preview1Functions()).
+struct HostForms {
+  wasm::HostFuncPtr fast;
+  wasm::HostLeafPtr leaf;
+};
+constexpr HostForms kDirectHostForms[] = {
+#define WASI_FN(name, params, returns_errno)                                               \
+  returns_errno ? HostForms{&Direct<decltype(&preview1::name)>::Host<&preview1::name>,      \
+                            &Direct<decltype(&preview1::name)>::Leaf<&preview1::name>}      \
+                : HostForms{&CallPreview1, nullptr},
 #include "wasi/preview1.def"
 #undef WASI_FN
 };
 
-// The cheapest and most frequent call gets its own host function: the common case
+// The cheapest and most frequent call gets host functions of its own: the common case
 // without building a Call or a Result; everything else as above.
+int ClockTimeGetLeaf(void* user_data, uint8_t* mem, uint64_t mem_size, wasm::Value* io,
+                     std::optional<wasm::Trap>*) {
+  const auto& b = *static_cast<const BoundFunction*>(user_data);
+  if (b.ctx->tracing() ||
+      !FastClockTimeGet(b.ctx->host_clocks(), mem, mem_size, static_cast<uint32_t>(io[0].bits),
+                        static_cast<uint32_t>(io[2].bits))) {
+    return wasm::kHostLeafDeclined;
+  }
+  io[0] = wasm::Value::I32(0);
+  return wasm::kHostLeafDone;
+}
 std::optional<wasm::Trap> CallClockTimeGet(wasm::Caller& caller, wasm::Value* io) {
-  const auto& b = *static_cast<const BoundFunction*>(caller.user_data);
   wasm::MemInst* mem = CallerMemory(caller);
-  if (mem != nullptr && !b.ctx->tracing() &&
-      FastClockTimeGet(b.ctx->host_clocks(), mem->data, mem->size,
-                       static_cast<uint32_t>(io[0].bits), static_cast<uint32_t>(io[2].bits))) {
-    io[0] = wasm::Value::I32(0);
+  if (mem != nullptr &&
+      ClockTimeGetLeaf(caller.user_data, mem->data, mem->size, io, nullptr) == wasm::kHostLeafDone) {
     return std::nullopt;
   }
-  return CallGeneric(b, mem, io);
+  return CallGeneric(*static_cast<const BoundFunction*>(caller.user_data), mem, io);
 }
 
 }  // namespace
@@ -145,10 +178,13 @@ void AddToLinker(wasm::Linker& linker, wasm::Store& store, std::shared_ptr<Ctx> 
       if (type.params[p] == wasm::ValType::kI32) narrow |= 1u << p;
     }
     BoundFunction& b = bindings->functions.emplace_back(BoundFunction{ctx.get(), &fn, narrow});
-    bool is_clock = std::string_view(fn.name) == "clock_time_get";
-    wasm::HostFuncPtr host = i < std::size(kDirectHostFuncs) ? kDirectHostFuncs[i] : &CallPreview1;
-    linker.DefineHostFunc(store, "wasi_snapshot_preview1", fn.name, std::move(type),
-                          is_clock ? &CallClockTimeGet : host, &b, bindings);
+    HostForms forms = i < std::size(kDirectHostForms) ? kDirectHostForms[i]
+                                                      : HostForms{&CallPreview1, nullptr};
+    if (std::string_view(fn.name) == "clock_time_get") {
+      forms = HostForms{&CallClockTimeGet, &ClockTimeGetLeaf};
+    }
+    linker.DefineHostFunc(store, "wasi_snapshot_preview1", fn.name, std::move(type), forms.fast,
+                          &b, bindings, forms.leaf);
   }
 }
 

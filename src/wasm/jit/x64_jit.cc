@@ -973,8 +973,24 @@ void Translator::Call(FuncInst* callee, uint64_t fp_off, size_t pc, size_t ret) 
 // Frames of the calls leading here are written from them), the free-slot mark synced,
 // memory size reloaded after (the host may grow it). A trap the host returns is parked
 // in JitState::host_trap and raised by the interpreter after the exit.
+// A host function with a leaf form (HostLeafPtr) is called bare first: it needs none of
+// that bookkeeping, since it never calls back into wasm and its trap takes the same exit.
+// Only when it declines does the full call follow.
 void Translator::CallHost(FuncInst* callee, uint64_t fp_off, size_t pc, size_t ret) {
   CheckInterrupt(pc);
+  size_t leaf_done = kNone;
+  if (callee->host_leaf != nullptr && func_->instance->memories.size() == 1) {
+    as_.MovImm64(RDI, reinterpret_cast<uint64_t>(callee->user_data));
+    as_.MovRR64(RSI, kMem);
+    as_.MovRR64(RDX, kMemSize);
+    as_.Lea(RCX, Slot(fp_off));
+    as_.Load64(R8, STATE_FIELD(host_trap));
+    CallC(reinterpret_cast<const void*>(callee->host_leaf));
+    as_.TestRR(false, RAX, RAX);
+    static_assert(kHostLeafTrapped == 0 && kHostLeafDone > 0 && kHostLeafDeclined < 0);
+    ExitIf(kE, pc);
+    leaf_done = as_.Jcc(kG);
+  }
   as_.Store64(STATE_FIELD(fp), kFp);
   as_.Store64(STATE_FIELD(host_rsp), RSP);
   as_.MovRR64(RDI, kState);
@@ -991,6 +1007,7 @@ void Translator::CallHost(FuncInst* callee, uint64_t fp_off, size_t pc, size_t r
   }
   as_.TestRR(false, RAX, RAX);
   ExitIf(kE, pc);
+  if (leaf_done != kNone) as_.PatchRel32(leaf_done, as_.size());
 }
 
 // rax = rax / d (or rax % d) for a constant d != 0, unsigned and `w` bits wide, without

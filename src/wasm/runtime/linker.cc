@@ -63,11 +63,13 @@ void Linker::DefineHostFunc(Store& store, std::string module, std::string name, 
 }
 
 void Linker::DefineHostFunc(Store& store, std::string module, std::string name, FuncType type,
-                            HostFuncPtr fn, void* user_data, std::shared_ptr<void> keep_alive) {
+                            HostFuncPtr fn, void* user_data, std::shared_ptr<void> keep_alive,
+                            HostLeafPtr leaf) {
   auto def = std::make_shared<HostFuncDef>();
   def->store = &store;
   def->type = std::move(type);
   def->fn_ptr = fn;
+  def->leaf = leaf;
   def->user_data = user_data;
   def->keep_alive = std::move(keep_alive);
   DefineHost(std::move(module), std::move(name), std::move(def));
@@ -84,7 +86,7 @@ FuncInst* Linker::Create(const Key& key, HostFuncDef& def) const {
     def.created = def.fn_ptr != nullptr
                       ? def.store->CreateHostFunc(std::move(def.type), def.fn_ptr, def.user_data,
                                                   std::move(debug_name),
-                                                  std::move(def.keep_alive))
+                                                  std::move(def.keep_alive), def.leaf)
                       : def.store->CreateHostFunc(std::move(def.type), std::move(def.fn),
                                                   def.user_data, std::move(debug_name));
   }

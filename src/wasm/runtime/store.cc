@@ -54,9 +54,11 @@ FuncInst* Store::CreateHostFunc(FuncType type, HostFunc fn, void* user_data,
 }
 
 FuncInst* Store::CreateHostFunc(FuncType type, HostFuncPtr fn, void* user_data,
-                                std::string debug_name, std::shared_ptr<void> keep_alive) {
+                                std::string debug_name, std::shared_ptr<void> keep_alive,
+                                HostLeafPtr leaf) {
   FuncInst* f = CreateHostFunc(std::move(type), HostFunc(), user_data, std::move(debug_name));
   f->host_ptr = fn;
+  f->host_leaf = fn != nullptr ? leaf : nullptr;
   f->keep_alive = std::move(keep_alive);
   return f;
 }

@@ -4,6 +4,7 @@
 #include <pthread.h>
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -538,6 +539,106 @@ TEST(JitConstants, ConstantOperandsReadFromTheirSlots) {
                            "grow_sub"}) {
     EXPECT_TRUE(HasNative(inst, name)) << name;
   }
+}
+
+}  // namespace
+}  // namespace weft::wasm
+
+namespace weft::wasm {
+namespace {
+
+// A host function with a leaf form (HostLeafPtr): native code calls the leaf bare, the
+// interpreter calls the fast form. "bump" adds v to the i32 at mem[addr] and returns the
+// sum. Its leaf declines v == 7 (the fast form must then answer, exactly once) and traps
+// on v == 13; the fast form does the same work and never sees 13 from native code.
+struct BumpCounts {
+  int fast = 0;
+  int leaf = 0;
+  int declined = 0;
+};
+uint32_t Bump(uint8_t* mem, const Value* io) {
+  uint32_t addr = io[0].i32(), v;
+  std::memcpy(&v, mem + addr, 4);
+  v += io[1].i32();
+  std::memcpy(mem + addr, &v, 4);
+  return v;
+}
+std::optional<Trap> BumpFast(Caller& caller, Value* io) {
+  static_cast<BumpCounts*>(caller.user_data)->fast++;
+  if (io[1].i32() == 13) return Trap::Make(TrapKind::kHost, "thirteen");
+  io[0] = Value::I32(Bump(caller.memory()->data, io));
+  return std::nullopt;
+}
+int BumpLeaf(void* user_data, uint8_t* mem, uint64_t mem_size, Value* io,
+             std::optional<Trap>* trap) {
+  auto* counts = static_cast<BumpCounts*>(user_data);
+  counts->leaf++;
+  EXPECT_EQ(mem_size, 65536u);
+  if (io[1].i32() == 7) {
+    counts->declined++;
+    return kHostLeafDeclined;
+  }
+  if (io[1].i32() == 13) {
+    *trap = Trap::Make(TrapKind::kHost, "thirteen");
+    return kHostLeafTrapped;
+  }
+  io[0] = Value::I32(Bump(mem, io));
+  return kHostLeafDone;
+}
+
+TEST(JitHostLeaf, NativeCodeCallsTheLeafAndFallsBackWhenItDeclines) {
+  Store store;
+  Linker linker;
+  BumpCounts counts;
+  linker.DefineHostFunc(store, "host", "bump", FuncType{{ValType::kI32, ValType::kI32}, {ValType::kI32}},
+                        &BumpFast, &counts, {}, &BumpLeaf);
+  Instance* inst = Instantiate(store, R"(
+    (module
+      (import "host" "bump" (func $bump (param i32 i32) (result i32)))
+      (memory 1)
+      ;; n calls of bump(16, 1); returns the last sum
+      (func (export "loop") (param $n i32) (result i32) (local $r i32)
+        (block $done (loop $l
+          local.get $n i32.eqz br_if $done
+          i32.const 16 i32.const 1 call $bump local.set $r
+          local.get $n i32.const 1 i32.sub local.set $n
+          br $l))
+        local.get $r)
+      (func $caller (export "once") (param i32) (result i32)
+        i32.const 16 local.get 0 call $bump i32.const 1000 i32.add))
+  )", linker);
+  ASSERT_NE(inst, nullptr);
+  EXPECT_EQ(CallI32(store, inst, "loop", {Value::I32(1000)}), 1000u);
+  EXPECT_EQ(counts.fast + counts.leaf, 1000);
+  if (!jit::Enabled()) {
+    EXPECT_EQ(counts.leaf, 0);
+    return;
+  }
+  EXPECT_GT(counts.leaf, 800);  // the loop turns native after 100 back-edges
+
+  // "once" made native: each call goes to the leaf only.
+  Warm(store, inst, "once", {Value::I32(0)});
+  ASSERT_TRUE(HasNative(inst, "once"));
+  counts = {};
+  EXPECT_EQ(CallI32(store, inst, "once", {Value::I32(5)}), 1005u + 1000u);
+  EXPECT_EQ(counts.leaf, 1);
+  EXPECT_EQ(counts.fast, 0);
+
+  // Declined: the fast form answers, and the guest sees one bump, not two.
+  EXPECT_EQ(CallI32(store, inst, "once", {Value::I32(7)}), 1012u + 1000u);
+  EXPECT_EQ(counts.declined, 1);
+  EXPECT_EQ(counts.fast, 1);
+
+  // A trap from the leaf stops the guest like the fast form's, with the native caller in
+  // its backtrace, and native code goes on afterwards.
+  auto r = InvokeByName(store, inst, "once", {Value::I32(13)});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, TrapKind::kHost);
+  EXPECT_EQ(r.error().detail, "thirteen");
+  EXPECT_EQ(counts.fast, 1);  // the leaf's trap, not the fast form's
+  ASSERT_GE(r.error().backtrace.size(), 1u);
+  EXPECT_EQ(r.error().backtrace[0].func_name, "caller");
+  EXPECT_EQ(CallI32(store, inst, "once", {Value::I32(1)}), 1013u + 1000u);
 }
 
 }  // namespace
