@@ -318,20 +318,14 @@ HostDir::SubdirAnswer HostDir::StatInSubdir(std::string_view sub, std::string_vi
   int watch_id = watch_id_.load(std::memory_order_acquire);
   uint64_t epoch = watch_id >= 0 ? DirWatch::Process().Epoch(watch_id) : DirWatch::kNoEpoch;
   std::shared_ptr<const CachedSubdir> dir;
-  // Where `sub` is cached, or kCachedSubdirs. subdir_mu_ held.
-  auto find = [&] {
-    for (size_t i = 0; i < kCachedSubdirs; ++i) {
-      if (subdirs_[i] && subdirs_[i]->name == sub) return i;
-    }
-    return kCachedSubdirs;
-  };
   {
     std::lock_guard lock(subdir_mu_);
-    size_t slot = find();
+    size_t slot = SubdirSlotLocked(sub);
     if (slot != kCachedSubdirs) dir = subdirs_[slot];
   }
   if (dir == nullptr || epoch == DirWatch::kNoEpoch ||
       dir->checked_at_epoch.load(std::memory_order_acquire) != epoch) {
+    // Check that `sub` is still the held directory (or hold the one it now names).
     subdir_checks_.fetch_add(1, std::memory_order_relaxed);
     CPath sub_path(sub);
     struct stat dst;
@@ -347,31 +341,8 @@ HostDir::SubdirAnswer HostDir::StatInSubdir(std::string_view sub, std::string_vi
     if (dir != nullptr && dir->dev == dst.st_dev && dir->ino == dst.st_ino) {
       dir->checked_at_epoch.store(epoch, std::memory_order_release);
     } else {
-      UniqueFd fd(RetryEintr([&] {
-        return openat(fd_, sub_path.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      }));
-      struct stat check;
-      if (fd.get() < 0 || FstatFd(fd.get(), &check) != 0 || check.st_dev != dst.st_dev ||
-          check.st_ino != dst.st_ino) {
-        return SubdirAnswer::kGeneral;  // changed under us: let the general path answer
-      }
-      auto fresh = std::make_shared<CachedSubdir>();
-      fresh->name.assign(sub);
-      fresh->fd = std::move(fd);
-      fresh->dev = dst.st_dev;
-      fresh->ino = dst.st_ino;
-      fresh->checked_at_epoch.store(epoch, std::memory_order_relaxed);
-      dir = fresh;
-      std::shared_ptr<const CachedSubdir> old;  // closed after unlocking
-      std::lock_guard lock(subdir_mu_);
-      size_t slot = find();  // again: another thread may have cached `sub` meanwhile
-      if (slot == kCachedSubdirs) slot = next_subdir_++ % kCachedSubdirs;
-      old = std::move(subdirs_[slot]);
-      subdirs_[slot] = dir;
-      // Watched from the first subdirectory held on: only then does a check pay.
-      if (watch_id_.load(std::memory_order_relaxed) == kWatchNotTried) {
-        watch_id_.store(DirWatch::Process().Watch(fd_), std::memory_order_release);
-      }
+      dir = HoldSubdir(sub, sub_path, dst, epoch);
+      if (dir == nullptr) return SubdirAnswer::kGeneral;  // changed under us
     }
   }
   CPath name_path(name);
@@ -381,6 +352,44 @@ HostDir::SubdirAnswer HostDir::StatInSubdir(std::string_view sub, std::string_vi
   }
   if (follow && S_ISLNK(st->st_mode)) return SubdirAnswer::kGeneral;
   return SubdirAnswer::kStat;
+}
+
+size_t HostDir::SubdirSlotLocked(std::string_view sub) const {
+  for (size_t i = 0; i < kCachedSubdirs; ++i) {
+    if (subdirs_[i] && subdirs_[i]->name == sub) return i;
+  }
+  return kCachedSubdirs;
+}
+
+std::shared_ptr<const HostDir::CachedSubdir> HostDir::HoldSubdir(std::string_view sub,
+                                                                 const CPath& sub_path,
+                                                                 const struct stat& seen,
+                                                                 uint64_t epoch) {
+  UniqueFd fd(RetryEintr([&] {
+    return openat(fd_, sub_path.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  }));
+  struct stat check;
+  if (fd.get() < 0 || FstatFd(fd.get(), &check) != 0 || check.st_dev != seen.st_dev ||
+      check.st_ino != seen.st_ino) {
+    return nullptr;
+  }
+  auto fresh = std::make_shared<CachedSubdir>();
+  fresh->name.assign(sub);
+  fresh->fd = std::move(fd);
+  fresh->dev = seen.st_dev;
+  fresh->ino = seen.st_ino;
+  fresh->checked_at_epoch.store(epoch, std::memory_order_relaxed);
+  std::shared_ptr<const CachedSubdir> old;  // closed after unlocking
+  std::lock_guard lock(subdir_mu_);
+  size_t slot = SubdirSlotLocked(sub);  // again: another thread may have cached `sub` meanwhile
+  if (slot == kCachedSubdirs) slot = next_subdir_++ % kCachedSubdirs;
+  old = std::move(subdirs_[slot]);
+  subdirs_[slot] = fresh;
+  // Watched from the first subdirectory held on: only then does a check pay.
+  if (watch_id_.load(std::memory_order_relaxed) == kWatchNotTried) {
+    watch_id_.store(DirWatch::Process().Watch(fd_), std::memory_order_release);
+  }
+  return fresh;
 }
 
 ErrnoOr<void> HostDir::SetTimesAt(Lookupflags lookup, std::string_view path, Timestamp atim,

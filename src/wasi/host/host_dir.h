@@ -100,6 +100,13 @@ class HostDir final : public Dir {
   enum class SubdirAnswer { kStat, kError, kGeneral };
   SubdirAnswer StatInSubdir(std::string_view sub, std::string_view name, bool follow,
                             struct stat* st, Errno* error);
+  // Where `sub` is cached, or kCachedSubdirs. subdir_mu_ held.
+  size_t SubdirSlotLocked(std::string_view sub) const;
+  // Opens `sub` (which the caller just found to be the directory `seen`), checks that the
+  // fd is that directory, and caches it as checked at `epoch`. nullptr if `sub` changed
+  // in between.
+  std::shared_ptr<const CachedSubdir> HoldSubdir(std::string_view sub, const CPath& sub_path,
+                                                 const struct stat& seen, uint64_t epoch);
 
   const int fd_;
   const bool read_only_;
