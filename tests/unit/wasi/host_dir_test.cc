@@ -54,6 +54,18 @@ class HostDirTest : public testing::HostDirFixture {
     EXPECT_NE(f, nullptr);
     return std::shared_ptr<File>(*h, f);
   }
+
+  // For the tests of a held subdirectory: creates "sub/f" (3 bytes) and returns the
+  // HostDir under test, or nullptr when this resolver mode holds no subdirectory fds
+  // (they need openat2), for the test to skip.
+  host::HostDir* HostDirWithSub() {
+    if (GetParam() != host::ResolverMode::kAuto) return nullptr;
+    auto* host_dir = dynamic_cast<host::HostDir*>(dir_.get());
+    EXPECT_NE(host_dir, nullptr);
+    EXPECT_EQ(mkdir(P("sub").c_str(), 0755), 0);
+    WriteHostFile(P("sub/f"), "one");
+    return host_dir;
+  }
 };
 
 TEST_P(HostDirTest, OpenCreateWriteReadBack) {
@@ -613,12 +625,9 @@ TEST_P(HostDirTest, StatAtAlternatingSubdirectories) {
 // someone else (here: this process, outside the HostDir, as another program would) ends
 // that at once. Each change below follows stats that went through the unchecked path.
 TEST_P(HostDirTest, StatAtSkipsTheSubdirectoryCheckOnlyWhileNothingMoved) {
-  if (GetParam() != host::ResolverMode::kAuto) GTEST_SKIP() << "the held fd needs openat2";
-  auto* host_dir = dynamic_cast<host::HostDir*>(dir_.get());
-  ASSERT_NE(host_dir, nullptr);
+  host::HostDir* host_dir = HostDirWithSub();
+  if (host_dir == nullptr) GTEST_SKIP() << "the held fd needs openat2";
   auto checks = [&] { return host_dir->SubdirChecksForTesting(); };
-  ASSERT_EQ(mkdir(P("sub").c_str(), 0755), 0);
-  WriteHostFile(P("sub/f"), "one");
   ASSERT_EQ(mkdir((base_ + "/outside").c_str(), 0755), 0);
   WriteHostFile(base_ + "/outside/f", "outside!");
   // Stats "sub/f" until the check is skipped, and asserts that it is.
@@ -722,11 +731,8 @@ TEST_P(HostDirTest, ConcurrentStatsWhileTheSubdirectoryMoves) {
 // the Unwatch its destructor would make) must not remove the parent's watch, and were
 // the watch gone anyway, the parent must go back to checking, not trust a silent queue.
 TEST_P(HostDirTest, StatAtStillSeesChangesAfterAForkedChildUnwatches) {
-  if (GetParam() != host::ResolverMode::kAuto) GTEST_SKIP() << "the held fd needs openat2";
-  auto* host_dir = dynamic_cast<host::HostDir*>(dir_.get());
-  ASSERT_NE(host_dir, nullptr);
-  ASSERT_EQ(mkdir(P("sub").c_str(), 0755), 0);
-  WriteHostFile(P("sub/f"), "one");
+  host::HostDir* host_dir = HostDirWithSub();
+  if (host_dir == nullptr) GTEST_SKIP() << "the held fd needs openat2";
   for (int i = 0; i < 3; ++i) {
     ASSERT_EQ(dir_->StatAt(0, "sub/f")->size, 3u);
   }
@@ -756,10 +762,8 @@ TEST_P(HostDirTest, StatAtChecksTheSubdirectoryEveryTimeWhenUnwatched) {
   struct Reenable {
     ~Reenable() { host::DirWatch::SetEnabledForTesting(true); }
   } reenable;
-  auto* host_dir = dynamic_cast<host::HostDir*>(dir_.get());
+  host::HostDir* host_dir = HostDirWithSub();
   ASSERT_NE(host_dir, nullptr);
-  ASSERT_EQ(mkdir(P("sub").c_str(), 0755), 0);
-  WriteHostFile(P("sub/f"), "one");
   for (int i = 0; i < 4; ++i) {
     ASSERT_EQ(dir_->StatAt(0, "sub/f")->size, 3u);
   }
