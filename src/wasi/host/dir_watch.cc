@@ -4,6 +4,7 @@
 #include <linux/magic.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -40,6 +41,15 @@ bool IsLocalFilesystem(int dirfd) {
 
 DirWatch::DirWatch() {
   inotify_fd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (inotify_fd_ >= 0) {
+    ready_fd_ = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event interest = {};
+    interest.events = EPOLLIN;
+    if (ready_fd_ >= 0 && epoll_ctl(ready_fd_, EPOLL_CTL_ADD, inotify_fd_, &interest) != 0) {
+      close(ready_fd_);
+      ready_fd_ = -1;
+    }
+  }
   pthread_atfork(nullptr, nullptr, [] { in_forked_child.store(true); });
 }
 
@@ -81,8 +91,15 @@ void DirWatch::Unwatch(int id) {
 uint64_t DirWatch::Epoch(int id) {
   if (in_forked_child.load(std::memory_order_relaxed)) return kNoEpoch;
   std::lock_guard lock(mu_);
-  DrainLocked();
+  if (QueueMayHoldEventsLocked()) DrainLocked();
   return refcount_.contains(id) ? epoch_ : kNoEpoch;
+}
+
+bool DirWatch::QueueMayHoldEventsLocked() {
+  if (ready_fd_ < 0) return true;
+  struct epoll_event ready;
+  // 0: nothing queued. Ready, or an error (EINTR): the read will tell.
+  return epoll_wait(ready_fd_, &ready, 1, 0) != 0;
 }
 
 void DirWatch::DrainLocked() {
