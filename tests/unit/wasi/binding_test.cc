@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include <chrono>
+#include <cstring>
 #include <thread>
 
 #include "../wasm/runtime_wat.h"
@@ -134,7 +135,17 @@ constexpr const char* kClockWat = R"(
   (memory (export "memory") 1)
   (func (export "now") (param $id i32) (param $ptr i32) (result i32)
     (call $t (local.get $id) (i64.const 1) (local.get $ptr)))
-  (func (export "at") (param $ptr i32) (result i64) (i64.load (local.get $ptr))))
+  (func (export "at") (param $ptr i32) (result i64) (i64.load (local.get $ptr)))
+  ;; n calls from one loop (native code once hot); the sum of their errnos
+  (func (export "now_loop") (param $id i32) (param $ptr i32) (param $n i32) (result i32)
+    (local $sum i32)
+    (block $done (loop $l
+      local.get $n i32.eqz br_if $done
+      (local.set $sum (i32.add (local.get $sum)
+                               (call $t (local.get $id) (i64.const 1) (local.get $ptr))))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      br $l))
+    local.get $sum))
 )";
 
 class FixedRealtime : public Clocks {
@@ -198,6 +209,57 @@ TEST(BindingTest, ClockTimeGetFastAndGeneralPaths) {
   run(*traced, [](auto now, auto) { EXPECT_EQ((*now(1, 16))[0].i32(), 0u); });
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_EQ(lines[0], "clock_time_get(0x1, 1, 0x10) -> 0");
+}
+
+// The same paths from native code, which calls the leaf form first (HostLeafPtr): it
+// answers the common case, and declines while tracing, for an overridden Clocks and for a
+// bad pointer, so the full call answers those exactly as it does for the interpreter.
+TEST(BindingTest, ClockTimeGetFromNativeCodeTakesTheSamePaths) {
+  auto run_loop = [](std::shared_ptr<Ctx> ctx, uint32_t id, uint32_t ptr, uint32_t n,
+                     uint64_t* stored) {
+    wasm::Store store;
+    wasm::Linker linker;
+    AddToLinker(linker, store, ctx);
+    wasm::Instance* inst = Instantiate(store, kClockWat, linker);
+    EXPECT_NE(inst, nullptr);
+    std::vector<wasm::Value> args{wasm::Value::I32(id), wasm::Value::I32(ptr), wasm::Value::I32(n)};
+    auto r = wasm::Invoke(store, inst->GetFunc("now_loop"), args);
+    if (stored != nullptr && ptr + 8 <= 65536) {
+      std::memcpy(stored, inst->memories[0]->data + ptr, 8);
+    }
+    return r;
+  };
+  constexpr uint32_t kCalls = 400;  // past the JIT's threshold (100 back-edges)
+  auto out = std::make_shared<WritePipe>();
+  timespec before;
+  clock_gettime(CLOCK_MONOTONIC, &before);
+  uint64_t t = 0;
+  auto r = run_loop(MakeCtx(out), 1, 64, kCalls, &t);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)[0].i32(), 0u);
+  EXPECT_GE(t, static_cast<uint64_t>(before.tv_sec) * 1000000000ull + before.tv_nsec);
+  // EINVAL for an unknown clock, from every call.
+  r = run_loop(MakeCtx(out), 4, 64, kCalls, nullptr);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)[0].i32(), kCalls * static_cast<uint32_t>(Errno::kInval));
+  // An overridden Clocks answers every call.
+  auto custom = CtxBuilder().Clocks(std::make_shared<FixedRealtime>()).Build();
+  ASSERT_TRUE(custom.ok());
+  r = run_loop(*custom, 0, 8, kCalls, &t);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(t, 1234567890123456789ull);
+  // A bad pointer traps with the general path's message.
+  r = run_loop(MakeCtx(out), 1, 68, kCalls, nullptr);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().detail.rfind("clock_time_get: misaligned", 0), 0u) << r.error().detail;
+  // Tracing sees every call, native ones included.
+  std::vector<std::string> lines;
+  auto traced = CtxBuilder().Trace([&](std::string_view l) { lines.emplace_back(l); }).Build();
+  ASSERT_TRUE(traced.ok());
+  r = run_loop(*traced, 1, 16, kCalls, nullptr);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(lines.size(), kCalls);
+  EXPECT_EQ(lines.back(), "clock_time_get(0x1, 1, 0x10) -> 0");
 }
 
 // Two contexts sharing one table, each driving its own store on its own thread: both
