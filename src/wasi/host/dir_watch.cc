@@ -66,10 +66,10 @@ int DirWatch::Watch(int dirfd) {
   if (inotify_fd_ < 0) return -1;
   char proc_path[40];
   snprintf(proc_path, sizeof(proc_path), "/proc/self/fd/%d", dirfd);
-  // The events by which a subdirectory entry can change (see the header); IN_ONLYDIR
-  // because only a directory's entries are of interest.
+  // The events by which an entry can change (see the header), and metadata changes;
+  // IN_ONLYDIR because only a directory's entries are of interest.
   int wd = inotify_add_watch(inotify_fd_, proc_path,
-                             IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ONLYDIR);
+                             IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB | IN_ONLYDIR);
   if (wd < 0) return -1;
   ++refcount_[wd];
   return wd;
@@ -88,11 +88,15 @@ void DirWatch::Unwatch(int id) {
   }
 }
 
-uint64_t DirWatch::Epoch(int id) {
-  if (in_forked_child.load(std::memory_order_relaxed)) return kNoEpoch;
+DirWatch::Epochs DirWatch::Read(int root_id, int dir_id) {
+  Epochs now;
+  if (in_forked_child.load(std::memory_order_relaxed)) return now;
   std::lock_guard lock(mu_);
   if (QueueMayHoldEventsLocked()) DrainLocked();
-  return refcount_.contains(id) ? epoch_ : kNoEpoch;
+  if (!refcount_.contains(root_id)) return now;
+  now.subdirs = subdir_epoch_;
+  if (dir_id >= 0 && refcount_.contains(dir_id)) now.entries = entry_epoch_;
+  return now;
 }
 
 bool DirWatch::QueueMayHoldEventsLocked() {
@@ -108,12 +112,19 @@ void DirWatch::DrainLocked() {
     ssize_t n = read(inotify_fd_, buf, sizeof(buf));
     if (n < 0) {
       if (errno == EINTR) continue;
-      if (errno != EAGAIN) ++epoch_;  // cannot tell: count it as a change
+      if (errno != EAGAIN) {  // cannot tell: count it as a change
+        ++subdir_epoch_;
+        ++entry_epoch_;
+      }
       return;
     }
     for (ssize_t pos = 0; pos < n;) {
       const auto* event = reinterpret_cast<const struct inotify_event*>(buf + pos);
-      if (event->mask & (IN_ISDIR | IN_Q_OVERFLOW | IN_IGNORED | IN_UNMOUNT)) ++epoch_;
+      // A subdirectory's metadata (IN_ATTRIB | IN_ISDIR) moves no entry: the held fd's
+      // stat checks the search permission itself.
+      bool moved_dir = (event->mask & IN_ISDIR) && (event->mask & ~(IN_ISDIR | IN_ATTRIB));
+      if (moved_dir || (event->mask & (IN_Q_OVERFLOW | IN_IGNORED | IN_UNMOUNT))) ++subdir_epoch_;
+      ++entry_epoch_;
       if (event->mask & IN_IGNORED) refcount_.erase(event->wd);
       pos += static_cast<ssize_t>(sizeof(struct inotify_event) + event->len);
     }

@@ -1,7 +1,8 @@
-// DirWatch: tells, for the price of one system call, whether a directory entry that names
-// a subdirectory may have changed in any watched directory since a given moment. HostDir
-// uses it to skip re-checking the identity of a held subdirectory fd (one fstatat,
-// ~700 ns here) on each stat of "sub/name". The call is an epoll_wait(2) with no timeout
+// DirWatch: tells, for the price of one system call, whether a directory entry (one that
+// names a subdirectory, or any entry at all) may have changed in any watched directory
+// since a given moment. HostDir uses it to skip re-checking the identity of a held
+// subdirectory fd (one fstatat, ~700 ns here) on each stat of "sub/name", and to answer a
+// repeated stat of "sub/name" with fstat(2) of a held fd of "name" itself. The call is an epoll_wait(2) with no timeout
 // on an epoll instance that holds the inotify fd (~140 ns here, the bare cost of a system
 // call; a read(2) of the empty queue takes ~215 ns, most of it the queue's irq-safe
 // spinlock); the queue is read only when epoll says it holds something.
@@ -13,8 +14,10 @@
 // empty, proves that no such change completed before it. Every way for "sub" to stop naming the directory it named (rmdir, rename
 // away, a directory renamed over it, RENAME_EXCHANGE with anything) queues an event that
 // carries IN_ISDIR, since the directory itself is moved or removed; events without it
-// (files created, removed, renamed) are drained and ignored. A lost event (queue
-// overflow) or a watch that went away counts as a change.
+// (files created, removed, renamed) leave that epoch alone. The entry epoch counts every
+// event: any entry removed, renamed or renamed over, and any change of metadata
+// (IN_ATTRIB) of a watched directory itself (its search permission) or of what it holds.
+// A lost event (queue overflow) or a watch that went away counts as a change of both.
 //
 // What it cannot see, and so where it is never used: changes made by another machine
 // (NFS, CIFS, FUSE and other remote or userspace filesystems report only local changes),
@@ -48,13 +51,23 @@ class DirWatch {
   int Watch(int dirfd);
   void Unwatch(int id);
 
-  // A number that grows whenever a watched directory may have lost or gained a
-  // subdirectory entry. To trust something checked at some moment, read Epoch() just
-  // BEFORE checking it, and trust it later while Epoch() still returns that number.
-  // kNoEpoch once watch `id` is gone (its directory removed, its filesystem unmounted,
-  // or the watch removed from a forked child, which shares the inotify instance): no
-  // event for it would arrive any more.
-  uint64_t Epoch(int id);
+  // Two numbers, read with one look at the queue:
+  //  - `subdirs` grows whenever a watched directory may have lost or gained a
+  //    subdirectory entry;
+  //  - `entries` grows whenever any entry of a watched directory may have been removed,
+  //    renamed or replaced, or the metadata of a watched directory or of anything in it
+  //    may have changed: it grows at least whenever `subdirs` does.
+  // To trust something checked at some moment, read them just BEFORE checking it, and
+  // trust it later while the number still is the same. A number is kNoEpoch once a watch
+  // it depends on is gone (its directory removed, its filesystem unmounted, or the watch
+  // removed from a forked child, which shares the inotify instance): no event for it
+  // would arrive any more. `subdirs` depends on `root_id`; `entries` on `root_id` and
+  // `dir_id`, and is kNoEpoch for dir_id -1 (not watched).
+  struct Epochs {
+    uint64_t subdirs = kNoEpoch;
+    uint64_t entries = kNoEpoch;
+  };
+  Epochs Read(int root_id, int dir_id);
 
   // For tests: with false, Watch() refuses everything, as on a remote filesystem.
   static void SetEnabledForTesting(bool enabled);
@@ -69,7 +82,8 @@ class DirWatch {
   std::mutex mu_;
   int inotify_fd_ = -1;
   int ready_fd_ = -1;  // epoll instance watching inotify_fd_; -1: read every time
-  uint64_t epoch_ = 0;                      // guarded by mu_
+  uint64_t subdir_epoch_ = 0;               // guarded by mu_
+  uint64_t entry_epoch_ = 0;                // guarded by mu_
   std::unordered_map<int, int> refcount_;   // watch descriptor -> users; guarded by mu_
 };
 

@@ -80,6 +80,10 @@ constexpr size_t kDirentNameOffset = 19;  // offsetof(linux_dirent64, d_name)
 
 HostDir::HostDir(int fd, bool read_only) : fd_(fd), read_only_(read_only) {}
 
+HostDir::CachedSubdir::~CachedSubdir() {
+  if (int id = watch_id.load(); id >= 0) DirWatch::Process().Unwatch(id);
+}
+
 HostDir::~HostDir() {
   if (int id = watch_id_.load(); id >= 0) DirWatch::Process().Unwatch(id);
   close(fd_);
@@ -313,16 +317,29 @@ HostDir::SubdirAnswer HostDir::StatInSubdir(std::string_view sub, std::string_vi
                                             bool follow, struct stat* st, Errno* error) {
   auto plain = [](std::string_view c) { return !c.empty() && c != "." && c != ".."; };
   if (!plain(sub) || !plain(name)) return SubdirAnswer::kGeneral;
-  // Read before anything is checked (dir_watch.h): a change after this read shows up
-  // as a newer epoch at the next stat.
-  int watch_id = watch_id_.load(std::memory_order_acquire);
-  uint64_t epoch = watch_id >= 0 ? DirWatch::Process().Epoch(watch_id) : DirWatch::kNoEpoch;
   std::shared_ptr<const CachedSubdir> dir;
+  std::shared_ptr<const UniqueFd> leaf_fd;
+  uint64_t leaf_checked_at = DirWatch::kNoEpoch;
   {
     std::lock_guard lock(subdir_mu_);
     size_t slot = SubdirSlotLocked(sub);
-    if (slot != kCachedSubdirs) dir = subdirs_[slot];
+    if (slot != kCachedSubdirs) {
+      dir = subdirs_[slot];
+      if (const HeldLeaf* leaf = LeafLocked(dir->serial, name)) {
+        leaf_fd = leaf->fd;
+        leaf_checked_at = leaf->checked_at_epoch;
+      }
+    }
   }
+  // Read before anything is checked (dir_watch.h): a change after this read shows up
+  // as a newer epoch at the next stat.
+  int watch_id = watch_id_.load(std::memory_order_acquire);
+  DirWatch::Epochs epochs;
+  if (watch_id >= 0) {
+    epochs = DirWatch::Process().Read(
+        watch_id, dir != nullptr ? dir->watch_id.load(std::memory_order_acquire) : -1);
+  }
+  const uint64_t epoch = epochs.subdirs;
   if (dir == nullptr || epoch == DirWatch::kNoEpoch ||
       dir->checked_at_epoch.load(std::memory_order_acquire) != epoch) {
     // Check that `sub` is still the held directory (or hold the one it now names).
@@ -343,15 +360,82 @@ HostDir::SubdirAnswer HostDir::StatInSubdir(std::string_view sub, std::string_vi
     } else {
       dir = HoldSubdir(sub, sub_path, dst, epoch);
       if (dir == nullptr) return SubdirAnswer::kGeneral;  // changed under us
+      // A different directory: what was read about leaves was about the old one.
+      leaf_fd.reset();
+      epochs.entries = DirWatch::kNoEpoch;
     }
+  }
+  if (leaf_fd != nullptr && epochs.entries != DirWatch::kNoEpoch &&
+      leaf_checked_at == epochs.entries && FstatFd(leaf_fd->get(), st) == 0) {
+    leaf_hits_.fetch_add(1, std::memory_order_relaxed);
+    return SubdirAnswer::kStat;
   }
   CPath name_path(name);
   if (fstatat(dir->fd.get(), name_path.c_str(), st, AT_SYMLINK_NOFOLLOW) != 0) {
     *error = ErrnoFromHost(errno);
     return SubdirAnswer::kError;
   }
-  if (follow && S_ISLNK(st->st_mode)) return SubdirAnswer::kGeneral;
+  if (S_ISLNK(st->st_mode)) return follow ? SubdirAnswer::kGeneral : SubdirAnswer::kStat;
+  if (watch_id >= 0) NoteLeaf(*dir, name, name_path, *st, epochs.entries);
   return SubdirAnswer::kStat;
+}
+
+HostDir::HeldLeaf* HostDir::LeafLocked(uint64_t subdir_serial, std::string_view name) {
+  for (HeldLeaf& leaf : leaves_) {
+    if (leaf.subdir_serial == subdir_serial && leaf.name == name) return &leaf;
+  }
+  return nullptr;
+}
+
+void HostDir::NoteLeaf(const CachedSubdir& dir, std::string_view name, const CPath& name_path,
+                       const struct stat& st, uint64_t entries) {
+  std::shared_ptr<const UniqueFd> replaced;  // closed after unlocking
+  int dir_watch = -1;
+  {
+    std::lock_guard lock(subdir_mu_);
+    HeldLeaf* leaf = LeafLocked(dir.serial, name);
+    if (leaf == nullptr || leaf->dev != st.st_dev || leaf->ino != st.st_ino) {
+      // Seen for the first time (or a different object now): remembered, not held.
+      if (leaf == nullptr) leaf = &leaves_[next_leaf_++ % kHeldLeaves];
+      replaced = std::move(leaf->fd);
+      leaf->subdir_serial = dir.serial;
+      leaf->name.assign(name);
+      leaf->dev = st.st_dev;
+      leaf->ino = st.st_ino;
+      leaf->checked_at_epoch = DirWatch::kNoEpoch;
+      return;
+    }
+    if (leaf->fd != nullptr) {
+      // Still the held object: the stat just made was the check.
+      leaf->checked_at_epoch = entries;
+      return;
+    }
+    // The same object a second time: hold it. Its directory must be watched before the
+    // epoch that the check below relies on is read.
+    if (dir.watch_id.load(std::memory_order_relaxed) == kWatchNotTried) {
+      dir.watch_id.store(DirWatch::Process().Watch(dir.fd.get()), std::memory_order_release);
+    }
+    dir_watch = dir.watch_id.load(std::memory_order_relaxed);
+  }
+  int root_watch = watch_id_.load(std::memory_order_acquire);
+  if (dir_watch < 0 || root_watch < 0) return;
+  uint64_t epoch = DirWatch::Process().Read(root_watch, dir_watch).entries;
+  if (epoch == DirWatch::kNoEpoch) return;
+  auto fd = std::make_shared<UniqueFd>(RetryEintr([&] {
+    return openat(dir.fd.get(), name_path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  }));
+  struct stat check;
+  if (fd->get() < 0 || FstatFd(fd->get(), &check) != 0 || check.st_dev != st.st_dev ||
+      check.st_ino != st.st_ino || S_ISLNK(check.st_mode)) {
+    return;  // changed in between: the next stat looks again
+  }
+  std::lock_guard lock(subdir_mu_);
+  HeldLeaf* leaf = LeafLocked(dir.serial, name);
+  if (leaf == nullptr || leaf->dev != st.st_dev || leaf->ino != st.st_ino || leaf->fd != nullptr) {
+    return;  // replaced or held by another thread meanwhile
+  }
+  leaf->fd = std::move(fd);
+  leaf->checked_at_epoch = epoch;
 }
 
 size_t HostDir::SubdirSlotLocked(std::string_view sub) const {
@@ -381,6 +465,7 @@ std::shared_ptr<const HostDir::CachedSubdir> HostDir::HoldSubdir(std::string_vie
   fresh->checked_at_epoch.store(epoch, std::memory_order_relaxed);
   std::shared_ptr<const CachedSubdir> old;  // closed after unlocking
   std::lock_guard lock(subdir_mu_);
+  fresh->serial = next_serial_++;
   size_t slot = SubdirSlotLocked(sub);  // again: another thread may have cached `sub` meanwhile
   if (slot == kCachedSubdirs) slot = next_subdir_++ % kCachedSubdirs;
   old = std::move(subdirs_[slot]);

@@ -38,6 +38,16 @@ using testing::RemoveTree;
 using testing::WriteHostFile;
 using testing::WriteStr;
 
+// The process's open fds (plus "." and ".."), or -1 without /proc.
+int CountOpenFds() {
+  int n = 0;
+  DIR* d = opendir("/proc/self/fd");
+  if (d == nullptr) return -1;
+  while (readdir(d) != nullptr) ++n;
+  closedir(d);
+  return n;
+}
+
 class HostDirTest : public testing::HostDirFixture {
  protected:
   void SetUp() override {
@@ -580,14 +590,6 @@ TEST_P(HostDirTest, StatAtNeverAnswersThroughAMovedOrSwappedSubdirectory) {
 // Several subdirectories are held (a few, never more), each answering only while its
 // name still names it.
 TEST_P(HostDirTest, StatAtAlternatingSubdirectories) {
-  auto open_fds = [] {
-    int n = 0;
-    DIR* d = opendir("/proc/self/fd");
-    if (d == nullptr) return -1;
-    while (readdir(d) != nullptr) ++n;
-    closedir(d);
-    return n;
-  };
   constexpr int kDirs = 7;
   for (int i = 0; i < kDirs; ++i) {
     std::string sub = "s" + std::to_string(i);
@@ -595,7 +597,7 @@ TEST_P(HostDirTest, StatAtAlternatingSubdirectories) {
     WriteHostFile(P(sub + "/f"), std::string(static_cast<size_t>(i + 1), 'x'));
   }
   host::DirWatch::Process();  // its inotify fd, once per process, is not counted below
-  int before = open_fds();
+  int before = CountOpenFds();
   for (int round = 0; round < 3; ++round) {
     for (int i = 0; i < kDirs; ++i) {
       auto st = dir_->StatAt(0, "s" + std::to_string(i) + "/f");
@@ -604,7 +606,7 @@ TEST_P(HostDirTest, StatAtAlternatingSubdirectories) {
     }
   }
   if (before >= 0) {
-    EXPECT_LE(open_fds(), before + 4);
+    EXPECT_LE(CountOpenFds(), before + 4);
   }
   ASSERT_EQ(renameat2(AT_FDCWD, P("s1").c_str(), AT_FDCWD, P("s2").c_str(), RENAME_EXCHANGE), 0);
   ASSERT_EQ(rename(P("s5").c_str(), P("gone").c_str()), 0);
@@ -773,6 +775,179 @@ TEST_P(HostDirTest, StatAtChecksTheSubdirectoryEveryTimeWhenUnwatched) {
             0);
   EXPECT_EQ(ErrOf(dir_->StatAt(0, "sub/f")), Errno::kPerm);
   EXPECT_EQ(dir_->StatAt(0, "alt/f")->size, 3u);
+}
+
+// A name stat'ed again in a held subdirectory is answered by fstat(2) of a held fd of
+// it, with its attributes read live, until anything is removed, renamed or renamed over
+// in the root or the subdirectory, or their metadata changes: each change below, made
+// as another program would, follows stats that the held fd answered.
+TEST_P(HostDirTest, StatAtAnswersARepeatedNameFromItsHeldFdOnlyWhileNothingMoved) {
+  host::HostDir* host_dir = HostDirWithSub();
+  if (host_dir == nullptr) GTEST_SKIP() << "the held fd needs openat2";
+  ASSERT_EQ(dir_->StatAt(0, "sub/f")->size, 3u);
+  if (host_dir->WatchIdForTesting() < 0) GTEST_SKIP() << "this filesystem is not watched";
+  auto hits = [&] { return host_dir->LeafHitsForTesting(); };
+  ASSERT_EQ(mkdir((base_ + "/outside").c_str(), 0755), 0);
+  WriteHostFile(base_ + "/outside/f", "outside!");
+  // Stats "sub/f" until the held fd answers, and asserts that it does.
+  auto warm = [&](Filesize want) {
+    for (int i = 0; i < 2; ++i) {
+      ASSERT_EQ(dir_->StatAt(0, "sub/f")->size, want);
+    }
+    uint64_t before = hits();
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_EQ(dir_->StatAt(kLookupSymlinkFollow, "sub/f")->size, want);
+    }
+    ASSERT_EQ(hits(), before + 3) << "the held fd did not answer";
+  };
+  warm(3);
+  // Attributes are the inode's own, read live: new contents, a new link.
+  WriteHostFile(P("sub/f"), "longer");
+  uint64_t before = hits();
+  EXPECT_EQ(dir_->StatAt(0, "sub/f")->size, 6u);
+  ASSERT_EQ(link(P("sub/f").c_str(), P("f2").c_str()), 0);
+  EXPECT_EQ(dir_->StatAt(0, "sub/f")->nlink, 2u);
+  EXPECT_EQ(hits(), before + 2);
+  // Another file renamed over it.
+  WriteHostFile(P("sub/g"), "ggggggg");
+  ASSERT_EQ(rename(P("sub/g").c_str(), P("sub/f").c_str()), 0);
+  EXPECT_EQ(dir_->StatAt(0, "sub/f")->size, 7u);
+  EXPECT_EQ(dir_->StatAt(0, "sub/f")->nlink, 1u);
+  warm(7);
+  // Removed, then created again.
+  ASSERT_EQ(unlink(P("sub/f").c_str()), 0);
+  EXPECT_EQ(ErrOf(dir_->StatAt(0, "sub/f")), Errno::kNoent);
+  WriteHostFile(P("sub/f"), "four");
+  EXPECT_EQ(dir_->StatAt(0, "sub/f")->size, 4u);
+  warm(4);
+  // Exchanged with a symlink leading out, and back.
+  ASSERT_EQ(symlink("../../outside/f", P("sub/l").c_str()), 0);
+  ASSERT_EQ(renameat2(AT_FDCWD, P("sub/f").c_str(), AT_FDCWD, P("sub/l").c_str(),
+                      RENAME_EXCHANGE), 0);
+  EXPECT_EQ(dir_->StatAt(0, "sub/f")->filetype, Filetype::kSymbolicLink);
+  EXPECT_EQ(ErrOf(dir_->StatAt(kLookupSymlinkFollow, "sub/f")), Errno::kPerm);
+  EXPECT_EQ(dir_->StatAt(0, "sub/l")->size, 4u);
+  ASSERT_EQ(renameat2(AT_FDCWD, P("sub/f").c_str(), AT_FDCWD, P("sub/l").c_str(),
+                      RENAME_EXCHANGE), 0);
+  warm(4);
+  // The file's own mode changes.
+  ASSERT_EQ(chmod(P("sub/f").c_str(), 0600), 0);
+  struct stat host_st;
+  ASSERT_EQ(stat(P("sub/f").c_str(), &host_st), 0);
+  EXPECT_EQ(dir_->StatAt(0, "sub/f")->ctim,
+            static_cast<Timestamp>(host_st.st_ctim.tv_sec) * 1000000000 +
+                static_cast<Timestamp>(host_st.st_ctim.tv_nsec));
+  warm(4);
+  // The subdirectory loses its search permission (root searches anyway).
+  if (geteuid() != 0) {
+    ASSERT_EQ(chmod(P("sub").c_str(), 0600), 0);
+    EXPECT_EQ(ErrOf(dir_->StatAt(0, "sub/f")), Errno::kAcces);
+    ASSERT_EQ(chmod(P("sub").c_str(), 0755), 0);
+    warm(4);
+  }
+  // The subdirectory moves out, and another takes its name.
+  ASSERT_EQ(rename(P("sub").c_str(), (base_ + "/moved").c_str()), 0);
+  EXPECT_EQ(ErrOf(dir_->StatAt(0, "sub/f")), Errno::kNoent);
+  ASSERT_EQ(mkdir(P("sub").c_str(), 0755), 0);
+  WriteHostFile(P("sub/f"), "fifth");
+  EXPECT_EQ(dir_->StatAt(0, "sub/f")->size, 5u);
+  warm(5);
+}
+
+// DirWatch's two epochs: `entries` moves with every entry removed or renamed and every
+// metadata change in a watched directory (its own included), `subdirs` only when a
+// subdirectory entry moves; a file created moves neither (no name changed what it names).
+TEST_P(HostDirTest, DirWatchEpochsMoveWithTheirKindOfChange) {
+  if (GetParam() != host::ResolverMode::kAuto) GTEST_SKIP() << "one run is enough";
+  ASSERT_EQ(mkdir(P("sub").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(P("sub/d").c_str(), 0755), 0);
+  host::UniqueFd root(open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  host::UniqueFd sub(open(P("sub").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  host::DirWatch& watch = host::DirWatch::Process();
+  int root_id = watch.Watch(root.get());
+  if (root_id < 0) GTEST_SKIP() << "this filesystem is not watched";
+  int sub_id = watch.Watch(sub.get());
+  ASSERT_GE(sub_id, 0);
+  host::DirWatch::Epochs last = watch.Read(root_id, sub_id);
+  ASSERT_NE(last.entries, host::DirWatch::kNoEpoch);
+  // Checks which epochs moved since the last call.
+  auto moved = [&](bool subdirs, bool entries) {
+    host::DirWatch::Epochs now = watch.Read(root_id, sub_id);
+    EXPECT_EQ(now.subdirs != last.subdirs, subdirs);
+    EXPECT_EQ(now.entries != last.entries, entries);
+    last = now;
+  };
+  WriteHostFile(P("sub/f"), "x");
+  moved(false, false);
+  ASSERT_EQ(rename(P("sub/f").c_str(), P("sub/g").c_str()), 0);
+  moved(false, true);
+  ASSERT_EQ(chmod(P("sub/g").c_str(), 0600), 0);
+  moved(false, true);
+  ASSERT_EQ(chmod(P("sub").c_str(), 0700), 0);  // the search permission of a watched dir
+  moved(false, true);
+  ASSERT_EQ(unlink(P("sub/g").c_str()), 0);
+  moved(false, true);
+  ASSERT_EQ(rename(P("sub/d").c_str(), P("sub/e").c_str()), 0);
+  moved(true, true);
+  watch.Unwatch(sub_id);
+  host::DirWatch::Epochs gone = watch.Read(root_id, sub_id);
+  EXPECT_EQ(gone.entries, host::DirWatch::kNoEpoch);
+  EXPECT_NE(gone.subdirs, host::DirWatch::kNoEpoch);
+  watch.Unwatch(root_id);
+  EXPECT_EQ(watch.Read(root_id, -1).subdirs, host::DirWatch::kNoEpoch);
+}
+
+// A held leaf costs an fd: a few are held, never more, whatever is stat'ed.
+TEST_P(HostDirTest, StatAtHoldsAFewLeavesNeverMore) {
+  host::HostDir* host_dir = HostDirWithSub();
+  if (host_dir == nullptr) GTEST_SKIP() << "the held fd needs openat2";
+  constexpr int kNames = 9;
+  for (int i = 0; i < kNames; ++i) {
+    WriteHostFile(P("sub/n" + std::to_string(i)), std::string(static_cast<size_t>(i), 'x'));
+  }
+  ASSERT_EQ(dir_->StatAt(0, "sub/f")->size, 3u);
+  int before = CountOpenFds();  // the subdirectory is held from here on
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < kNames; ++i) {
+      for (int again = 0; again < 3; ++again) {
+        auto st = dir_->StatAt(0, "sub/n" + std::to_string(i));
+        ASSERT_TRUE(st.ok()) << i;
+        EXPECT_EQ(st->size, static_cast<Filesize>(i)) << i;
+      }
+    }
+  }
+  if (before >= 0) {
+    EXPECT_LE(CountOpenFds(), before + 4);
+  }
+}
+
+// Stats of "sub/f" from several threads while another program keeps exchanging "sub/f"
+// and "sub/g" (RENAME_EXCHANGE): every answer is one of the two, and once the exchanges
+// stop the next stat sees where things ended up. (Run under ThreadSanitizer in CI.)
+TEST_P(HostDirTest, ConcurrentStatsWhileTheNameIsExchanged) {
+  ASSERT_EQ(mkdir(P("sub").c_str(), 0755), 0);
+  WriteHostFile(P("sub/f"), "one");
+  WriteHostFile(P("sub/g"), "other-g");
+  std::atomic<bool> stop{false};
+  std::atomic<int> bad{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 2; ++t) {
+    readers.emplace_back([&] {
+      while (!stop.load()) {
+        auto st = dir_->StatAt(0, "sub/f");
+        if (!st.ok() || (st->size != 3 && st->size != 7)) ++bad;
+      }
+    });
+  }
+  for (int i = 0; i < 301; ++i) {
+    ASSERT_EQ(renameat2(AT_FDCWD, P("sub/f").c_str(), AT_FDCWD, P("sub/g").c_str(),
+                        RENAME_EXCHANGE), 0);
+  }
+  stop.store(true);
+  for (auto& r : readers) r.join();
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_EQ(dir_->StatAt(0, "sub/f")->size, 7u);  // an odd number of exchanges
+  EXPECT_EQ(dir_->StatAt(0, "sub/g")->size, 3u);
 }
 
 // A HostFile keeps its fdflags (fd_fdstat_get without fcntl); they must be what the
