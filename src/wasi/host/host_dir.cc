@@ -197,6 +197,7 @@ ErrnoOr<void> HostDir::RemoveDir(std::string_view path) {
   if (read_only_) return Err(kReadOnlyErrno);
   WEFT_TRY_ASSIGN(ResolvedParent rp, ResolveParent(fd_, path, false));
   if (unlinkat(rp.dir.get(), WithSlash(rp).c_str(), AT_REMOVEDIR) != 0) return LastErr();
+  ForgetLeaves();
   return {};
 }
 
@@ -204,6 +205,7 @@ ErrnoOr<void> HostDir::UnlinkFile(std::string_view path) {
   if (read_only_) return Err(kReadOnlyErrno);
   WEFT_TRY_ASSIGN(ResolvedParent rp, ResolveParent(fd_, path, false));
   if (unlinkat(rp.dir.get(), WithSlash(rp).c_str(), 0) != 0) return LastErr();
+  ForgetLeaves();
   return {};
 }
 
@@ -217,6 +219,7 @@ ErrnoOr<void> HostDir::Rename(std::string_view old_path, Dir& new_dir, std::stri
   if (renameat(from.dir.get(), WithSlash(from).c_str(), to.dir.get(), WithSlash(to).c_str()) != 0) {
     return LastErr();
   }
+  target->ForgetLeaves();  // what was renamed over
   return {};
 }
 
@@ -378,6 +381,15 @@ HostDir::SubdirAnswer HostDir::StatInSubdir(std::string_view sub, std::string_vi
   if (S_ISLNK(st->st_mode)) return follow ? SubdirAnswer::kGeneral : SubdirAnswer::kStat;
   if (watch_id >= 0) NoteLeaf(*dir, name, name_path, *st, epochs.entries);
   return SubdirAnswer::kStat;
+}
+
+void HostDir::ForgetLeaves() {
+  std::shared_ptr<const UniqueFd> held[kHeldLeaves];  // closed after unlocking
+  std::lock_guard lock(subdir_mu_);
+  for (size_t i = 0; i < kHeldLeaves; ++i) {
+    held[i] = std::move(leaves_[i].fd);
+    leaves_[i] = HeldLeaf{};
+  }
 }
 
 HostDir::HeldLeaf* HostDir::LeafLocked(uint64_t subdir_serial, std::string_view name) {

@@ -114,8 +114,9 @@ class HostDir final : public Dir {
   // symlink (a stat that follows it must resolve it), so following or not answers alike.
   //
   // The price: a held fd keeps its inode, and a removed file's blocks, until the leaf is
-  // revalidated or replaced (kHeldLeaves slots, round robin) or the preopen closes. Like
-  // a held subdirectory, a mount placed over "name" is not seen.
+  // revalidated or replaced (kHeldLeaves slots, round robin), the guest removes or
+  // renames something through this HostDir (ForgetLeaves), or the preopen closes. Like a
+  // held subdirectory, a mount placed over "name" is not seen.
   struct HeldLeaf {
     uint64_t subdir_serial = 0;  // 0: empty
     std::string name;
@@ -140,6 +141,9 @@ class HostDir final : public Dir {
   // in between.
   std::shared_ptr<const CachedSubdir> HoldSubdir(std::string_view sub, const CPath& sub_path,
                                                  const struct stat& seen, uint64_t epoch);
+  // Closes every held leaf: after an unlink, rmdir or rename made here, so that what it
+  // removed is not kept.
+  void ForgetLeaves();
   // The leaf `name` of `dir`, or nullptr. subdir_mu_ held.
   HeldLeaf* LeafLocked(uint64_t subdir_serial, std::string_view name);
   // After a stat through `dir` found `name` to be *st (not a symlink), with the entry

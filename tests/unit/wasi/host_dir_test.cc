@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <thread>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -919,6 +920,33 @@ TEST_P(HostDirTest, StatAtHoldsAFewLeavesNeverMore) {
   if (before >= 0) {
     EXPECT_LE(CountOpenFds(), before + 4);
   }
+}
+
+// What the guest removes through the HostDir (unlink, rmdir, rename over) is not kept
+// open by a held leaf: its blocks are freed at once.
+TEST_P(HostDirTest, StatAtLetsGoOfLeavesWhenTheGuestRemovesSomething) {
+  host::HostDir* host_dir = HostDirWithSub();
+  if (host_dir == nullptr) GTEST_SKIP() << "the held fd needs openat2";
+  ASSERT_EQ(dir_->StatAt(0, "sub/f")->size, 3u);
+  if (host_dir->WatchIdForTesting() < 0) GTEST_SKIP() << "this filesystem is not watched";
+  ASSERT_EQ(mkdir(P("sub/d").c_str(), 0755), 0);
+  WriteHostFile(P("sub/g"), "gg");
+  int before = CountOpenFds();
+  if (before < 0) GTEST_SKIP() << "no /proc";
+  // Holds "sub/NAME" (stat'ed twice), then removes it with `remove`: one fd fewer after.
+  auto held_then_removed = [&](const char* name, const std::function<ErrnoOr<void>()>& remove) {
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_TRUE(dir_->StatAt(0, std::string("sub/") + name).ok()) << name;
+    }
+    ASSERT_EQ(CountOpenFds(), before + 1) << name;
+    ASSERT_TRUE(remove().ok()) << name;
+    EXPECT_EQ(CountOpenFds(), before) << name;
+  };
+  held_then_removed("f", [&] { return dir_->UnlinkFile("sub/f"); });
+  held_then_removed("d", [&] { return dir_->RemoveDir("sub/d"); });
+  WriteHostFile(P("h"), "hhhh");
+  held_then_removed("g", [&] { return dir_->Rename("h", *dir_, "sub/g"); });
+  EXPECT_EQ(dir_->StatAt(0, "sub/g")->size, 4u);
 }
 
 // Stats of "sub/f" from several threads while another program keeps exchanging "sub/f"
