@@ -77,6 +77,46 @@ class HostDirTest : public testing::HostDirFixture {
     WriteHostFile(P("sub/f"), "one");
     return host_dir;
   }
+
+  // Stats "sub/f" from two threads while `move` runs (as another program would);
+  // returns how many answers were not `acceptable`.
+  int StatSubFWhile(const std::function<bool(const ErrnoOr<Filestat>&)>& acceptable,
+                    const std::function<void()>& move) {
+    std::atomic<bool> stop{false};
+    std::atomic<int> bad{0};
+    std::vector<std::thread> readers;
+    for (int t = 0; t < 2; ++t) {
+      readers.emplace_back([&] {
+        while (!stop.load()) {
+          if (!acceptable(dir_->StatAt(0, "sub/f"))) ++bad;
+        }
+      });
+    }
+    move();
+    stop.store(true);
+    for (auto& r : readers) r.join();
+    return bad.load();
+  }
+
+  // "outside/f", beside the preopen: what an escape would reach.
+  void MakeOutsideFile() {
+    ASSERT_EQ(mkdir((base_ + "/outside").c_str(), 0755), 0);
+    WriteHostFile(base_ + "/outside/f", "outside!");
+  }
+
+  // Stats "sub/f" twice (so that what can be held is), then `times` more times with
+  // `lookup`, each expected to answer `want`; returns how far `counter` moved over those.
+  uint64_t StatSubFAgain(Filesize want, Lookupflags lookup, int times,
+                         const std::function<uint64_t()>& counter) {
+    for (int i = 0; i < 2; ++i) {
+      EXPECT_EQ(dir_->StatAt(0, "sub/f")->size, want);
+    }
+    uint64_t before = counter();
+    for (int i = 0; i < times; ++i) {
+      EXPECT_EQ(dir_->StatAt(lookup, "sub/f")->size, want);
+    }
+    return counter() - before;
+  }
 };
 
 TEST_P(HostDirTest, OpenCreateWriteReadBack) {
@@ -559,8 +599,7 @@ TEST_P(HostDirTest, StatAtSeesTheSubdirectoryChange) {
 TEST_P(HostDirTest, StatAtNeverAnswersThroughAMovedOrSwappedSubdirectory) {
   ASSERT_EQ(mkdir(P("sub").c_str(), 0755), 0);
   WriteHostFile(P("sub/f"), "one");
-  ASSERT_EQ(mkdir((base_ + "/outside").c_str(), 0755), 0);
-  WriteHostFile(base_ + "/outside/f", "outside!");
+  MakeOutsideFile();
   ASSERT_EQ(dir_->StatAt(0, "sub/f")->size, 3u);  // held from now on
   // Moved out of the preopen: "sub" is gone, whatever the held fd still reaches.
   ASSERT_EQ(rename(P("sub").c_str(), (base_ + "/moved").c_str()), 0);
@@ -631,18 +670,10 @@ TEST_P(HostDirTest, StatAtSkipsTheSubdirectoryCheckOnlyWhileNothingMoved) {
   host::HostDir* host_dir = HostDirWithSub();
   if (host_dir == nullptr) GTEST_SKIP() << "the held fd needs openat2";
   auto checks = [&] { return host_dir->SubdirChecksForTesting(); };
-  ASSERT_EQ(mkdir((base_ + "/outside").c_str(), 0755), 0);
-  WriteHostFile(base_ + "/outside/f", "outside!");
+  MakeOutsideFile();
   // Stats "sub/f" until the check is skipped, and asserts that it is.
   auto warm = [&](Filesize want) {
-    for (int i = 0; i < 2; ++i) {
-      ASSERT_EQ(dir_->StatAt(0, "sub/f")->size, want);
-    }
-    uint64_t before = checks();
-    for (int i = 0; i < 5; ++i) {
-      ASSERT_EQ(dir_->StatAt(0, "sub/f")->size, want);
-    }
-    ASSERT_EQ(checks(), before) << "the check was not skipped";
+    ASSERT_EQ(StatSubFAgain(want, 0, 5, checks), 0u) << "the check was not skipped";
   };
   warm(3);
   // Files coming and going in the root, and in "sub", move no subdirectory entry.
@@ -701,27 +732,19 @@ TEST_P(HostDirTest, ConcurrentStatsWhileTheSubdirectoryMoves) {
   WriteHostFile(P("sub/f"), "one");
   ASSERT_EQ(mkdir(P("other").c_str(), 0755), 0);
   WriteHostFile(P("other/f"), "other-f");
-  std::atomic<bool> stop{false};
-  std::atomic<int> bad{0};
-  std::vector<std::thread> readers;
-  for (int t = 0; t < 2; ++t) {
-    readers.emplace_back([&] {
-      while (!stop.load()) {
-        auto st = dir_->StatAt(0, "sub/f");
-        // "sub" is the first directory, the other one (exchanged), or missing.
-        if (st.ok() ? (st->size != 3 && st->size != 7) : ErrOf(st) != Errno::kNoent) ++bad;
-      }
-    });
-  }
-  for (int i = 0; i < 300; ++i) {
-    ASSERT_EQ(rename(P("sub").c_str(), P("moved").c_str()), 0);
-    ASSERT_EQ(rename(P("moved").c_str(), P("sub").c_str()), 0);
-    ASSERT_EQ(renameat2(AT_FDCWD, P("sub").c_str(), AT_FDCWD, P("other").c_str(),
-                        RENAME_EXCHANGE), 0);
-  }
-  stop.store(true);
-  for (auto& r : readers) r.join();
-  EXPECT_EQ(bad.load(), 0);
+  // "sub" is the first directory, the other one (exchanged), or missing.
+  auto acceptable = [](const ErrnoOr<Filestat>& st) {
+    return st.ok() ? (st->size == 3 || st->size == 7) : ErrOf(st) == Errno::kNoent;
+  };
+  EXPECT_EQ(StatSubFWhile(acceptable, [&] {
+              for (int i = 0; i < 300; ++i) {
+                ASSERT_EQ(rename(P("sub").c_str(), P("moved").c_str()), 0);
+                ASSERT_EQ(rename(P("moved").c_str(), P("sub").c_str()), 0);
+                ASSERT_EQ(renameat2(AT_FDCWD, P("sub").c_str(), AT_FDCWD, P("other").c_str(),
+                                    RENAME_EXCHANGE), 0);
+              }
+            }),
+            0);
   // 300 exchanges: "sub" is the first directory again.
   EXPECT_EQ(dir_->StatAt(0, "sub/f")->size, 3u);
   ASSERT_EQ(rename(P("sub").c_str(), P("moved").c_str()), 0);
@@ -788,18 +811,11 @@ TEST_P(HostDirTest, StatAtAnswersARepeatedNameFromItsHeldFdOnlyWhileNothingMoved
   ASSERT_EQ(dir_->StatAt(0, "sub/f")->size, 3u);
   if (host_dir->WatchIdForTesting() < 0) GTEST_SKIP() << "this filesystem is not watched";
   auto hits = [&] { return host_dir->LeafHitsForTesting(); };
-  ASSERT_EQ(mkdir((base_ + "/outside").c_str(), 0755), 0);
-  WriteHostFile(base_ + "/outside/f", "outside!");
-  // Stats "sub/f" until the held fd answers, and asserts that it does.
+  MakeOutsideFile();
+  // Stats "sub/f" until the held fd answers (following or not), and asserts that it does.
   auto warm = [&](Filesize want) {
-    for (int i = 0; i < 2; ++i) {
-      ASSERT_EQ(dir_->StatAt(0, "sub/f")->size, want);
-    }
-    uint64_t before = hits();
-    for (int i = 0; i < 3; ++i) {
-      ASSERT_EQ(dir_->StatAt(kLookupSymlinkFollow, "sub/f")->size, want);
-    }
-    ASSERT_EQ(hits(), before + 3) << "the held fd did not answer";
+    ASSERT_EQ(StatSubFAgain(want, kLookupSymlinkFollow, 3, hits), 3u)
+        << "the held fd did not answer";
   };
   warm(3);
   // Attributes are the inode's own, read live: new contents, a new link.
@@ -956,24 +972,16 @@ TEST_P(HostDirTest, ConcurrentStatsWhileTheNameIsExchanged) {
   ASSERT_EQ(mkdir(P("sub").c_str(), 0755), 0);
   WriteHostFile(P("sub/f"), "one");
   WriteHostFile(P("sub/g"), "other-g");
-  std::atomic<bool> stop{false};
-  std::atomic<int> bad{0};
-  std::vector<std::thread> readers;
-  for (int t = 0; t < 2; ++t) {
-    readers.emplace_back([&] {
-      while (!stop.load()) {
-        auto st = dir_->StatAt(0, "sub/f");
-        if (!st.ok() || (st->size != 3 && st->size != 7)) ++bad;
-      }
-    });
-  }
-  for (int i = 0; i < 301; ++i) {
-    ASSERT_EQ(renameat2(AT_FDCWD, P("sub/f").c_str(), AT_FDCWD, P("sub/g").c_str(),
-                        RENAME_EXCHANGE), 0);
-  }
-  stop.store(true);
-  for (auto& r : readers) r.join();
-  EXPECT_EQ(bad.load(), 0);
+  auto acceptable = [](const ErrnoOr<Filestat>& st) {
+    return st.ok() && (st->size == 3 || st->size == 7);
+  };
+  EXPECT_EQ(StatSubFWhile(acceptable, [&] {
+              for (int i = 0; i < 301; ++i) {
+                ASSERT_EQ(renameat2(AT_FDCWD, P("sub/f").c_str(), AT_FDCWD, P("sub/g").c_str(),
+                                    RENAME_EXCHANGE), 0);
+              }
+            }),
+            0);
   EXPECT_EQ(dir_->StatAt(0, "sub/f")->size, 7u);  // an odd number of exchanges
   EXPECT_EQ(dir_->StatAt(0, "sub/g")->size, 3u);
 }
