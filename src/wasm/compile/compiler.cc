@@ -328,9 +328,13 @@ class Compiler {
     uint32_t h = H();
     uint64_t dest0 = c.kind == Ctrl::kFunc ? 0 : PosSlot(c.base);
     if (c.kind == Ctrl::kFunc) {
-      // Destinations are locals that lazy entries may reference: materialise first.
-      for (uint32_t k = 0; k < n; ++k)
-        if (stack_[h - n + k].kind == Entry::kLocal) Materialize(h - n + k);
+      // Destinations are locals 0..n-1, which lazy entries may reference: the result k
+      // copied below reads local x after results 0..k-1 were written, so x < k must be
+      // materialised first. (A function ending in "local.get 0" copies nothing.)
+      for (uint32_t k = 0; k < n; ++k) {
+        const Entry& e = stack_[h - n + k];
+        if (e.kind == Entry::kLocal && e.local < k) Materialize(h - n + k);
+      }
     }
     // A single value just produced by the previous instruction: retarget that instruction
     // to the label's slot. (Any emission since, such as a conditional branch, resets the

@@ -17,6 +17,15 @@ constexpr char kModule[] = R"(
     local.get 1 local.get 0 return)
   (func (export "swap_end") (param i32 i32) (result i32 i32)
     local.get 1 local.get 0)
+  ;; results read locals that earlier results overwrite (or not): copied straight from
+  ;; the local only where nothing before it wrote that local
+  (func (export "rotate") (param i32 i32 i32) (result i32 i32 i32)
+    local.get 2 local.get 0 local.get 1)
+  (func (export "rotate_back") (param i32 i32 i32) (result i32 i32 i32)
+    local.get 1 local.get 2 local.get 0 return)
+  (func (export "repeat") (param i32 i32 i32) (result i32 i32 i32)
+    local.get 1 local.get 1 local.get 0)
+  (func (export "same") (param i32) (result i32) local.get 0)
   ;; local.tee after an add is folded into the add; the tee'd value is reused
   (func (export "tee") (param i32) (result i32)
     local.get 0 i32.const 1 i32.add local.tee 0 local.get 0 i32.add)
@@ -91,6 +100,10 @@ TEST_F(InterpCompile, LazyLocalReadSeesOldValue) { EXPECT_EQ(Run("old_and_new", 
 TEST_F(InterpCompile, ReturnSwappedLocals) {
   EXPECT_EQ(Run("swap", {1, 2}), (V{2, 1}));
   EXPECT_EQ(Run("swap_end", {3, 4}), (V{4, 3}));
+  EXPECT_EQ(Run("rotate", {1, 2, 3}), (V{3, 1, 2}));
+  EXPECT_EQ(Run("rotate_back", {1, 2, 3}), (V{2, 3, 1}));
+  EXPECT_EQ(Run("repeat", {1, 2, 3}), (V{2, 2, 1}));
+  EXPECT_EQ(Run("same", {7}), (V{7}));
 }
 TEST_F(InterpCompile, TeeFoldedIntoProducer) { EXPECT_EQ(Run("tee", {4}), (V{10})); }
 TEST_F(InterpCompile, LazyLocalAcrossIf) {
