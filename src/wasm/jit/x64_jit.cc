@@ -1010,12 +1010,39 @@ void Translator::CallHost(FuncInst* callee, uint64_t fp_off, size_t pc, size_t r
   if (leaf_done != kNone) as_.PatchRel32(leaf_done, as_.size());
 }
 
+namespace {
+
+// A multiplier m < 2^bits and a shift s with floor(n * m / 2^(bits + s)) == floor(n / d)
+// for every n < 2^n_bits, if one exists: m = ceil(2^(bits + s) / d) overshoots 1/d by
+// e = m * d - 2^(bits + s) (0 <= e < d), and the product's error n * e / 2^(bits + s)
+// stays below what would carry it past the next multiple of d while
+// e * (2^n_bits - 1) < 2^(bits + s) (Granlund and Montgomery 1994, theorem 4.2).
+bool SimpleReciprocal(int bits, int n_bits, uint64_t d, uint64_t* m, int* s) {
+  using u128 = unsigned __int128;
+  for (int shift = 0; shift < bits; ++shift) {
+    const u128 p = u128{1} << (bits + shift);
+    const u128 mm = (p + d - 1) / d;
+    if (mm >> bits) return false;  // grows with the shift
+    if ((mm * d - p) * ((u128{1} << n_bits) - 1) < p) {
+      *m = static_cast<uint64_t>(mm);
+      *s = shift;
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 // rax = rax / d (or rax % d) for a constant d != 0, unsigned and `w` bits wide, without
 // a div instruction (tens of cycles): a shift or mask for powers of two, else a multiply
-// by a fixed-point reciprocal. The reciprocal is Granlund and Montgomery's round-up form
-// ("Division by invariant integers using multiplication", 1994, figure 4.1), exact for
-// every dividend:  l = ceil(log2 d),  m = floor(2^N (2^l - d) / d) + 1,
-//   t = mulhi(m, n),  q = (t + ((n - t) >> 1)) >> (l - 1).
+// by a fixed-point reciprocal. As compilers do, the cheapest exact form first:
+//  - q = mulhi(m, n) >> s when such an m fits in a register (SimpleReciprocal; 10 is one);
+//  - for an even d = d' * 2^k, the same for d' on the dividend shifted right by k, which
+//    has k bits fewer (1e9 = 1953125 * 2^9);
+//  - else Granlund and Montgomery's round-up form ("Division by invariant integers using
+//    multiplication", 1994, figure 4.1), exact for every dividend:  l = ceil(log2 d),
+//    m = floor(2^N (2^l - d) / d) + 1,  t = mulhi(m, n),  q = (t + ((n - t) >> 1)) >> (l - 1).
 void Translator::DivideUnsignedByConstant(bool w, uint64_t d, bool rem) {
   const int bits = w ? 64 : 32;
   if ((d & (d - 1)) == 0) {
@@ -1030,18 +1057,35 @@ void Translator::DivideUnsignedByConstant(bool w, uint64_t d, bool rem) {
     }
     return;
   }
-  const int l = 64 - std::countl_zero(d - 1);  // ceil(log2 d), as d > 1
-  using u128 = unsigned __int128;
-  const u128 two_n = u128{1} << bits;
-  const uint64_t m = static_cast<uint64_t>(two_n * ((u128{1} << l) - d) / d + 1);
+  uint64_t m;
+  int s;
+  const int k = std::countr_zero(d);
+  int pre_shift = -1;
+  if (SimpleReciprocal(bits, bits, d, &m, &s)) {
+    pre_shift = 0;
+  } else if (k > 0 && SimpleReciprocal(bits, bits - k, d >> k, &m, &s)) {
+    pre_shift = k;
+  }
   as_.MovRR64(RCX, RAX);      // n
-  as_.MovImm64(RAX, m);
-  as_.MulR(w, RCX);           // rdx = t = mulhi(m, n)
-  as_.MovRR64(RAX, RCX);
-  as_.AluRR(Assembler::kSub, w, RAX, RDX);
-  as_.ShiftImm(5, w, RAX, 1);
-  as_.AluRR(Assembler::kAdd, w, RAX, RDX);
-  if (l > 1) as_.ShiftImm(5, w, RAX, static_cast<uint8_t>(l - 1));  // q
+  if (pre_shift >= 0) {
+    if (pre_shift > 0) as_.ShiftImm(5, w, RAX, static_cast<uint8_t>(pre_shift));
+    as_.MovImm64(RDX, m);
+    as_.MulR(w, RDX);         // rdx = mulhi(m, n >> k)
+    as_.MovRR64(RAX, RDX);
+    if (s > 0) as_.ShiftImm(5, w, RAX, static_cast<uint8_t>(s));  // q
+  } else {
+    const int l = 64 - std::countl_zero(d - 1);  // ceil(log2 d), as d > 1
+    using u128 = unsigned __int128;
+    const u128 two_n = u128{1} << bits;
+    m = static_cast<uint64_t>(two_n * ((u128{1} << l) - d) / d + 1);
+    as_.MovImm64(RAX, m);
+    as_.MulR(w, RCX);         // rdx = t = mulhi(m, n)
+    as_.MovRR64(RAX, RCX);
+    as_.AluRR(Assembler::kSub, w, RAX, RDX);
+    as_.ShiftImm(5, w, RAX, 1);
+    as_.AluRR(Assembler::kAdd, w, RAX, RDX);
+    if (l > 1) as_.ShiftImm(5, w, RAX, static_cast<uint8_t>(l - 1));  // q
+  }
   if (!rem) return;
   as_.MovImm64(RDX, d);       // n - q * d
   as_.OpRR(w, {0x0F, 0xAF}, RAX, RDX);  // imul rax, rdx
@@ -1098,6 +1142,8 @@ bool Translator::StoreIsDead(uint64_t d, bool in_gpr) {
     case IOp::kI64LeS: case IOp::kI64LeU: case IOp::kI64GeS: case IOp::kI64GeU:
       return ins[2] == d || ins[3] == d;
     case IOp::kI32Eqz: case IOp::kI64Eqz: case IOp::kI32WrapI64: case IOp::kI64ExtendI32U:
+      return ins[2] == d;
+    case IOp::kGlobalSet:  // [global value]: as a function restores its stack pointer
       return ins[2] == d;
     default: break;
   }

@@ -338,7 +338,8 @@ namespace {
 TEST(JitDivision, UnsignedByConstantMatchesDivisionForEveryDividendKind) {
   if (!jit::Enabled()) GTEST_SKIP() << "no JIT on this platform or WEFT_JIT=0";
   const std::vector<uint64_t> divisors = {
-      1, 2, 3, 5, 6, 7, 10, 16, 25, 60, 641, 1000, 4096, 1000000000, 0x7FFFFFFF, 0x80000000,
+      1, 2, 3, 5, 6, 7, 10, 12, 14, 16, 25, 28, 60, 100, 641, 1000, 4096, 1000000,
+      24u << 20, 1000000000, 0x7FFFFFFE, 0x7FFFFFFF, 0x80000000, 10000000000ull, 3ull << 40,
       0xFFFFFFFE, 0xFFFFFFFF, 0x100000000, 0x100000001, 1000000000000000000ull,
       0x7FFFFFFFFFFFFFFFull, 0x8000000000000000ull, 0x8000000000000001ull,
       0xFFFFFFFFFFFFFFFFull};
@@ -439,6 +440,26 @@ TEST(JitDeadStores, OutOfBoundsAccessAtAComputedAddressStillTraps) {
   auto f = InvokeByName(store, inst, "fsum", {Value::F64(3.0), Value::F64(0.5), Value::F64(10.0)});
   ASSERT_TRUE(f.ok());
   EXPECT_EQ((*f)[0].f64(), 3.0 * 0.5 + 10.0 - 3.0);
+}
+
+// global.set takes its value from the register the subtraction left it in (its slot is
+// not written), as a function restoring its stack pointer does.
+TEST(JitDeadStores, GlobalSetOfAFreshResult) {
+  if (!jit::Enabled()) GTEST_SKIP() << "no JIT on this platform or WEFT_JIT=0";
+  Store store;
+  Linker linker;
+  Instance* inst = Instantiate(store, R"(
+    (module
+      (global $sp (mut i32) (i32.const 1000))
+      (func (export "bump") (param i32) (result i32)
+        global.get $sp local.get 0 i32.sub global.set $sp global.get $sp))
+  )", linker);
+  ASSERT_NE(inst, nullptr);
+  Warm(store, inst, "bump", {Value::I32(1)});
+  ASSERT_TRUE(HasNative(inst, "bump"));
+  const uint32_t after_warm = 1000 - (jit::HotThreshold() + 1);
+  EXPECT_EQ(CallI32(store, inst, "bump", {Value::I32(7)}), after_warm - 7);
+  EXPECT_EQ(CallI32(store, inst, "bump", {Value::I32(0)}), after_warm - 7);
 }
 
 }  // namespace
