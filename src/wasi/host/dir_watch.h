@@ -37,8 +37,8 @@ namespace weft::wasi::host {
 
 class DirWatch {
  public:
-  // What Epoch() answers when nothing can be watched: never equal to a real epoch, so
-  // every use re-checks.
+  // What Read() answers for a watch that cannot be trusted: never equal to a real
+  // epoch, so every use re-checks.
   static constexpr uint64_t kNoEpoch = ~uint64_t{0};
 
   // The process's instance, created on first use.
