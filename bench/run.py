@@ -23,6 +23,8 @@ quiet machine. Python standard library only.
 
   bench/run.py                 full run (sizes take about 1 s natively each)
   bench/run.py --quick         smoke: tiny sizes, 1 run; fails on mismatch/crash
+  bench/run.py --train         weft and native only, 1 run, host calls at a 20th of
+                               full size: the training run of ./dev.sh release (PGO)
   bench/run.py --update        full run, then rewrite BENCHMARKS.md
   bench/run.py --only fib,stat --runs 3
   bench/run.py --peer-wizer "$(bench/peers/fetch_wizer.sh)" --update
@@ -287,8 +289,10 @@ def make_runtimes(args):
         runtimes.append(Runtime(
             "weft", lambda n, w, a: [str(weft), "run", "--dir", ".", str(w)] + a))
         weft_ok = True
-    node = shutil.which(args.node)
-    if node is None:
+    node = shutil.which(args.node) if args.node else None
+    if not args.node:
+        pass  # --train: no node column
+    elif node is None:
         notes.append(f"node: '{args.node}' not found; node column skipped")
     else:
         script = str(BENCH_DIR / "node_wasi.mjs")
@@ -701,12 +705,15 @@ def machine_description(args):
     except OSError:
         pass
     build_type = "?"
+    pgo = ""
     source_dir = REPO_DIR
     cache = Path(args.weft).resolve().parent / "CMakeCache.txt"
     if cache.exists():
         for line in cache.read_text(errors="replace").splitlines():
             if line.startswith("CMAKE_BUILD_TYPE:"):
                 build_type = line.split("=", 1)[1] or "(none)"
+            elif line.startswith("WEFT_PGO:"):
+                pgo = line.split("=", 1)[1]
             elif line.startswith("CMAKE_HOME_DIRECTORY:"):
                 source_dir = Path(line.split("=", 1)[1])
     # The tree the weft binary was built from, which need not be this one.
@@ -718,7 +725,8 @@ def machine_description(args):
     return [
         ("date (UTC)", datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")),
         ("weft commit", commit),
-        ("weft build", f"{args.weft} (CMAKE_BUILD_TYPE {build_type})"),
+        ("weft build", f"{args.weft} (CMAKE_BUILD_TYPE {build_type}"
+                       + (f", WEFT_PGO {pgo}: ./dev.sh release" if pgo else "") + ")"),
         ("CPU", f"{model}, {os.cpu_count()} logical CPUs"),
         ("kernel", f"{platform.system()} {platform.release()}"),
         ("gcc", first_line(["gcc", "--version"])),
@@ -815,13 +823,15 @@ What each benchmark stresses:
 ## Reproduce
 
 ```
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
-make -C build -j2 weft_cli weft_compile_bench
-make -C build bench                               # = run.py, table only
-python3 bench/run.py --weft build/weft            # table only
-python3 bench/run.py --weft build/weft --update   # rewrite this file
-python3 bench/run.py --quick                      # smoke (ctest: bench.smoke)
+./dev.sh release                                          # build-release/weft, with PGO
+python3 bench/run.py --weft build-release/weft            # table only
+python3 bench/run.py --weft build-release/weft --update   # rewrite this file
+python3 bench/run.py --quick                              # smoke (ctest: bench.smoke)
 ```
+
+A plain Release build (`cmake -S . -B build -DCMAKE_BUILD_TYPE=Release`) runs the
+compute kernels at the same speed (the JIT's code is the same) and the host calls a
+few percent slower than the PGO build (see the Notes).
 """
     path.write_text(doc)
 
@@ -838,6 +848,9 @@ def main():
                          "beside the weft executable, if built)")
     ap.add_argument("--runs", type=int, default=None, help="runs per benchmark (5)")
     ap.add_argument("--quick", action="store_true", help="tiny sizes, 1 run (smoke)")
+    ap.add_argument("--train", action="store_true",
+                    help="PGO training: weft and native only, 1 run, host calls at 1/20 "
+                         "of full size, compute at quick size")
     ap.add_argument("--update", action="store_true", help="rewrite BENCHMARKS.md")
     ap.add_argument("--only", default="", help="comma-separated benchmark names")
     ap.add_argument("--out", default=str(REPO_DIR / "build" / "bench" / "run"),
@@ -855,13 +868,16 @@ def main():
     ap.add_argument("--note", action="append", default=[],
                     help="a remark for the Notes of BENCHMARKS.md (repeatable)")
     args = ap.parse_args()
+    if args.train:
+        args.quick = True  # one run, quick timeouts; host-call sizes are set below
+        args.node = ""
     if args.runs is None:
         args.runs = 1 if args.quick else 5
     if args.timeout is None:
         args.timeout = 30.0 if args.quick else 600.0
     if args.runs < 1:
         ap.error("--runs must be at least 1")
-    if args.update and (args.quick or args.only):
+    if args.update and (args.quick or args.only or args.train):
         ap.error("--update needs a full run (no --quick, no --only)")
     if args.peer_wizer not in ("", "auto") and not os.access(args.peer_wizer, os.X_OK):
         ap.error(f"--peer-wizer {args.peer_wizer}: not an executable file")
@@ -909,6 +925,9 @@ def main():
     results = []
     for bench in selected:
         size = bench[3] if args.quick else bench[2]
+        if args.train and bench[1] == "host calls":
+            # Long enough that the host-call paths, not start-up, dominate the profile.
+            size = bench[2] // 20
         log(f"running {bench[0]} (size {size}) on {', '.join(rt.name for rt in runtimes)}")
         results.append(run_bench(bench, size, runtimes, native_dir, wasm_dir, work_root,
                                  args, errors))

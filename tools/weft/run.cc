@@ -153,8 +153,14 @@ std::optional<RunOptions> ParseRunArgs(const std::vector<std::string>& argv, std
   return o;
 }
 
+// libgcov's, present only in an instrumented build (WEFT_PGO=GENERATE): _exit skips the
+// atexit hook that would write the profile. Weak, so every build has the same code here
+// (a profile must match the code it is used on).
+extern "C" [[gnu::weak]] void __gcov_dump();
+
 void ExitNow(int code) {
   std::fflush(nullptr);
+  if (__gcov_dump != nullptr) __gcov_dump();
   _exit(code);
 }
 
