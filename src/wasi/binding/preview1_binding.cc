@@ -147,9 +147,13 @@ int ClockTimeGetLeaf(void* user_data, uint8_t* mem, uint64_t mem_size, wasm::Val
 }
 std::optional<wasm::Trap> CallClockTimeGet(wasm::Caller& caller, wasm::Value* io) {
   wasm::MemInst* mem = CallerMemory(caller);
-  if (mem != nullptr &&
-      ClockTimeGetLeaf(caller.user_data, mem->data, mem->size, io, nullptr) == wasm::kHostLeafDone) {
-    return std::nullopt;
+  if (mem != nullptr) {
+    std::optional<wasm::Trap> trap;  // the leaf does not trap today, but may one day
+    switch (ClockTimeGetLeaf(caller.user_data, mem->data, mem->size, io, &trap)) {
+      case wasm::kHostLeafDone: return std::nullopt;
+      case wasm::kHostLeafTrapped: return trap;
+      case wasm::kHostLeafDeclined: break;
+    }
   }
   return CallGeneric(*static_cast<const BoundFunction*>(caller.user_data), mem, io);
 }
