@@ -120,11 +120,16 @@ Result<void> poll_oneoff(Call& call, u32 in, u32 out, u32 nsubscriptions, u32 ne
         return Err(Errno::kInval);
       }
       uint64_t relative = timeout;
+      uint64_t from = start;
       if (flags & abi::kSubclockAbstime) {
         WEFT_TRY_ASSIGN(Timestamp now, ctx.clocks().Now(static_cast<Clockid>(id)));
         relative = timeout > now ? timeout - now : 0;
+        // The wait is measured from a host reading taken after the guest clock's, never
+        // before it (`start`), so that however long that read took, the deadline comes
+        // late by it and never early.
+        from = HostMonotonicNs();
       }
-      sub.deadline = SaturatingAdd(start, relative);
+      sub.deadline = SaturatingAdd(from, relative);
     } else if (sub.type == abi::kEventFdRead || sub.type == abi::kEventFdWrite) {
       u32 fd = abi::GetU32(u);
       auto f = call.table().GetAs<File>(fd, rights::kPollFdReadwrite);

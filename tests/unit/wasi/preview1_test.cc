@@ -622,6 +622,33 @@ TEST_F(Preview1Test, PollAbsoluteClockInThePastFiresAtOnce) {
   EXPECT_EQ(Get64(1024), 1u);
 }
 
+// A clock that takes a while to read (an embedder's clock, or a thread preempted in the
+// middle of poll_oneoff): an absolute deadline must still not fire before the clock
+// reaches it. poll_oneoff once measured the wait from a host reading taken before the
+// guest clock's, so it fired early by however long that read took (seen in CI).
+class SlowMonotonicClock : public Clocks {
+ public:
+  ErrnoOr<Timestamp> Now(Clockid id) override {
+    if (id == Clockid::kMonotonic) std::this_thread::sleep_for(std::chrono::milliseconds(15));
+    return Clocks::Now(id);
+  }
+};
+
+TEST_F(Preview1Test, PollAbsoluteClockNeverFiresBeforeItsTime) {
+  Build(CtxBuilder().Clocks(std::make_shared<SlowMonotonicClock>()));
+  Clocks host;
+  ErrnoOr<Timestamp> start = host.Now(Clockid::kMonotonic);
+  ASSERT_TRUE(start.ok());
+  const uint64_t deadline = *start + 40'000'000;  // 40 ms on
+  PutClockSub(mem_, 0, 7, 1, deadline, 1);        // monotonic, ABSTIME
+  EXPECT_EQ(Errno_("poll_oneoff", {0, 1024, 1, 4000}), 0u);
+  ErrnoOr<Timestamp> after = host.Now(Clockid::kMonotonic);
+  ASSERT_TRUE(after.ok());
+  EXPECT_GE(*after, deadline);
+  EXPECT_EQ(Get32(4000), 1u);
+  EXPECT_EQ(Get64(1024), 7u);
+}
+
 TEST_F(Preview1Test, PollFdReadinessAndPerSubscriptionErrors) {
   PutFdSub(mem_, 0, 10, 1, 0);   // stdin ReadPipe: 5 bytes
   PutFdSub(mem_, 1, 11, 2, 1);   // stdout WritePipe
