@@ -289,12 +289,10 @@ def make_runtimes(args):
         runtimes.append(Runtime(
             "weft", lambda n, w, a: [str(weft), "run", "--dir", ".", str(w)] + a))
         weft_ok = True
-    node = shutil.which(args.node) if args.node else None
-    if not args.node:
-        pass  # --train: no node column
-    elif node is None:
+    node = shutil.which(args.node) if args.node else None  # no --node: --train
+    if args.node and node is None:
         notes.append(f"node: '{args.node}' not found; node column skipped")
-    else:
+    elif node is not None:
         script = str(BENCH_DIR / "node_wasi.mjs")
         runtimes.append(Runtime(
             "node", lambda n, w, a: [node, "--no-warnings", script, str(w)] + a))
@@ -877,7 +875,7 @@ def main():
         args.timeout = 30.0 if args.quick else 600.0
     if args.runs < 1:
         ap.error("--runs must be at least 1")
-    if args.update and (args.quick or args.only or args.train):
+    if args.update and (args.quick or args.only):  # (--train implies --quick)
         ap.error("--update needs a full run (no --quick, no --only)")
     if args.peer_wizer not in ("", "auto") and not os.access(args.peer_wizer, os.X_OK):
         ap.error(f"--peer-wizer {args.peer_wizer}: not an executable file")
