@@ -126,6 +126,7 @@ def build_all(names, out_dir):
         jobs.append((NATIVE_CC, src, native_dir / name))
         jobs.append((WASM_CC, src, wasm_dir / f"{name}.wasm"))
     jobs.append((NATIVE_CC, BENCH_DIR / "rss_exec.c", out_dir / "rss_exec"))
+    jobs.append((NATIVE_CC, BENCH_DIR / "machine_probe.c", out_dir / "machine_probe"))
     with ThreadPoolExecutor(max_workers=2) as pool:
         errors = [e for e in pool.map(lambda j: build_one(*j), jobs) if e]
     if errors:
@@ -731,11 +732,23 @@ def machine_description(args):
         ("clang", first_line(["clang-19", "--version"])),
         ("node", first_line([args.node, "--version"])),
         ("python", platform.python_version()),
+        ("native costs (bench/machine_probe.c)", getattr(args, "machine_costs", "?")),
         ("load average at start", args.load_at_start),
         ("1-minute load average during the run", load_during(args)),
     ] + ([("peer", f"{args.wizer_info['npm']}: wasmtime {args.wizer_info['wasmtime']}, "
                    f"Cranelift {args.wizer_info['cranelift']}")]
          if getattr(args, "wizer_info", None) else [])
+
+
+def probe_machine(out_dir):
+    """Native cost of a null system call and of a vDSO clock read (machine_probe.c)."""
+    try:
+        out = subprocess.run([str(out_dir / "machine_probe")], capture_output=True,
+                             text=True, timeout=60).stdout
+        costs = dict(line.split() for line in out.splitlines() if len(line.split()) == 2)
+        return f"null system call {costs['syscall_ns']} ns, clock_gettime {costs['clock_ns']} ns"
+    except (OSError, subprocess.SubprocessError, KeyError, ValueError):
+        return "?"
 
 
 def sample_load(args):
@@ -900,6 +913,9 @@ def main():
         return 2
     global RSS_EXEC
     RSS_EXEC = out_dir / "rss_exec"
+    # Host-call ratios depend on what a system call costs here (machine_probe.c).
+    args.machine_costs = probe_machine(out_dir)
+    log(f"native costs: {args.machine_costs}")
     work_root = out_dir / "work"
     work_root.mkdir(parents=True, exist_ok=True)
 
