@@ -342,7 +342,8 @@ class Translator {
   bool Numeric(IOp op, const CodeWord* ins, size_t pc);
   bool InlineUn(IOp op, const CodeWord* ins, size_t pc);
   bool InlineBin(IOp op, const CodeWord* ins, size_t pc);
-  int32_t Address(uint64_t addr_slot, uint64_t offset, uint32_t size, size_t pc);
+  Reg AddressReg(uint64_t addr_slot, uint64_t offset, uint32_t size, Reg scratch);
+  Mem Access(Reg addr, uint64_t offset, uint32_t size, size_t pc);
   void Load(IOp op, const CodeWord* ins, size_t pc);
   void Store(IOp op, const CodeWord* ins, size_t pc);
   void Call(FuncInst* callee, uint64_t fp_off, size_t pc, size_t ret);
@@ -446,6 +447,17 @@ class Translator {
       return;
     }
     if (w) as_.Load64(r, Slot(slot)); else as_.Load32(r, Slot(slot));
+  }
+  // The register that holds slot `slot` right now (rax, a pinned or a pool register), or
+  // -1. Reading it there counts as the read that frees an operand's pool register.
+  int HeldIn(uint64_t slot) {
+    if (held_ == slot) return RAX;
+    if (int k = Pinned(slot); k >= 0) return PinReg(k);
+    if (int c = Cached(slot); c >= 0) {
+      Consumed(slot);
+      return kPool[c];
+    }
+    return -1;
   }
   // An operand-stack slot is read once (wasm pops it): its pool register can go to a
   // value that will be read again. Only a hint: the slot itself keeps the value.
@@ -1147,15 +1159,16 @@ bool Translator::StoreIsDead(uint64_t d, bool in_gpr) {
       return ins[2] == d;
     default: break;
   }
-  // Loads [dst addr offset] and stores [addr value offset]: the address is in rax at the
-  // exits (unless a large offset was added to it), a store's value in rdx (see Store).
+  // Loads [dst addr offset] and stores [addr value offset] read a dead operand from rax,
+  // where it still is at their exits (see Load and Store; a large offset is added to a
+  // copy of the address, or to rax itself, hence the limit).
   constexpr uint64_t kSmallOffset = uint64_t{1} << 30;
   if (oi.kind == Kind::kLoad && ins[2] == d && ins[3] < kSmallOffset) {
     spill_at_[next] = {d, RAX};
     return true;
   }
   if (oi.kind == Kind::kStore && ins[3] < kSmallOffset && (ins[1] == d || ins[2] == d)) {
-    spill_at_[next] = {d, ins[1] == d ? RAX : RDX};
+    spill_at_[next] = {d, RAX};
     return true;
   }
   return false;
@@ -1496,22 +1509,32 @@ bool Translator::InlineBin(IOp op, const CodeWord* ins, size_t pc) {
 // ---- memory ----
 // The effective address is the 32-bit operand plus the constant offset, in 64 bits; it is
 // in bounds when ea + size <= memory size (else the interpreter re-runs it and traps).
-// Returns the displacement to use with [r12 + rax + disp].
-int32_t Translator::Address(uint64_t addr_slot, uint64_t offset, uint32_t size, size_t pc) {
-  LoadSlot(RAX, addr_slot, false);
+// The operand is used from the register that holds it (no copy into rax) unless a large
+// offset must be added to it, which needs a register of our own: `scratch`.
+Reg Translator::AddressReg(uint64_t addr_slot, uint64_t offset, uint32_t size, Reg scratch) {
+  if (offset + size < (uint64_t{1} << 31)) {
+    if (int r = HeldIn(addr_slot); r >= 0) return static_cast<Reg>(r);
+  }
+  LoadSlot(scratch, addr_slot, false);
+  return scratch;
+}
+
+// [r12 + addr + disp] for an access of `size` bytes, after the bounds check where guard
+// pages do not stand in for it. `addr` comes from AddressReg.
+Mem Translator::Access(Reg addr, uint64_t offset, uint32_t size, size_t pc) {
   int32_t disp = 0;
   if (offset + size < (uint64_t{1} << 31)) {
     disp = static_cast<int32_t>(offset);
   } else {
     as_.MovImm64(RCX, offset);
-    as_.AluRR(Assembler::kAdd, true, RAX, RCX);
+    as_.AluRR(Assembler::kAdd, true, addr, RCX);
   }
   if (!guard_) {
-    as_.Lea(RCX, Mem{RAX, static_cast<int32_t>(disp + size)});
+    as_.Lea(RCX, Mem{addr, static_cast<int32_t>(disp + size)});
     as_.AluRR(Assembler::kCmp, true, RCX, kMemSize);
     ExitIf(kA, pc);
   }
-  return disp;
+  return Mem{kMem, disp, static_cast<int8_t>(addr), 0};
 }
 
 void Translator::Load(IOp op, const CodeWord* ins, size_t pc) {
@@ -1522,8 +1545,7 @@ void Translator::Load(IOp op, const CodeWord* ins, size_t pc) {
     case IOp::kI32Load16S: case IOp::kI32Load16U: case IOp::kI64Load16S: case IOp::kI64Load16U: size = 2; break;
     default: size = 1; break;
   }
-  int32_t disp = Address(ins[2], ins[3], size, pc);
-  Mem m{kMem, disp, RAX, 0};
+  Mem m = Access(AddressReg(ins[2], ins[3], size, RAX), ins[3], size, pc);
   if (guard_) fault_sites_.push_back({as_.size(), pc});
   switch (op) {
     case IOp::kI64Load: case IOp::kF64Load: as_.Load64(RAX, m); break;
@@ -1539,6 +1561,9 @@ void Translator::Load(IOp op, const CodeWord* ins, size_t pc) {
   DefRax(ins[1]);
 }
 
+// [addr value offset]. Both operands are used from the registers that hold them; one not
+// in a register is loaded into rdx (the value) or into whichever of rax and rdx is free
+// (the address). A dead operand (StoreIsDead) is the previous result, so it is in rax.
 void Translator::Store(IOp op, const CodeWord* ins, size_t pc) {
   uint32_t size = 0;
   switch (op) {
@@ -1547,15 +1572,23 @@ void Translator::Store(IOp op, const CodeWord* ins, size_t pc) {
     case IOp::kI32Store16: case IOp::kI64Store16: size = 2; break;
     default: size = 1; break;
   }
-  LoadSlot(RDX, ins[2], true);
-  int32_t disp = Address(ins[1], ins[3], size, pc);
-  Mem m{kMem, disp, RAX, 0};
+  const uint64_t addr_slot = ins[1], value_slot = ins[2], offset = ins[3];
+  Reg value = RDX;
+  if (int r = HeldIn(value_slot); r >= 0) {
+    value = static_cast<Reg>(r);
+  } else {
+    LoadSlot(RDX, value_slot, true);
+  }
+  Reg addr = addr_slot == value_slot && value != RDX && offset + size < (uint64_t{1} << 31)
+                 ? value
+                 : AddressReg(addr_slot, offset, size, value == RAX ? RDX : RAX);
+  Mem m = Access(addr, offset, size, pc);
   if (guard_) fault_sites_.push_back({as_.size(), pc});
   switch (size) {
-    case 8: as_.Store64(m, RDX); break;
-    case 4: as_.Store32(m, RDX); break;
-    case 2: as_.Store16(m, RDX); break;
-    default: as_.Store8(m, RDX); break;
+    case 8: as_.Store64(m, value); break;
+    case 4: as_.Store32(m, value); break;
+    case 2: as_.Store16(m, value); break;
+    default: as_.Store8(m, value); break;
   }
 }
 
