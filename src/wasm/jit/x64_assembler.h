@@ -122,6 +122,7 @@ class Assembler {
     U32(static_cast<uint32_t>(v));
   }
   void Lea(Reg d, Mem m) { OpRM(true, {0x8D}, d, m); }
+  void Lea32(Reg d, Mem m) { OpRM(false, {0x8D}, d, m); }  // zero-extends
   void Movsxd(Reg d, Reg s) { OpRR(true, {0x63}, d, s); }
   void Movsx8(Reg d, Reg s, bool w) { OpRR(w, {0x0F, 0xBE}, d, s, 0, s >= RSP); }
   void Movsx16(Reg d, Reg s, bool w) { OpRR(w, {0x0F, 0xBF}, d, s); }

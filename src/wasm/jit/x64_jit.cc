@@ -1328,7 +1328,14 @@ bool Translator::InlineBin(IOp op, const CodeWord* ins, size_t pc) {
   int32_t imm;
   const bool b_const = ConstImm(ins[3], w, &imm);
   auto alu = [&](Assembler::Alu k) {
-    if (b_const) {
+    // a + c and a - c with `a` in a register other than rax: one lea into rax instead of
+    // a copy and an add (an i32 lea truncates and zero-extends, as i32.add does).
+    const bool lea = b_const && (k == Assembler::kAdd || (k == Assembler::kSub && imm != INT32_MIN)) &&
+                     held_ != ins[2] && (Pinned(ins[2]) >= 0 || Cached(ins[2]) >= 0);
+    if (lea) {
+      Mem m{static_cast<Reg>(HeldIn(ins[2])), k == Assembler::kAdd ? imm : -imm};
+      if (w) as_.Lea(RAX, m); else as_.Lea32(RAX, m);
+    } else if (b_const) {
       load_a(RAX);
       as_.AluRI(AluExt(k), w, RAX, imm);
     } else if (held_ == ins[3] && held_ != ins[2]) {  // b is in rax

@@ -44,6 +44,14 @@ TEST(JitAssembler, MemoryOperandsWithR12R13BasesAndIndex) {
   // lea rdx, [rbx + rdx*8 + 16]
   EXPECT_EQ(Encode([](Assembler& a) { a.Lea(RDX, Mem{RBX, 16, RDX, 3}); }),
             (Bytes{0x48, 0x8D, 0x54, 0xD3, 0x10}));
+  // lea eax, [r9 + 4] (i32.add of a constant); lea rax, [rsi - 16]
+  EXPECT_EQ(Encode([](Assembler& a) { a.Lea32(RAX, Mem{R9, 4}); }), (Bytes{0x41, 0x8D, 0x41, 0x04}));
+  EXPECT_EQ(Encode([](Assembler& a) { a.Lea(RAX, Mem{RSI, -16}); }), (Bytes{0x48, 0x8D, 0x46, 0xF0}));
+  // mov [r12 + r9 + 4], eax and movzx edx, byte [r12 + r15 + 0]: indexed by a pool register
+  EXPECT_EQ(Encode([](Assembler& a) { a.Store32(Mem{R12, 4, R9, 0}, RAX); }),
+            (Bytes{0x43, 0x89, 0x44, 0x0C, 0x04}));
+  EXPECT_EQ(Encode([](Assembler& a) { a.Load8U(RDX, Mem{R12, 0, R15, 0}); }),
+            (Bytes{0x43, 0x0F, 0xB6, 0x54, 0x3C, 0x00}));
 }
 
 TEST(JitAssembler, ByteRegistersAndImmediates) {
@@ -440,6 +448,89 @@ TEST(JitDeadStores, OutOfBoundsAccessAtAComputedAddressStillTraps) {
   auto f = InvokeByName(store, inst, "fsum", {Value::F64(3.0), Value::F64(0.5), Value::F64(10.0)});
   ASSERT_TRUE(f.ok());
   EXPECT_EQ((*f)[0].f64(), 3.0 * 0.5 + 10.0 - 3.0);
+}
+
+// Operands that native code keeps in registers (locals pinned through a loop, recent
+// results in the pool) are used there: as the index of a load or store, as a store's
+// value (a byte store from a pool register), and as the base of the lea that adds a
+// constant (which must wrap as i32.add does).
+TEST(JitOperandsInRegisters, ArithmeticLoadsAndStoresMatchTheInterpreter) {
+  if (!jit::Enabled()) GTEST_SKIP() << "no JIT on this platform or WEFT_JIT=0";
+  Store store;
+  Linker linker;
+  Instance* inst = Instantiate(store, R"(
+    (module
+      (memory 1)
+      (func (export "wrap") (param $n i32) (result i64)
+        (local $i i32) (local $x i32) (local $y i32) (local $z i64)
+        (local.set $x (i32.const 0x7ffffff0))
+        (loop $l
+          (local.set $x (i32.add (local.get $x) (i32.const 0x7fffffff)))
+          (local.set $y (i32.sub (local.get $y) (i32.const 5)))
+          (local.set $z (i64.add (local.get $z) (i64.const -3)))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+        (i64.xor (i64.or (i64.extend_i32_u (local.get $x))
+                         (i64.shl (i64.extend_i32_u (local.get $y)) (i64.const 32)))
+                 (local.get $z)))
+      (func (export "copy") (param $dst i32) (param $src i32) (param $n i32)
+        (loop $l
+          (i32.store offset=4 (local.get $dst) (i32.load offset=8 (local.get $src)))
+          (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+          (local.set $src (i32.add (local.get $src) (i32.const 4)))
+          (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+          (br_if $l (local.get $n))))
+      (func (export "byte") (param $p i32) (param $x i32) (result i32)
+        (local $v i32)
+        (local.set $v (i32.add (local.get $x) (i32.const 0x100)))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (i32.store8 offset=2 (local.get $p) (local.get $v))
+        (i32.load8_u offset=2 (local.get $p)))
+      (func (export "peek") (param i32) (result i32) local.get 0 i32.load))
+  )", linker);
+  ASSERT_NE(inst, nullptr);
+  // wrap(n): the interpreter's answer for small n, native code's once the loop is hot.
+  auto expected_wrap = [](uint32_t n) {
+    uint32_t x = 0x7ffffff0u, y = 0, i = 0;
+    uint64_t z = 0;
+    do {
+      x += 0x7fffffffu;
+      y -= 5;
+      z -= 3;
+    } while (++i < n);
+    return (uint64_t{x} | (uint64_t{y} << 32)) ^ z;
+  };
+  for (uint32_t n : {1u, 3u, 1000u, 1001u}) {
+    auto r = InvokeByName(store, inst, "wrap", {Value::I32(n)});
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ((*r)[0].i64(), static_cast<int64_t>(expected_wrap(n))) << n;
+  }
+  EXPECT_TRUE(HasNative(inst, "wrap"));
+  // copy: words from src+8.. to dst+4.., through the loop's registers.
+  for (uint32_t k = 0; k < 64; ++k) {
+    std::memcpy(inst->memories[0]->data + 1000 + 4 * k, &k, 4);
+  }
+  ASSERT_TRUE(InvokeByName(store, inst, "copy", {Value::I32(4000), Value::I32(992), Value::I32(500)}).ok());
+  EXPECT_TRUE(HasNative(inst, "copy"));
+  for (uint32_t k = 0; k < 64; ++k) {
+    EXPECT_EQ(CallI32(store, inst, "peek", {Value::I32(4004 + 4 * k)}), k) << k;
+  }
+  // A store that runs off the end traps; the words before it were written.
+  auto off_end = InvokeByName(store, inst, "copy", {Value::I32(65536 - 4 - 8), Value::I32(1000), Value::I32(3)});
+  ASSERT_FALSE(off_end.ok());
+  EXPECT_EQ(off_end.error().kind, TrapKind::kMemoryOutOfBounds);
+  EXPECT_EQ(CallI32(store, inst, "peek", {Value::I32(65536 - 8)}), 2u);
+  EXPECT_EQ(CallI32(store, inst, "peek", {Value::I32(65536 - 4)}), 3u);
+  // byte: the low byte of x lands at p+3.
+  Warm(store, inst, "byte", {Value::I32(100), Value::I32(0)});
+  ASSERT_TRUE(HasNative(inst, "byte"));
+  for (uint32_t x : {0x12u, 0xABu, 0x1FFu}) {
+    EXPECT_EQ(CallI32(store, inst, "byte", {Value::I32(200), Value::I32(x)}), x & 0xFF) << x;
+    EXPECT_EQ(inst->memories[0]->data[203], x & 0xFF) << x;
+  }
+  auto byte_off_end = InvokeByName(store, inst, "byte", {Value::I32(65536 - 3), Value::I32(1)});
+  ASSERT_FALSE(byte_off_end.ok());
+  EXPECT_EQ(byte_off_end.error().kind, TrapKind::kMemoryOutOfBounds);
 }
 
 // global.set takes its value from the register the subtraction left it in (its slot is
