@@ -485,9 +485,12 @@ class Translator {
   // Stores rax to slot `d` (unless the store is dead); rax (and a pool register) then
   // hold it.
   void DefRax(uint64_t d) {
-    if (!StoreIsDead(d, /*in_gpr=*/true)) as_.Store64(Slot(d), RAX);
+    bool rax_only = false;
+    const bool dead = StoreIsDead(d, /*in_gpr=*/true, &rax_only);
+    if (!dead) as_.Store64(Slot(d), RAX);
     Forget(d);
     rax_holds_ = d;
+    if (dead && rax_only) return;  // nothing reads it anywhere else: no pool copy either
     if (int k = Pinned(d); k >= 0) {
       as_.MovRR64(PinReg(k), RAX);
       return;
@@ -506,7 +509,9 @@ class Translator {
     pool_[i] = d;
     rax_holds_ = d;
   }
-  bool StoreIsDead(uint64_t d, bool in_gpr);
+  // *rax_only (when given) is set when the consumer reads the value from rax alone, so it
+  // needs no pool copy.
+  bool StoreIsDead(uint64_t d, bool in_gpr, bool* rax_only = nullptr);
   // Dead stores skipped for the next instruction: at its exits, the slot to write back
   // first and the register that then holds it (see StoreIsDead).
   struct Spill {
@@ -1113,7 +1118,7 @@ void Translator::DivideUnsignedByConstant(bool w, uint64_t d, bool rem) {
 // consumers that can exit (loads, stores: bounds faults) record where the value is at
 // their exits, and the exit stub writes it back first. Backward branches are left out
 // (their interrupt check exits with the operands in unknown registers).
-bool Translator::StoreIsDead(uint64_t d, bool in_gpr) {
+bool Translator::StoreIsDead(uint64_t d, bool in_gpr, bool* rax_only) {
   if (d < cf_->num_locals || IsConstSlot(d)) return false;  // locals and constants
   const size_t next = next_pc_;
   if (next >= cf_->code.size() || label_[next]) return false;
@@ -1141,12 +1146,18 @@ bool Translator::StoreIsDead(uint64_t d, bool in_gpr) {
   switch (op) {
     case IOp::kBrIf: case IOp::kBrUnless:
       return ins[1] == d && BranchOffset(ins[2]) > 0;
+    // InlineBin's alu and shift read either operand from rax before anything else
+    // writes rax (see there); the others may read it from its pool register.
     case IOp::kI32Add: case IOp::kI64Add: case IOp::kI32Sub: case IOp::kI64Sub:
     case IOp::kI32And: case IOp::kI64And: case IOp::kI32Or: case IOp::kI64Or:
-    case IOp::kI32Xor: case IOp::kI64Xor: case IOp::kI32Mul: case IOp::kI64Mul:
+    case IOp::kI32Xor: case IOp::kI64Xor:
     case IOp::kI32Shl: case IOp::kI64Shl: case IOp::kI32ShrS: case IOp::kI64ShrS:
     case IOp::kI32ShrU: case IOp::kI64ShrU: case IOp::kI32Rotl: case IOp::kI64Rotl:
     case IOp::kI32Rotr: case IOp::kI64Rotr:
+      if (ins[2] != d && ins[3] != d) return false;
+      if (rax_only) *rax_only = true;
+      return true;
+    case IOp::kI32Mul: case IOp::kI64Mul:
     case IOp::kI32Eq: case IOp::kI32Ne: case IOp::kI32LtS: case IOp::kI32LtU:
     case IOp::kI32GtS: case IOp::kI32GtU: case IOp::kI32LeS: case IOp::kI32LeU:
     case IOp::kI32GeS: case IOp::kI32GeU: case IOp::kI64Eq: case IOp::kI64Ne:
@@ -1163,12 +1174,10 @@ bool Translator::StoreIsDead(uint64_t d, bool in_gpr) {
   // where it still is at their exits (see Load and Store; a large offset is added to a
   // copy of the address, or to rax itself, hence the limit).
   constexpr uint64_t kSmallOffset = uint64_t{1} << 30;
-  if (oi.kind == Kind::kLoad && ins[2] == d && ins[3] < kSmallOffset) {
+  if ((oi.kind == Kind::kLoad && ins[2] == d && ins[3] < kSmallOffset) ||
+      (oi.kind == Kind::kStore && ins[3] < kSmallOffset && (ins[1] == d || ins[2] == d))) {
     spill_at_[next] = {d, RAX};
-    return true;
-  }
-  if (oi.kind == Kind::kStore && ins[3] < kSmallOffset && (ins[1] == d || ins[2] == d)) {
-    spill_at_[next] = {d, RAX};
+    if (rax_only) *rax_only = true;  // AddressReg and Store take it from rax (held_)
     return true;
   }
   return false;
