@@ -1138,37 +1138,42 @@ bool Translator::StoreIsDead(uint64_t d, bool in_gpr, bool* rax_only) {
     }
     default: break;
   }
-  // The rest read it from rax or the pool register DefRax put it in.
+  // The rest read it from rax or the pool register DefRax put it in; all but a
+  // compare-and-branch's right operand (its left operand is loaded into rax first) read
+  // it from rax before anything writes rax (InlineBin's alu, shift, mul and compares,
+  // InlineUn, br_if's test, global.set), so *rax_only.
   if (!in_gpr) return false;
   if (IOp cmp = CmpOfBranch(op); cmp != IOp::kCount) {
+    if (rax_only) *rax_only = ins[2] != d;
     return (ins[1] == d || ins[2] == d) && BranchOffset(ins[3]) > 0;
   }
+  bool dead = false;
   switch (op) {
     case IOp::kBrIf: case IOp::kBrUnless:
-      return ins[1] == d && BranchOffset(ins[2]) > 0;
-    // InlineBin's alu and shift read either operand from rax before anything else
-    // writes rax (see there); the others may read it from its pool register.
+      dead = ins[1] == d && BranchOffset(ins[2]) > 0;
+      break;
     case IOp::kI32Add: case IOp::kI64Add: case IOp::kI32Sub: case IOp::kI64Sub:
     case IOp::kI32And: case IOp::kI64And: case IOp::kI32Or: case IOp::kI64Or:
-    case IOp::kI32Xor: case IOp::kI64Xor:
+    case IOp::kI32Xor: case IOp::kI64Xor: case IOp::kI32Mul: case IOp::kI64Mul:
     case IOp::kI32Shl: case IOp::kI64Shl: case IOp::kI32ShrS: case IOp::kI64ShrS:
     case IOp::kI32ShrU: case IOp::kI64ShrU: case IOp::kI32Rotl: case IOp::kI64Rotl:
     case IOp::kI32Rotr: case IOp::kI64Rotr:
-      if (ins[2] != d && ins[3] != d) return false;
-      if (rax_only) *rax_only = true;
-      return true;
-    case IOp::kI32Mul: case IOp::kI64Mul:
     case IOp::kI32Eq: case IOp::kI32Ne: case IOp::kI32LtS: case IOp::kI32LtU:
     case IOp::kI32GtS: case IOp::kI32GtU: case IOp::kI32LeS: case IOp::kI32LeU:
     case IOp::kI32GeS: case IOp::kI32GeU: case IOp::kI64Eq: case IOp::kI64Ne:
     case IOp::kI64LtS: case IOp::kI64LtU: case IOp::kI64GtS: case IOp::kI64GtU:
     case IOp::kI64LeS: case IOp::kI64LeU: case IOp::kI64GeS: case IOp::kI64GeU:
-      return ins[2] == d || ins[3] == d;
+      dead = ins[2] == d || ins[3] == d;
+      break;
     case IOp::kI32Eqz: case IOp::kI64Eqz: case IOp::kI32WrapI64: case IOp::kI64ExtendI32U:
-      return ins[2] == d;
     case IOp::kGlobalSet:  // [global value]: as a function restores its stack pointer
-      return ins[2] == d;
+      dead = ins[2] == d;
+      break;
     default: break;
+  }
+  if (dead) {
+    if (rax_only) *rax_only = true;
+    return true;
   }
   // Loads [dst addr offset] and stores [addr value offset] read a dead operand from rax,
   // where it still is at their exits (see Load and Store; a large offset is added to a
