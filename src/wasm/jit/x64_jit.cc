@@ -531,7 +531,7 @@ class Translator {
   // back-edge: written through (slot and register), reloaded by a preamble at the head
   // (where the interpreter and the code before the loop enter; back-edges jump past it),
   // after C helper calls, and where a call inside the loop returns.
-  static constexpr size_t kMaxPinned = 4;
+  static constexpr size_t kMaxPinned = 6;
   struct PinnedLoop {
     size_t head = 0, last = 0;
     uint64_t slots[kMaxPinned] = {};
