@@ -1344,10 +1344,13 @@ bool Translator::InlineBin(IOp op, const CodeWord* ins, size_t pc) {
   auto alu = [&](Assembler::Alu k) {
     // a + c and a - c with `a` in a register other than rax: one lea into rax instead of
     // a copy and an add (an i32 lea truncates and zero-extends, as i32.add does).
-    const bool lea = b_const && (k == Assembler::kAdd || (k == Assembler::kSub && imm != INT32_MIN)) &&
-                     held_ != ins[2] && (Pinned(ins[2]) >= 0 || Cached(ins[2]) >= 0);
-    if (lea) {
-      Mem m{static_cast<Reg>(HeldIn(ins[2])), k == Assembler::kAdd ? imm : -imm};
+    int a_reg = -1;
+    if (b_const && (k == Assembler::kAdd || (k == Assembler::kSub && imm != INT32_MIN)) &&
+        held_ != ins[2]) {
+      a_reg = HeldIn(ins[2]);
+    }
+    if (a_reg >= 0) {
+      Mem m{static_cast<Reg>(a_reg), k == Assembler::kAdd ? imm : -imm};
       if (w) as_.Lea(RAX, m); else as_.Lea32(RAX, m);
     } else if (b_const) {
       load_a(RAX);
@@ -1600,9 +1603,7 @@ void Translator::Store(IOp op, const CodeWord* ins, size_t pc) {
   } else {
     LoadSlot(RDX, value_slot, true);
   }
-  Reg addr = addr_slot == value_slot && value != RDX && offset + size < (uint64_t{1} << 31)
-                 ? value
-                 : AddressReg(addr_slot, offset, size, value == RAX ? RDX : RAX);
+  Reg addr = AddressReg(addr_slot, offset, size, value == RAX ? RDX : RAX);
   Mem m = Access(addr, offset, size, pc);
   if (guard_) fault_sites_.push_back({as_.size(), pc});
   switch (size) {
