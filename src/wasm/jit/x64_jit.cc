@@ -19,7 +19,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "wasm/interp/numeric.h"
 #include "wasm/jit/jit.h"
@@ -68,7 +70,14 @@ struct OpInfo {
   Kind kind = Kind::kCtl;
   bool acc_a = false;      // reads operand a from the accumulator (`...A`)
   bool acc_v = false;      // a store reading its value from the accumulator (`...V`)
+  // Float ops and sign extensions read their operands from the slots (as memory operands),
+  // not through registers (set on base ops only).
+  bool memory_operands = false;
 };
+constexpr bool ReadsMemoryOperands(std::string_view name) {
+  return name.starts_with('F') || name.find("F32") != name.npos || name.find("F64") != name.npos ||
+         (name.find("Extend") != name.npos && name.ends_with('S'));
+}
 struct OpTables {
   OpInfo info[static_cast<size_t>(IOp::kCount)];
   std::unordered_map<CodeWord, IOp> by_handler;  // from HandlerWord()
@@ -76,8 +85,8 @@ struct OpTables {
     for (size_t i = 0; i < static_cast<size_t>(IOp::kCount); ++i) info[i].base = static_cast<IOp>(i);
 #define AT(Name) info[static_cast<size_t>(IOp::k##Name)]
 #define IOP(Name)
-#define IOP_UN(Name) AT(Name).kind = Kind::kUn;
-#define IOP_BIN(Name) AT(Name).kind = Kind::kBin;
+#define IOP_UN(Name) AT(Name).kind = Kind::kUn; AT(Name).memory_operands = ReadsMemoryOperands(#Name);
+#define IOP_BIN(Name) AT(Name).kind = Kind::kBin; AT(Name).memory_operands = ReadsMemoryOperands(#Name);
 #define IOP_LOAD(Name) AT(Name).kind = Kind::kLoad;
 #define IOP_STORE(Name) AT(Name).kind = Kind::kStore;
 #define IOP_ACC(Name) AT(Name##A) = OpInfo{IOp::k##Name, AT(Name).kind, true, false};
@@ -306,10 +315,21 @@ class Translator {
 
  private:
   // An exit to the interpreter at instruction `pc` (index), taken on condition `c`.
-  void ExitIf(Cond c, size_t pc) { exits_.push_back({as_.Jcc(c), pc}); }
-  void ExitAlways(size_t pc) { exits_.push_back({as_.Jmp(), pc}); }
-  // A jump to instruction `target` (index), on condition `c` or always.
+  void ExitIf(Cond c, size_t pc) { exits_.push_back({as_.Jcc(c), pc, PinnedAtExit()}); }
+  void ExitAlways(size_t pc) { exits_.push_back({as_.Jmp(), pc, PinnedAtExit()}); }
+  // A jump to instruction `target` (index), on condition `c` or always. One that leaves
+  // the active pinned loop writes its registers back first (a conditional one through a
+  // stub, so the path that stays pays nothing).
   void JumpTo(size_t target, Cond c, bool always) {
+    if (active_ && (target < active_->head || target > active_->last)) {
+      if (always) {
+        FlushPinned();
+        jumps_.push_back({as_.Jmp(), target});
+      } else {
+        loop_exits_.push_back({as_.Jcc(c), target, active_});
+      }
+      return;
+    }
     size_t field = always ? as_.Jmp() : as_.Jcc(c);
     if (active_ && target == active_->head) {
       as_.PatchRel32(field, active_body_);  // backward: the body is already emitted
@@ -334,9 +354,17 @@ class Translator {
     JumpTo(target, kE, true);
     if (!always) as_.PatchRel32(skip, as_.size());
   }
+  // A C call clobbers the pinned registers (most are caller-saved): call sites write them
+  // back first (BeforeCall) and reload them after (ReloadPinned).
   void CallC(const void* fn) {
     as_.MovImm64(RAX, reinterpret_cast<uint64_t>(fn));
     as_.CallR(RAX);
+    pinned_valid_ = false;
+  }
+  // Before a call (C or wasm): the slots are the truth again for whatever runs there.
+  void BeforeCall() {
+    ClearCache();
+    FlushPinned();
   }
 
   bool Numeric(IOp op, const CodeWord* ins, size_t pc);
@@ -358,9 +386,13 @@ class Translator {
   void EmitPrologue();
   void EmitExits();
 
+  struct PinnedLoop;
   struct Patch {
     size_t field;
     size_t target;  // instruction index (jumps) or instruction index to exit at
+    // Exits: the pinned loop whose registers the stub writes back first (null: none, or
+    // its registers were clobbered by a call and the slots are already up to date).
+    const PinnedLoop* loop = nullptr;
   };
   Assembler as_;
   FuncInst* func_;
@@ -369,10 +401,12 @@ class Translator {
   std::vector<uint32_t> native_at_;
   std::vector<Patch> jumps_;
   std::vector<Patch> exits_;
+  std::vector<Patch> loop_exits_;  // conditional jumps out of a pinned loop (JumpTo)
   struct TableEntry {
     size_t field;   // a 32-bit entry of a br_table's jump table
     size_t target;  // instruction index
     size_t table;   // the table's offset (entries are relative to it)
+    const PinnedLoop* leaves = nullptr;  // the pinned loop it jumps out of, if any
   };
   std::vector<TableEntry> table_entries_;
   size_t entry_offset_ = 0;
@@ -482,19 +516,21 @@ class Translator {
       as_.AluRM(k, w, r, Slot(slot));
     }
   }
-  // Stores rax to slot `d` (unless the store is dead); rax (and a pool register) then
-  // hold it.
+  // Stores rax to slot `d` (unless the store is dead, or `d` is a pinned local: then to
+  // its register only); rax (and a pool register) then hold it.
   void DefRax(uint64_t d) {
+    if (int k = Pinned(d); k >= 0) {  // its register is its only home inside the loop
+      Forget(d);
+      rax_holds_ = d;
+      as_.MovRR64(PinReg(k), RAX);
+      return;
+    }
     bool rax_only = false;
     const bool dead = StoreIsDead(d, /*in_gpr=*/true, &rax_only);
     if (!dead) as_.Store64(Slot(d), RAX);
     Forget(d);
     rax_holds_ = d;
     if (dead && rax_only) return;  // nothing reads it anywhere else: no pool copy either
-    if (int k = Pinned(d); k >= 0) {
-      as_.MovRR64(PinReg(k), RAX);
-      return;
-    }
     // A free register, else the one defined longest ago.
     size_t i = 0;
     for (size_t k = 0; k < pool_size_; ++k) {
@@ -528,9 +564,11 @@ class Translator {
 
   // ---- locals pinned in registers through an innermost loop ----
   // A loop's most used locals live in the last pool registers from its head to its last
-  // back-edge: written through (slot and register), reloaded by a preamble at the head
-  // (where the interpreter and the code before the loop enter; back-edges jump past it),
-  // after C helper calls, and where a call inside the loop returns.
+  // back-edge, loaded by a preamble at the head (where the interpreter and the code
+  // before the loop enter; back-edges jump past it). Inside the loop the register is the
+  // local's only up-to-date copy: its slot is written back (FlushPinned) wherever
+  // anything else may read it (before calls and returns, on every way out of the loop,
+  // in exit stubs), and the register is reloaded after C calls and where a call returns.
   static constexpr size_t kMaxPinned = 6;
   struct PinnedLoop {
     size_t head = 0, last = 0;
@@ -550,9 +588,26 @@ class Translator {
       if (active_->slots[k] == slot) return static_cast<int>(k);
     return -1;
   }
+  bool pinned_valid_ = true;  // false from a call until ReloadPinned
   void ReloadPinned() {
+    pinned_valid_ = true;
     if (!active_) return;
     for (size_t k = 0; k < active_->count; ++k) as_.Load64(PinReg(static_cast<int>(k)), Slot(active_->slots[k]));
+  }
+  void FlushPinned(const PinnedLoop* loop) {
+    if (!loop) return;
+    for (size_t k = 0; k < loop->count; ++k) as_.Store64(SlotMem(loop->slots[k]), PinReg(static_cast<int>(k)));
+  }
+  void FlushPinned() {
+    if (pinned_valid_) FlushPinned(active_);
+  }
+  // What an exit taken here must write back.
+  const PinnedLoop* PinnedAtExit() const { return pinned_valid_ ? active_ : nullptr; }
+  // Slot `slot` as a memory operand to read: a pinned local's register is written back
+  // to it first.
+  Mem In(uint64_t slot) {
+    if (int k = Pinned(slot); k >= 0) as_.Store64(SlotMem(slot), PinReg(k));
+    return Slot(slot);
   }
   void FindLoops();
   void EnterLoops(size_t pc);
@@ -680,6 +735,9 @@ void Translator::FindLoops() {
     // Innermost only: no other loop head inside.
     bool inner = true;
     std::unordered_map<uint64_t, uint32_t> uses;
+    // Locals some op reads as a memory operand: pinning them would cost a write-back per
+    // read (In), more than it saves.
+    std::unordered_set<uint64_t> read_from_memory;
     for (size_t j = i; j < list.size() && list[j].pc <= last[t]; ++j) {
       if (j > i && head[list[j].pc]) inner = false;
       const CodeWord* ins = code_ + list[j].pc;
@@ -691,17 +749,23 @@ void Translator::FindLoops() {
         case Kind::kBin: nslots = 3; break;
         case Kind::kLoad: case Kind::kStore: nslots = 2; break;
         case Kind::kCtl:
-          if (CmpOfBranch(op) != IOp::kCount || op == IOp::kCopy) nslots = 2;
+          if (CmpOfBranch(op) != IOp::kCount || op == IOp::kCopy || op == IOp::kRefIsNull) nslots = 2;
           else if (op == IOp::kBrIf || op == IOp::kBrUnless) nslots = 1;
+          else if (op == IOp::kSelect) nslots = 4;
           break;
       }
-      for (size_t k = 1; k <= nslots; ++k)
-        if (ins[k] < cf_->num_locals) uses[ins[k]]++;
+      const bool memory = ops.info[static_cast<size_t>(oi.base)].memory_operands ||
+                          op == IOp::kSelect || op == IOp::kRefIsNull;
+      for (size_t k = 1; k <= nslots; ++k) {
+        if (ins[k] >= cf_->num_locals) continue;
+        uses[ins[k]]++;
+        if (memory && k >= 2) read_from_memory.insert(ins[k]);
+      }
     }
     if (!inner) continue;
     std::vector<std::pair<uint32_t, uint64_t>> ranked;
     for (auto [slot, count] : uses)
-      if (count >= 3) ranked.push_back({count, slot});
+      if (count >= 3 && !read_from_memory.contains(slot)) ranked.push_back({count, slot});
     std::sort(ranked.begin(), ranked.end(), [](auto& a, auto& b) {
       return a.first != b.first ? a.first > b.first : a.second < b.second;
     });
@@ -821,6 +885,7 @@ bool Translator::Run() {
             BrTable(ins, pc);
             break;
           case IOp::kReturn:
+            FlushPinned();  // the results may be in slots a pinned local holds
             as_.AluRI(0, true, RSP, 8);  // add rsp, 8
             as_.Ret();
             break;
@@ -834,11 +899,11 @@ bool Translator::Run() {
             Wrote(ins[1]);
             break;
           case IOp::kCall:
-            ClearCache();
+            BeforeCall();
             Call(func_->instance->funcs[ins[1]], ins[2], pc, pc + 3);
             break;
           case IOp::kCallIndirect:
-            ClearCache();
+            BeforeCall();
             as_.MovImm64(RDI, reinterpret_cast<uint64_t>(func_->instance->tables[ins[1]]));
             as_.Load32(RSI, Slot(ins[3]));
             as_.MovImm64(RDX, ins[2]);
@@ -849,9 +914,9 @@ bool Translator::Run() {
             CallNative(nullptr, ins[4], pc, pc + 5);
             break;
           case IOp::kSelect:
-            as_.Load64(RCX, Slot(ins[2]));
-            as_.AluMI(7, false, Slot(ins[4]), 0);
-            as_.CmovM(kE, true, RCX, Slot(ins[3]));
+            as_.Load64(RCX, In(ins[2]));
+            as_.AluMI(7, false, In(ins[4]), 0);
+            as_.CmovM(kE, true, RCX, In(ins[3]));
             as_.Store64(Slot(ins[1]), RCX);
             Wrote(ins[1]);
             break;
@@ -873,7 +938,7 @@ bool Translator::Run() {
             break;
           case IOp::kMemoryFill:
           case IOp::kMemoryCopy:
-            ClearCache();
+            BeforeCall();
             as_.MovRR64(RDI, kMem);
             as_.MovRR64(RSI, kMemSize);
             as_.Load64(RDX, Slot(ins[1]));
@@ -888,7 +953,7 @@ bool Translator::Run() {
             break;
           case IOp::kRefIsNull:
             as_.XorRR32(RAX);
-            as_.AluMI(7, true, Slot(ins[2]), 0);
+            as_.AluMI(7, true, In(ins[2]), 0);
             as_.Setcc(kE, RAX);
             DefRax(ins[1]);
             break;
@@ -901,15 +966,32 @@ bool Translator::Run() {
         break;
       }
     }
+    if (active_ && pc == active_->last) FlushPinned();  // falling out of the loop
     return true;
   });
   if (!translated) return false;
+  // Conditional jumps and br_table entries out of a pinned loop: write its registers
+  // back, then jump.
+  for (const Patch& e : loop_exits_) {
+    as_.PatchRel32(e.field, as_.size());
+    FlushPinned(e.loop);
+    jumps_.push_back({as_.Jmp(), e.target});
+  }
+  for (const TableEntry& e : table_entries_) {
+    if (!e.leaves) continue;
+    size_t stub = as_.size();
+    FlushPinned(e.leaves);
+    jumps_.push_back({as_.Jmp(), e.target});
+    int32_t rel = static_cast<int32_t>(static_cast<int64_t>(stub) - static_cast<int64_t>(e.table));
+    std::memcpy(&as_.bytes()[e.field], &rel, 4);
+  }
   // Resolve jumps between instructions, and br_table entries.
   for (const Patch& j : jumps_) {
     if (j.target >= n || native_at_[j.target] == kNoNative) return false;
     as_.PatchRel32(j.field, native_at_[j.target]);
   }
   for (const TableEntry& e : table_entries_) {
+    if (e.leaves) continue;  // through its write-back stub, placed above
     if (e.target >= n || native_at_[e.target] == kNoNative) return false;
     int32_t rel = static_cast<int32_t>(static_cast<int64_t>(native_at_[e.target]) -
                                        static_cast<int64_t>(e.table));
@@ -936,7 +1018,7 @@ void Translator::EmitExits() {
   std::unordered_map<size_t, size_t> stub_at;
   const auto& ops = Ops();
   std::vector<Patch> all = exits_;
-  for (const Patch& f : fault_sites_) all.push_back({kNone, f.target});
+  for (const Patch& f : fault_sites_) all.push_back({kNone, f.target, f.loop});
   // Where the entry does not store the constants, the interpreter still needs them: the
   // stubs end in one shared tail that stores them (rcx and rdx are taken by then).
   size_t consts_tail = kNone;
@@ -945,12 +1027,15 @@ void Translator::EmitExits() {
     StoreConsts(RSI);
     as_.JmpMem(STATE_FIELD(exit_path));
   }
+  // One stub per instruction and per whether pinned registers are written back.
+  auto key = [](const Patch& e) { return e.target * 2 + (e.loop != nullptr); };
   for (const Patch& e : all) {
-    auto it = stub_at.find(e.target);
+    auto it = stub_at.find(key(e));
     if (it == stub_at.end()) {
       size_t at = as_.size();
       const CodeWord* ins = code_ + e.target;
       const OpInfo& oi = ops.info[static_cast<size_t>(ops.by_handler.at(ins[0]))];
+      FlushPinned(e.loop);
       if (auto sp = spill_at_.find(e.target); sp != spill_at_.end()) {
         as_.Store64(Slot(sp->second.slot), sp->second.reg);  // the interpreter reads it
       }
@@ -965,12 +1050,12 @@ void Translator::EmitExits() {
       } else {
         as_.JmpMem(STATE_FIELD(exit_path));
       }
-      it = stub_at.emplace(e.target, at).first;
+      it = stub_at.emplace(key(e), at).first;
     }
     if (e.field != kNone) as_.PatchRel32(e.field, it->second);
   }
   for (const Patch& f : fault_sites_)
-    fault_out_.push_back({static_cast<uint32_t>(f.field), static_cast<uint32_t>(stub_at.at(f.target))});
+    fault_out_.push_back({static_cast<uint32_t>(f.field), static_cast<uint32_t>(stub_at.at(key(f)))});
 }
 
 void Translator::Call(FuncInst* callee, uint64_t fp_off, size_t pc, size_t ret) {
@@ -1220,6 +1305,7 @@ void Translator::CallNative(FuncInst* callee, uint64_t fp_off, size_t pc, size_t
     as_.CallR(RCX);
   }
   CallSiteHere(ret, fp_off);
+  pinned_valid_ = false;  // the callee used them; `ret` reloads them
   as_.AluRI(5, true, kFp, static_cast<int32_t>(fp_off * 8));
 }
 
@@ -1228,7 +1314,7 @@ void Translator::BrTable(const CodeWord* ins, size_t pc) {
   bool backward = false;
   for (uint64_t i = 0; i <= count; ++i) backward |= BranchOffset(ins[3 + i]) <= 0;
   if (backward) CheckInterrupt(pc);
-  as_.Load32(RAX, Slot(ins[1]));
+  LoadSlot(RAX, ins[1], false);
   as_.MovImm64(RCX, count);
   as_.AluRR(Assembler::kCmp, false, RAX, RCX);
   as_.Cmov(kA, false, RAX, RCX);
@@ -1249,7 +1335,8 @@ void Translator::BrTable(const CodeWord* ins, size_t pc) {
       std::memcpy(&as_.bytes()[field], &rel, 4);
       continue;
     }
-    table_entries_.push_back({field, target, table});
+    const bool leaves = active_ && pinned_valid_ && (target < active_->head || target > active_->last);
+    table_entries_.push_back({field, target, table, leaves ? active_ : nullptr});
   }
 }
 
@@ -1260,8 +1347,9 @@ bool Translator::Numeric(IOp op, const CodeWord* ins, size_t pc) {
   if (unary ? InlineUn(op, ins, pc) : InlineBin(op, ins, pc)) return true;
   const Helper& h = Helpers().h[static_cast<size_t>(op)];
   if (!h.fn) return false;
-  // The arguments go in pool registers: take them from the slots (always up to date).
-  ClearCache();
+  // The arguments go in pool registers: take them from the slots (up to date after
+  // BeforeCall).
+  BeforeCall();
   as_.Load64(RDI, Slot(ins[2]));
   if (!unary) as_.Load64(RSI, Slot(ins[3]));
   if (h.traps) {
@@ -1285,7 +1373,7 @@ bool Translator::InlineUn(IOp op, const CodeWord* ins, size_t pc) {
   // Operands as memory, for the ops that read them so (Slot() marks a constant slot read:
   // taken eagerly, a constant used as an immediate would force the entry to store it).
   const Mem d = SlotMem(ins[1]);
-  auto a = [&] { return Slot(ins[2]); };
+  auto a = [&] { return In(ins[2]); };
   switch (op) {
     case IOp::kI32Eqz:
     case IOp::kI64Eqz:
@@ -1335,8 +1423,8 @@ bool Translator::InlineUn(IOp op, const CodeWord* ins, size_t pc) {
 bool Translator::InlineBin(IOp op, const CodeWord* ins, size_t pc) {
   // As in InlineUn: operands as memory only where read so.
   const Mem d = SlotMem(ins[1]);
-  auto a = [&] { return Slot(ins[2]); };
-  auto b = [&] { return Slot(ins[3]); };
+  auto a = [&] { return In(ins[2]); };
+  auto b = [&] { return In(ins[3]); };
   const bool w = Is64(op);
   auto load_a = [&](Reg r) { LoadSlot(r, ins[2], w); };
   int32_t imm;
@@ -1570,7 +1658,7 @@ void Translator::Load(IOp op, const CodeWord* ins, size_t pc) {
     default: size = 1; break;
   }
   Mem m = Access(AddressReg(ins[2], ins[3], size, RAX), ins[3], size, pc);
-  if (guard_) fault_sites_.push_back({as_.size(), pc});
+  if (guard_) fault_sites_.push_back({as_.size(), pc, PinnedAtExit()});
   switch (op) {
     case IOp::kI64Load: case IOp::kF64Load: as_.Load64(RAX, m); break;
     case IOp::kI32Load: case IOp::kF32Load: case IOp::kI64Load32U: as_.Load32(RAX, m); break;
@@ -1605,7 +1693,7 @@ void Translator::Store(IOp op, const CodeWord* ins, size_t pc) {
   }
   Reg addr = AddressReg(addr_slot, offset, size, value == RAX ? RDX : RAX);
   Mem m = Access(addr, offset, size, pc);
-  if (guard_) fault_sites_.push_back({as_.size(), pc});
+  if (guard_) fault_sites_.push_back({as_.size(), pc, PinnedAtExit()});
   switch (size) {
     case 8: as_.Store64(m, value); break;
     case 4: as_.Store32(m, value); break;

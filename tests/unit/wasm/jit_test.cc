@@ -3,9 +3,14 @@
 // The spec suite runs with the JIT on (spec.*) and off (spec_interp.*) besides.
 #include <pthread.h>
 
+#include <bit>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstring>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "runtime_wat.h"
@@ -535,6 +540,142 @@ TEST(JitOperandsInRegisters, ArithmeticLoadsAndStoresMatchTheInterpreter) {
 
 // global.set takes its value from the register the subtraction left it in (its slot is
 // not written), as a function restoring its stack pointer does.
+// Interrupts `store` after `seconds` unless destroyed first: a test whose mistake would
+// make a guest loop forever fails with an interrupted trap instead of hanging.
+class Watchdog {
+ public:
+  Watchdog(Store& store, int seconds)
+      : thread_([this, &store, seconds] {
+          std::unique_lock lock(mu_);
+          if (!cv_.wait_for(lock, std::chrono::seconds(seconds), [this] { return done_; })) store.Interrupt();
+        }) {}
+  ~Watchdog() {
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+// Inside an innermost loop, pinned locals live only in their registers: every way out of
+// the loop (a forward branch, a br_table entry, a return, the fall-through), every call
+// and every exit to the interpreter (memory.grow here) must write them back first.
+TEST(JitPinnedLocals, WrittenBackOnEveryWayOutOfTheLoop) {
+  if (!jit::Enabled()) GTEST_SKIP() << "no JIT on this platform or WEFT_JIT=0";
+  Store store;
+  Linker linker;
+  Instance* inst = Instantiate(store, R"(
+    (module
+      (memory 1)
+      (func $mix (param i32 i32) (result i32)
+        (i32.xor (i32.mul (local.get 0) (i32.const 33)) (local.get 1)))
+      ;; Leaves the loop by a forward br_if at i == stop; the code after reads a, b, i.
+      (func (export "early") (param $n i32) (param $stop i32) (result i32)
+        (local $i i32) (local $a i32) (local $b i32)
+        (block $out
+          (loop $l
+            (local.set $a (i32.add (local.get $a) (i32.const 3)))
+            (local.set $b (i32.xor (local.get $b) (i32.add (local.get $a) (local.get $i))))
+            (br_if $out (i32.eq (local.get $i) (local.get $stop)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br_if $l (i32.lt_u (local.get $i) (local.get $n)))))
+        (i32.add (i32.mul (local.get $a) (i32.const 31))
+                 (i32.add (local.get $b) (i32.mul (local.get $i) (i32.const 1000003)))))
+      ;; memory.grow exits to the interpreter, which finishes the iteration from the slots;
+      ;; $mix is a call (to the interpreter until it is hot); popcnt a C helper.
+      (func (export "calls") (param $n i32) (result i32)
+        (local $i i32) (local $s i32) (local $t i32)
+        (loop $l
+          (local.set $s (i32.add (local.get $s) (local.get $i)))
+          (if (i32.eq (i32.and (local.get $i) (i32.const 63)) (i32.const 40))
+            (then (drop (memory.grow (i32.const 0)))))
+          (local.set $s (i32.xor (local.get $s) (i32.shl (local.get $i) (i32.const 3))))
+          (local.set $t (i32.add (local.get $t) (i32.popcnt (local.get $s))))
+          (local.set $s (call $mix (local.get $s) (local.get $i)))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+        (i32.add (local.get $s) (i32.mul (local.get $t) (i32.const 7))))
+      ;; Returns from inside the loop: the result goes to slot 0, which is $x's.
+      (func (export "ret") (param $x i32) (param $n i32) (result i32)
+        (local $i i32)
+        (loop $l
+          (local.set $x (i32.add (i32.mul (local.get $x) (i32.const 5)) (i32.const 1)))
+          (if (i32.ge_u (local.get $i) (local.get $n))
+            (then (return (i32.add (local.get $i) (local.get $x)))))
+          (local.set $x (i32.xor (local.get $x) (local.get $i)))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $l))
+        (unreachable))
+      ;; br_table leaves the loop at entry 1; entry 0 stays in it.
+      (func (export "table") (param $n i32) (result i32)
+        (local $i i32) (local $a i32)
+        (block $out
+          (loop $l
+            (local.set $a (i32.add (local.get $a) (i32.add (local.get $i) (i32.const 7))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br_table $l $out (i32.ge_u (local.get $i) (local.get $n)))))
+        (i32.sub (local.get $a) (local.get $i))))
+  )", linker);
+  ASSERT_NE(inst, nullptr);
+  auto early = [](uint32_t n, uint32_t stop) {
+    uint32_t i = 0, a = 0, b = 0;
+    for (;;) {
+      a += 3;
+      b ^= a + i;
+      if (i == stop) break;
+      if (++i >= n) break;
+    }
+    return a * 31 + b + i * 1000003u;
+  };
+  auto calls = [](uint32_t n) {
+    uint32_t i = 0, s = 0, t = 0;
+    do {
+      s += i;
+      s ^= i << 3;
+      t += static_cast<uint32_t>(std::popcount(s));
+      s = (s * 33) ^ i;
+    } while (++i < n);
+    return s + t * 7;
+  };
+  auto ret = [](uint32_t x, uint32_t n) {
+    for (uint32_t i = 0;; ++i) {
+      x = x * 5 + 1;
+      if (i >= n) return i + x;
+      x ^= i;
+    }
+  };
+  auto table = [](uint32_t n) {
+    uint32_t i = 0, a = 0;
+    do {
+      a += i + 7;
+      ++i;
+    } while (i < n);
+    return a - i;
+  };
+  // Each first call runs long enough to enter native code at the loop head; later calls
+  // run native from the start.
+  // A stale loop counter (a register not written back) can loop forever.
+  Watchdog watchdog(store, 60);
+  for (int round = 0; round < 3; ++round) {
+    for (uint32_t stop : {5u, 700u, 5000u}) {
+      EXPECT_EQ(CallI32(store, inst, "early", {Value::I32(3000), Value::I32(stop)}), early(3000, stop)) << stop;
+    }
+    EXPECT_EQ(CallI32(store, inst, "calls", {Value::I32(2000)}), calls(2000));
+    EXPECT_EQ(CallI32(store, inst, "ret", {Value::I32(9), Value::I32(1500)}), ret(9, 1500));
+    EXPECT_EQ(CallI32(store, inst, "table", {Value::I32(1200)}), table(1200));
+  }
+  for (const char* name : {"early", "calls", "ret", "table"}) EXPECT_TRUE(HasNative(inst, name)) << name;
+  EXPECT_EQ(inst->memories[0]->size, 65536u);  // memory.grow 0 changed nothing
+}
+
 TEST(JitDeadStores, GlobalSetOfAFreshResult) {
   if (!jit::Enabled()) GTEST_SKIP() << "no JIT on this platform or WEFT_JIT=0";
   Store store;
