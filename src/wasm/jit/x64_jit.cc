@@ -1226,7 +1226,7 @@ bool Translator::StoreIsDead(uint64_t d, bool in_gpr, bool* rax_only) {
   // The rest read it from rax or the pool register DefRax put it in; all but a
   // compare-and-branch's right operand (its left operand is loaded into rax first) read
   // it from rax before anything writes rax (InlineBin's alu, shift, mul and compares,
-  // InlineUn, br_if's test, global.set), so *rax_only.
+  // InlineUn, br_if's test, br_table's index, global.set), so *rax_only.
   if (!in_gpr) return false;
   if (IOp cmp = CmpOfBranch(op); cmp != IOp::kCount) {
     if (rax_only) *rax_only = ins[2] != d;
@@ -1236,6 +1236,10 @@ bool Translator::StoreIsDead(uint64_t d, bool in_gpr, bool* rax_only) {
   switch (op) {
     case IOp::kBrIf: case IOp::kBrUnless:
       dead = ins[1] == d && BranchOffset(ins[2]) > 0;
+      break;
+    case IOp::kBrTable:  // (the switch of an interpreter loop)
+      dead = ins[1] == d;
+      for (uint64_t i = 0; i <= ins[2]; ++i) dead = dead && BranchOffset(ins[3 + i]) > 0;
       break;
     case IOp::kI32Add: case IOp::kI64Add: case IOp::kI32Sub: case IOp::kI64Sub:
     case IOp::kI32And: case IOp::kI64And: case IOp::kI32Or: case IOp::kI64Or:
