@@ -60,6 +60,30 @@ constexpr uint32_t kNoNative = ~uint32_t{0};
 static_assert(offsetof(Frame, ret_pc) == 0 && offsetof(Frame, fp) == 8 &&
               offsetof(Frame, func) == 16 && sizeof(Frame) == 24);
 
+// The integer ops emitted inline that read their operands through registers when a
+// register holds them (LoadSlot, AluSlot, HeldIn) and cannot exit: 1 for [dst a], 2 for
+// [dst a b], else 0.
+int IntOpOnRegisters(IOp op) {
+  switch (op) {
+    case IOp::kI32Add: case IOp::kI64Add: case IOp::kI32Sub: case IOp::kI64Sub:
+    case IOp::kI32And: case IOp::kI64And: case IOp::kI32Or: case IOp::kI64Or:
+    case IOp::kI32Xor: case IOp::kI64Xor: case IOp::kI32Mul: case IOp::kI64Mul:
+    case IOp::kI32Shl: case IOp::kI64Shl: case IOp::kI32ShrS: case IOp::kI64ShrS:
+    case IOp::kI32ShrU: case IOp::kI64ShrU: case IOp::kI32Rotl: case IOp::kI64Rotl:
+    case IOp::kI32Rotr: case IOp::kI64Rotr:
+    case IOp::kI32Eq: case IOp::kI32Ne: case IOp::kI32LtS: case IOp::kI32LtU:
+    case IOp::kI32GtS: case IOp::kI32GtU: case IOp::kI32LeS: case IOp::kI32LeU:
+    case IOp::kI32GeS: case IOp::kI32GeU: case IOp::kI64Eq: case IOp::kI64Ne:
+    case IOp::kI64LtS: case IOp::kI64LtU: case IOp::kI64GtS: case IOp::kI64GtU:
+    case IOp::kI64LeS: case IOp::kI64LeU: case IOp::kI64GeS: case IOp::kI64GeU:
+      return 2;
+    case IOp::kI32Eqz: case IOp::kI64Eqz: case IOp::kI32WrapI64: case IOp::kI64ExtendI32U:
+      return 1;
+    default:
+      return 0;
+  }
+}
+
 // Frame slot i (Translator::Slot also notes reads of constant slots).
 Mem SlotMem(uint64_t i) { return Mem{kFp, static_cast<int32_t>(i * 8)}; }
 
@@ -548,6 +572,8 @@ class Translator {
   // *rax_only (when given) is set when the consumer reads the value from rax alone, so it
   // needs no pool copy.
   bool StoreIsDead(uint64_t d, bool in_gpr, bool* rax_only = nullptr);
+  bool ReadSoonFromPool(uint64_t d) const;
+  bool ReadFromRaxNext(size_t pc, uint64_t slot) const;
   // Dead stores skipped for the next instruction: at its exits, the slot to write back
   // first and the register that then holds it (see StoreIsDead).
   struct Spill {
@@ -1241,24 +1267,12 @@ bool Translator::StoreIsDead(uint64_t d, bool in_gpr, bool* rax_only) {
       dead = ins[1] == d;
       for (uint64_t i = 0; i <= ins[2]; ++i) dead = dead && BranchOffset(ins[3 + i]) > 0;
       break;
-    case IOp::kI32Add: case IOp::kI64Add: case IOp::kI32Sub: case IOp::kI64Sub:
-    case IOp::kI32And: case IOp::kI64And: case IOp::kI32Or: case IOp::kI64Or:
-    case IOp::kI32Xor: case IOp::kI64Xor: case IOp::kI32Mul: case IOp::kI64Mul:
-    case IOp::kI32Shl: case IOp::kI64Shl: case IOp::kI32ShrS: case IOp::kI64ShrS:
-    case IOp::kI32ShrU: case IOp::kI64ShrU: case IOp::kI32Rotl: case IOp::kI64Rotl:
-    case IOp::kI32Rotr: case IOp::kI64Rotr:
-    case IOp::kI32Eq: case IOp::kI32Ne: case IOp::kI32LtS: case IOp::kI32LtU:
-    case IOp::kI32GtS: case IOp::kI32GtU: case IOp::kI32LeS: case IOp::kI32LeU:
-    case IOp::kI32GeS: case IOp::kI32GeU: case IOp::kI64Eq: case IOp::kI64Ne:
-    case IOp::kI64LtS: case IOp::kI64LtU: case IOp::kI64GtS: case IOp::kI64GtU:
-    case IOp::kI64LeS: case IOp::kI64LeU: case IOp::kI64GeS: case IOp::kI64GeU:
-      dead = ins[2] == d || ins[3] == d;
-      break;
-    case IOp::kI32Eqz: case IOp::kI64Eqz: case IOp::kI32WrapI64: case IOp::kI64ExtendI32U:
     case IOp::kGlobalSet:  // [global value]: as a function restores its stack pointer
       dead = ins[2] == d;
       break;
-    default: break;
+    default:
+      if (int n = IntOpOnRegisters(op)) dead = ins[2] == d || (n == 2 && ins[3] == d);
+      break;
   }
   if (dead) {
     if (rax_only) *rax_only = true;
@@ -1274,7 +1288,45 @@ bool Translator::StoreIsDead(uint64_t d, bool in_gpr, bool* rax_only) {
     if (rax_only) *rax_only = true;  // AddressReg and Store take it from rax (held_)
     return true;
   }
+  return ReadSoonFromPool(d);
+}
+
+// Whether temporary `d`, just computed and not read by the next instruction, is read a
+// few instructions later by an IntOpOnRegisters op, with only such ops and constants in
+// between and no label: nothing in between can exit (so no stub needs the slot) or
+// read it, and the pool register DefRax copies it into survives until the read, since
+// the LRU replaces it only after pool_size_ - 1 younger definitions.
+bool Translator::ReadSoonFromPool(uint64_t d) const {
+  const auto& ops = Ops();
+  size_t defs = 0;
+  for (size_t pc = next_pc_, step = 0; step < 4 && pc < cf_->code.size() && !label_[pc]; ++step) {
+    auto it = ops.by_handler.find(code_[pc]);
+    if (it == ops.by_handler.end()) return false;
+    const IOp op = it->second;
+    const CodeWord* ins = code_ + pc;
+    if (int n = IntOpOnRegisters(ops.info[static_cast<size_t>(op)].base)) {
+      if (ins[2] == d || (n == 2 && ins[3] == d)) return step > 0;  // (the next: StoreIsDead)
+      // Its result takes a pool register unless it is pinned or dead (read from rax by
+      // the instruction right after it).
+      if (Pinned(ins[1]) < 0 && !ReadFromRaxNext(pc + Length(op, ins), ins[1])) ++defs;
+    } else if (op != IOp::kConst && op != IOp::kConst32) {
+      return false;
+    }
+    if (ins[1] == d || defs >= pool_size_) return false;
+    pc += Length(op, ins);
+  }
   return false;
+}
+
+// Whether the instruction at `pc` is an IntOpOnRegisters op reading temporary `slot`, so
+// that StoreIsDead finds the result defined just before it dead and read from rax.
+bool Translator::ReadFromRaxNext(size_t pc, uint64_t slot) const {
+  if (slot < cf_->num_locals || IsConstSlot(slot) || pc >= cf_->code.size() || label_[pc]) return false;
+  auto it = Ops().by_handler.find(code_[pc]);
+  if (it == Ops().by_handler.end()) return false;
+  const CodeWord* ins = code_ + pc;
+  int n = IntOpOnRegisters(Ops().info[static_cast<size_t>(it->second)].base);
+  return n > 0 && (ins[2] == slot || (n == 2 && ins[3] == slot));
 }
 
 // Moves fp to the callee's frame and calls its native entry; the callee returns with fp

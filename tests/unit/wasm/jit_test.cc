@@ -676,6 +676,50 @@ TEST(JitPinnedLocals, WrittenBackOnEveryWayOutOfTheLoop) {
   EXPECT_EQ(inst->memories[0]->size, 65536u);  // memory.grow 0 changed nothing
 }
 
+// A temporary read two or three instructions after it is computed is not stored when
+// it stays in its pool register until then. In a loop with six pinned locals the pool
+// has one register, so a temporary defined in between must make the first one stored.
+TEST(JitDeadStores, TemporaryReadAFewInstructionsLaterKeepsItsValue) {
+  if (!jit::Enabled()) GTEST_SKIP() << "no JIT on this platform or WEFT_JIT=0";
+  Store store;
+  Linker linker;
+  Instance* inst = Instantiate(store, R"(
+    (module
+      (func (export "mix") (param $n i32) (result i32)
+        (local $i i32) (local $a i32) (local $b i32) (local $c i32) (local $d i32) (local $e i32)
+        (local.set $b (i32.const 7)) (local.set $c (i32.const 11)) (local.set $d (i32.const 13))
+        (loop $l
+          ;; shl's result is read by the last add, after mul's (which takes the pool
+          ;; register: add reads it two instructions later) and xor's.
+          (local.set $a (i32.add (i32.shl (local.get $a) (i32.const 3))
+                                 (i32.add (i32.mul (local.get $b) (local.get $c))
+                                          (i32.xor (local.get $d) (local.get $e)))))
+          ;; sub's result is read two instructions later, past shr_u's (read at once).
+          (local.set $e (i32.or (i32.sub (local.get $e) (local.get $a))
+                                (i32.shr_u (local.get $b) (i32.const 1))))
+          (local.set $b (i32.add (local.get $b) (local.get $i)))
+          (local.set $c (i32.xor (local.get $c) (local.get $a)))
+          (local.set $d (i32.add (local.get $d) (local.get $b)))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+        (i32.xor (local.get $a) (i32.add (local.get $e) (i32.mul (local.get $c) (local.get $d))))))
+  )", linker);
+  ASSERT_NE(inst, nullptr);
+  auto mix = [](uint32_t n) {
+    uint32_t i = 0, a = 0, b = 7, c = 11, d = 13, e = 0;
+    do {
+      a = (a << 3) + (b * c + (d ^ e));
+      e = (e - a) | (b >> 1);
+      b += i;
+      c ^= a;
+      d += b;
+    } while (++i < n);
+    return a ^ (e + c * d);
+  };
+  for (uint32_t n : {1u, 50u, 3000u, 3001u}) EXPECT_EQ(CallI32(store, inst, "mix", {Value::I32(n)}), mix(n)) << n;
+  EXPECT_TRUE(HasNative(inst, "mix"));
+}
+
 TEST(JitDeadStores, GlobalSetOfAFreshResult) {
   if (!jit::Enabled()) GTEST_SKIP() << "no JIT on this platform or WEFT_JIT=0";
   Store store;
