@@ -84,6 +84,12 @@ int IntOpOnRegisters(IOp op) {
   }
 }
 
+// Whether `ins`, an instruction of (base) op `op`, is an IntOpOnRegisters op reading `slot`.
+bool IntOpReads(IOp op, const CodeWord* ins, uint64_t slot) {
+  int n = IntOpOnRegisters(op);
+  return n > 0 && (ins[2] == slot || (n == 2 && ins[3] == slot));
+}
+
 // Frame slot i (Translator::Slot also notes reads of constant slots).
 Mem SlotMem(uint64_t i) { return Mem{kFp, static_cast<int32_t>(i * 8)}; }
 
@@ -345,12 +351,12 @@ class Translator {
   // the active pinned loop writes its registers back first (a conditional one through a
   // stub, so the path that stays pays nothing).
   void JumpTo(size_t target, Cond c, bool always) {
-    if (active_ && (target < active_->head || target > active_->last)) {
+    if (const PinnedLoop* loop = LeftBy(target)) {
       if (always) {
-        FlushPinned();
+        FlushPinned(loop);
         jumps_.push_back({as_.Jmp(), target});
       } else {
-        loop_exits_.push_back({as_.Jcc(c), target, active_});
+        loop_exits_.push_back({as_.Jcc(c), target, loop});
       }
       return;
     }
@@ -629,6 +635,11 @@ class Translator {
   }
   // What an exit taken here must write back.
   const PinnedLoop* PinnedAtExit() const { return pinned_valid_ ? active_ : nullptr; }
+  // What a jump from here to instruction `target` must write back: the active loop's
+  // registers if it leaves the loop.
+  const PinnedLoop* LeftBy(size_t target) const {
+    return active_ && (target < active_->head || target > active_->last) ? PinnedAtExit() : nullptr;
+  }
   // Slot `slot` as a memory operand to read: a pinned local's register is written back
   // to it first.
   Mem In(uint64_t slot) {
@@ -998,16 +1009,16 @@ bool Translator::Run() {
   if (!translated) return false;
   // Conditional jumps and br_table entries out of a pinned loop: write its registers
   // back, then jump.
-  for (const Patch& e : loop_exits_) {
-    as_.PatchRel32(e.field, as_.size());
-    FlushPinned(e.loop);
-    jumps_.push_back({as_.Jmp(), e.target});
-  }
+  auto write_back_and_jump = [&](const PinnedLoop* loop, size_t target) {
+    size_t stub = as_.size();
+    FlushPinned(loop);
+    jumps_.push_back({as_.Jmp(), target});
+    return stub;
+  };
+  for (const Patch& e : loop_exits_) as_.PatchRel32(e.field, write_back_and_jump(e.loop, e.target));
   for (const TableEntry& e : table_entries_) {
     if (!e.leaves) continue;
-    size_t stub = as_.size();
-    FlushPinned(e.leaves);
-    jumps_.push_back({as_.Jmp(), e.target});
+    size_t stub = write_back_and_jump(e.leaves, e.target);
     int32_t rel = static_cast<int32_t>(static_cast<int64_t>(stub) - static_cast<int64_t>(e.table));
     std::memcpy(&as_.bytes()[e.field], &rel, 4);
   }
@@ -1271,7 +1282,7 @@ bool Translator::StoreIsDead(uint64_t d, bool in_gpr, bool* rax_only) {
       dead = ins[2] == d;
       break;
     default:
-      if (int n = IntOpOnRegisters(op)) dead = ins[2] == d || (n == 2 && ins[3] == d);
+      dead = IntOpReads(op, ins, d);
       break;
   }
   if (dead) {
@@ -1303,17 +1314,19 @@ bool Translator::ReadSoonFromPool(uint64_t d) const {
     auto it = ops.by_handler.find(code_[pc]);
     if (it == ops.by_handler.end()) return false;
     const IOp op = it->second;
+    const IOp base = ops.info[static_cast<size_t>(op)].base;
     const CodeWord* ins = code_ + pc;
-    if (int n = IntOpOnRegisters(ops.info[static_cast<size_t>(op)].base)) {
-      if (ins[2] == d || (n == 2 && ins[3] == d)) return step > 0;  // (the next: StoreIsDead)
+    const size_t next = pc + Length(op, ins);
+    if (IntOpOnRegisters(base)) {
+      if (IntOpReads(base, ins, d)) return step > 0;  // (the next: StoreIsDead)
       // Its result takes a pool register unless it is pinned or dead (read from rax by
       // the instruction right after it).
-      if (Pinned(ins[1]) < 0 && !ReadFromRaxNext(pc + Length(op, ins), ins[1])) ++defs;
+      if (Pinned(ins[1]) < 0 && !ReadFromRaxNext(next, ins[1])) ++defs;
     } else if (op != IOp::kConst && op != IOp::kConst32) {
       return false;
     }
     if (ins[1] == d || defs >= pool_size_) return false;
-    pc += Length(op, ins);
+    pc = next;
   }
   return false;
 }
@@ -1324,9 +1337,7 @@ bool Translator::ReadFromRaxNext(size_t pc, uint64_t slot) const {
   if (slot < cf_->num_locals || IsConstSlot(slot) || pc >= cf_->code.size() || label_[pc]) return false;
   auto it = Ops().by_handler.find(code_[pc]);
   if (it == Ops().by_handler.end()) return false;
-  const CodeWord* ins = code_ + pc;
-  int n = IntOpOnRegisters(Ops().info[static_cast<size_t>(it->second)].base);
-  return n > 0 && (ins[2] == slot || (n == 2 && ins[3] == slot));
+  return IntOpReads(Ops().info[static_cast<size_t>(it->second)].base, code_ + pc, slot);
 }
 
 // Moves fp to the callee's frame and calls its native entry; the callee returns with fp
@@ -1391,8 +1402,7 @@ void Translator::BrTable(const CodeWord* ins, size_t pc) {
       std::memcpy(&as_.bytes()[field], &rel, 4);
       continue;
     }
-    const bool leaves = active_ && pinned_valid_ && (target < active_->head || target > active_->last);
-    table_entries_.push_back({field, target, table, leaves ? active_ : nullptr});
+    table_entries_.push_back({field, target, table, LeftBy(target)});
   }
 }
 
