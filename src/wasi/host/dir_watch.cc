@@ -1,20 +1,29 @@
 #include "wasi/host/dir_watch.h"
 
 #include <errno.h>
+#include <linux/io_uring.h>
 #include <linux/magic.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/inotify.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <memory>
 
 namespace weft::wasi::host {
 namespace {
 
 std::atomic<bool> enabled{true};
+std::atomic<DirWatch::RingUse> ring_use{DirWatch::RingUse::kAfterSomeReads};
+std::atomic<uint64_t> queue_looks{0};  // system calls made to look at the queue
 // Set in a forked child: the inotify fd is shared with the parent there, and a read in
 // the child would take events the parent needs.
 std::atomic<bool> in_forked_child{false};
@@ -36,6 +45,139 @@ bool IsLocalFilesystem(int dirfd) {
       return false;
   }
 }
+
+// A thread's own io_uring holding a multishot poll of the inotify fd: the "doorbell" of
+// dir_watch.h. Set up with DEFER_TASKRUN (completions are produced only inside this
+// thread's io_uring_enter, so no other thread ever sees a half-updated ring, and the
+// kernel never interrupts the thread's other system calls for it), SINGLE_ISSUER (which
+// DEFER_TASKRUN requires: hence one ring per thread) and TASKRUN_FLAG (IORING_SQ_TASKRUN
+// is set in the shared ring memory as soon as a completion is pending, from inside the
+// system call that queued the inotify event).
+class InotifyRing {
+ public:
+  // The ring, its poll armed; nullptr when io_uring or a feature it needs (Linux 6.1)
+  // is unavailable, disabled (sysctl kernel.io_uring_disabled) or refused (seccomp).
+  static std::unique_ptr<InotifyRing> Create(int inotify_fd) {
+    struct io_uring_params params;
+    memset(&params, 0, sizeof(params));
+    params.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
+                   IORING_SETUP_TASKRUN_FLAG;
+    // (io_uring fds are always close-on-exec.)
+    int fd = static_cast<int>(syscall(__NR_io_uring_setup, 2, &params));
+    if (fd < 0) return nullptr;
+    std::unique_ptr<InotifyRing> ring(new InotifyRing(fd, inotify_fd));
+    if (!ring->Map(params) || !ring->Arm()) return nullptr;
+    return ring;
+  }
+
+  ~InotifyRing() {
+    if (rings_ != MAP_FAILED) munmap(rings_, rings_size_);
+    if (sqes_ != MAP_FAILED) munmap(sqes_, sqes_size_);
+    close(fd_);  // cancels the poll
+  }
+
+  // True when nothing was queued on the inotify fd since the last Reap(). No system
+  // call: two loads from the shared ring.
+  bool Quiet() const {
+    uint32_t flags = __atomic_load_n(sq_flags_, __ATOMIC_ACQUIRE);
+    if (flags & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW)) return false;
+    return __atomic_load_n(cq_tail_, __ATOMIC_ACQUIRE) == *cq_head_;
+  }
+
+  // Produces the pending completions, consumes them, and re-arms the poll if the kernel
+  // ended it. Call before reading the inotify queue, so that an event queued after the
+  // read rings again. False when the ring failed: drop it.
+  bool Reap() {
+    bool armed = true;
+    for (int round = 0; round < 4; ++round) {
+      if (syscall(__NR_io_uring_enter, fd_, 0, 0, IORING_ENTER_GETEVENTS, nullptr, 0) < 0 &&
+          errno != EINTR) {
+        return false;
+      }
+      uint32_t head = *cq_head_;
+      uint32_t tail = __atomic_load_n(cq_tail_, __ATOMIC_ACQUIRE);
+      for (; head != tail; ++head) {
+        if (!(cqes_[head & cq_mask_].flags & IORING_CQE_F_MORE)) armed = false;
+      }
+      __atomic_store_n(cq_head_, head, __ATOMIC_RELEASE);
+      // More than the CQ holds waits in the overflow list (or, after EINTR, the work
+      // did not run): go again. Left over after a few rounds, Quiet() stays false.
+      if (!(__atomic_load_n(sq_flags_, __ATOMIC_ACQUIRE) &
+            (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW))) {
+        break;
+      }
+    }
+    return armed || Arm();
+  }
+
+ private:
+  InotifyRing(int fd, int inotify_fd) : fd_(fd), inotify_fd_(inotify_fd) {}
+
+  template <typename T>
+  T* At(uint32_t offset) const {
+    return reinterpret_cast<T*>(static_cast<char*>(rings_) + offset);
+  }
+
+  bool Map(const struct io_uring_params& params) {
+    if (!(params.features & IORING_FEAT_SINGLE_MMAP)) return false;
+    rings_size_ = std::max(params.sq_off.array + params.sq_entries * sizeof(uint32_t),
+                           params.cq_off.cqes + params.cq_entries * sizeof(struct io_uring_cqe));
+    rings_ = mmap(nullptr, rings_size_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd_,
+                  IORING_OFF_SQ_RING);
+    sqes_size_ = params.sq_entries * sizeof(struct io_uring_sqe);
+    sqes_ = mmap(nullptr, sqes_size_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd_,
+                 IORING_OFF_SQES);
+    if (rings_ == MAP_FAILED || sqes_ == MAP_FAILED) return false;
+    sq_flags_ = At<uint32_t>(params.sq_off.flags);
+    sq_tail_ = At<uint32_t>(params.sq_off.tail);
+    sq_array_ = At<uint32_t>(params.sq_off.array);
+    sq_mask_ = *At<uint32_t>(params.sq_off.ring_mask);
+    cq_head_ = At<uint32_t>(params.cq_off.head);
+    cq_tail_ = At<uint32_t>(params.cq_off.tail);
+    cq_mask_ = *At<uint32_t>(params.cq_off.ring_mask);
+    cqes_ = At<struct io_uring_cqe>(params.cq_off.cqes);
+    return true;
+  }
+
+  // Submits the multishot poll of the inotify fd. A queue that already holds events
+  // completes it at once, so nothing queued before is missed.
+  bool Arm() {
+    uint32_t tail = *sq_tail_;
+    uint32_t index = tail & sq_mask_;
+    struct io_uring_sqe* sqe = static_cast<struct io_uring_sqe*>(sqes_) + index;
+    memset(sqe, 0, sizeof(*sqe));
+    sqe->opcode = IORING_OP_POLL_ADD;
+    sqe->fd = inotify_fd_;
+    sqe->poll32_events = POLLIN;
+    sqe->len = IORING_POLL_ADD_MULTI;
+    sq_array_[index] = index;
+    __atomic_store_n(sq_tail_, tail + 1, __ATOMIC_RELEASE);
+    return syscall(__NR_io_uring_enter, fd_, 1, 0, 0, nullptr, 0) == 1;
+  }
+
+  const int fd_;
+  const int inotify_fd_;
+  void* rings_ = MAP_FAILED;
+  size_t rings_size_ = 0;
+  void* sqes_ = MAP_FAILED;
+  size_t sqes_size_ = 0;
+  uint32_t* sq_flags_ = nullptr;
+  uint32_t* sq_tail_ = nullptr;
+  uint32_t* sq_array_ = nullptr;
+  uint32_t sq_mask_ = 0;
+  uint32_t* cq_head_ = nullptr;
+  uint32_t* cq_tail_ = nullptr;
+  uint32_t cq_mask_ = 0;
+  struct io_uring_cqe* cqes_ = nullptr;
+};
+
+// This thread's ring, set up on its kReadsBeforeRing-th Read, or never when that failed.
+struct ThreadDoorbell {
+  int reads = 0;
+  bool unavailable = false;
+  std::unique_ptr<InotifyRing> ring;
+};
+thread_local ThreadDoorbell this_thread_doorbell;
 
 }  // namespace
 
@@ -59,6 +201,12 @@ DirWatch& DirWatch::Process() {
 }
 
 void DirWatch::SetEnabledForTesting(bool on) { enabled.store(on); }
+
+void DirWatch::SetRingUseForTesting(RingUse use) { ring_use.store(use); }
+
+bool DirWatch::ThisThreadHasRingForTesting() { return this_thread_doorbell.ring != nullptr; }
+
+uint64_t DirWatch::QueueLooksForTesting() { return queue_looks.load(); }
 
 int DirWatch::Watch(int dirfd) {
   if (!enabled.load() || in_forked_child.load() || !IsLocalFilesystem(dirfd)) return -1;
@@ -91,16 +239,45 @@ void DirWatch::Unwatch(int id) {
 DirWatch::Epochs DirWatch::Read(int root_id, int dir_id) {
   Epochs now;
   if (in_forked_child.load(std::memory_order_relaxed)) return now;
+  bool quiet = RingSaysQuiet();
   std::lock_guard lock(mu_);
-  if (QueueMayHoldEventsLocked()) DrainLocked();
+  if (!quiet && (this_thread_doorbell.ring != nullptr || QueueMayHoldEventsLocked())) {
+    DrainLocked();
+  }
   if (!refcount_.contains(root_id)) return now;
   now.subdirs = subdir_epoch_;
   if (dir_id >= 0 && refcount_.contains(dir_id)) now.entries = entry_epoch_;
   return now;
 }
 
+bool DirWatch::RingSaysQuiet() {
+  ThreadDoorbell& bell = this_thread_doorbell;
+  RingUse use = ring_use.load(std::memory_order_relaxed);
+  if (bell.ring == nullptr) {
+    if (bell.unavailable || inotify_fd_ < 0 || use == RingUse::kNever ||
+        (use == RingUse::kAfterSomeReads && ++bell.reads < kReadsBeforeRing)) {
+      return false;
+    }
+    bell.ring = InotifyRing::Create(inotify_fd_);
+    bell.unavailable = bell.ring == nullptr;
+    return false;  // the caller reads the queue once, which the armed ring now covers
+  }
+  if (use == RingUse::kNever) {
+    bell.ring.reset();
+    return false;
+  }
+  if (bell.ring->Quiet()) return true;
+  queue_looks.fetch_add(1, std::memory_order_relaxed);
+  if (!bell.ring->Reap()) {
+    bell.ring.reset();
+    bell.unavailable = true;
+  }
+  return false;
+}
+
 bool DirWatch::QueueMayHoldEventsLocked() {
   if (ready_fd_ < 0) return true;
+  queue_looks.fetch_add(1, std::memory_order_relaxed);
   struct epoll_event ready;
   // 0: nothing queued. Ready, or an error (EINTR): the read will tell.
   return epoll_wait(ready_fd_, &ready, 1, 0) != 0;
@@ -108,6 +285,7 @@ bool DirWatch::QueueMayHoldEventsLocked() {
 
 void DirWatch::DrainLocked() {
   alignas(struct inotify_event) char buf[4096];
+  queue_looks.fetch_add(1, std::memory_order_relaxed);
   for (;;) {
     ssize_t n = read(inotify_fd_, buf, sizeof(buf));
     if (n < 0) {

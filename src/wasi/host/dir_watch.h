@@ -1,17 +1,26 @@
-// DirWatch: tells, for the price of one system call, whether a directory entry (one that
+// DirWatch: tells, mostly without a system call, whether a directory entry (one that
 // names a subdirectory, or any entry at all) may have changed in any watched directory
 // since a given moment. HostDir uses it to skip re-checking the identity of a held
 // subdirectory fd (one fstatat, ~700 ns here) on each stat of "sub/name", and to answer a
-// repeated stat of "sub/name" with fstat(2) of a held fd of "name" itself. The call is an epoll_wait(2) with no timeout
-// on an epoll instance that holds the inotify fd (~140 ns here, the bare cost of a system
-// call; a read(2) of the empty queue takes ~215 ns, most of it the queue's irq-safe
-// spinlock); the queue is read only when epoll says it holds something.
+// repeated stat of "sub/name" with fstat(2) of a held fd of "name" itself.
+//
+// How it looks at the inotify queue, cheapest first:
+//  - A thread that reads often gets its own io_uring, a "doorbell": a multishot poll of
+//    the inotify fd. The kernel marks the ring (IORING_SQ_TASKRUN, in memory shared with
+//    us) from inside the very system call that queues an event, so two loads tell that
+//    nothing was queued since the thread last read the queue (io_uring_setup(2): the flag
+//    "is set whenever completions are pending", which liburing's peek relies on too).
+//  - Otherwise (the thread's first reads, io_uring unavailable, disabled or refused), an
+//    epoll_wait(2) with no timeout on an epoll instance that holds the inotify fd (~140 ns
+//    on a plain kernel, a whole system call under PTI).
+// The queue itself is read only when one of them says it may hold something.
 //
 // Why inotify is exact enough here: the kernel queues an event inside the very system
 // call that renames, removes or replaces an entry (fsnotify runs before the call
-// returns), and wakes the queue's waiters there too, which puts it on the epoll ready
-// list; so an epoll_wait that finds nothing ready, like a read that finds the queue
-// empty, proves that no such change completed before it. Every way for "sub" to stop naming the directory it named (rmdir, rename
+// returns), and wakes the queue's waiters there too, which marks the doorbells and puts
+// the fd on the epoll ready list; so a quiet doorbell, an epoll_wait that finds nothing
+// ready, or a read that finds the queue empty proves that no such change completed
+// before it. Every way for "sub" to stop naming the directory it named (rmdir, rename
 // away, a directory renamed over it, RENAME_EXCHANGE with anything) queues an event that
 // carries IN_ISDIR, since the directory itself is moved or removed; events without it
 // (files created, removed, renamed) leave that epoch alone. The entry epoch counts every
@@ -26,7 +35,7 @@
 // which is still inside the root: stale, never an escape; mounting needs privilege).
 //
 // One inotify instance serves the whole process (instances are limited, 128 per user by
-// default). Thread-safe: every member locks `mu_`.
+// default). Thread-safe: every member locks `mu_`; the doorbells are thread_local.
 #pragma once
 
 #include <cstdint>
@@ -40,6 +49,10 @@ class DirWatch {
   // What Read() answers for a watch that cannot be trusted: never equal to a real
   // epoch, so every use re-checks.
   static constexpr uint64_t kNoEpoch = ~uint64_t{0};
+
+  // A thread gets its doorbell on its kReadsBeforeRing-th Read: one that reads only a
+  // few times does not pay for it (~50 us to set up, and an fd).
+  static constexpr int kReadsBeforeRing = 16;
 
   // The process's instance, created on first use.
   static DirWatch& Process();
@@ -71,11 +84,21 @@ class DirWatch {
 
   // For tests: with false, Watch() refuses everything, as on a remote filesystem.
   static void SetEnabledForTesting(bool enabled);
+  // For tests: when a thread gets its io_uring doorbell (see above). kNever also drops
+  // the calling thread's at its next Read.
+  enum class RingUse { kAfterSomeReads, kFromTheFirstRead, kNever };
+  static void SetRingUseForTesting(RingUse use);
+  static bool ThisThreadHasRingForTesting();
+  // For tests: how many times this process looked at the queue with a system call.
+  static uint64_t QueueLooksForTesting();
 
  private:
   DirWatch();
   ~DirWatch() = delete;  // lives as long as the process (used from static destructors)
   void DrainLocked();
+  // True only when this thread's doorbell proves that nothing was queued since this
+  // thread last read the queue; sets the doorbell up, or reaps it, as needed.
+  bool RingSaysQuiet();
   // False only when the queue is surely empty (see above).
   bool QueueMayHoldEventsLocked();
 

@@ -39,8 +39,13 @@ using testing::RemoveTree;
 using testing::WriteHostFile;
 using testing::WriteStr;
 
-// The process's open fds (plus "." and ".."), or -1 without /proc.
+// The process's open fds (plus "." and ".."), or -1 without /proc. DirWatch's own fds,
+// made once and kept (the process's inotify and epoll fds, this thread's io_uring
+// doorbell), are made first, so that they are never taken for a HostDir's.
 int CountOpenFds() {
+  for (int i = 0; i < host::DirWatch::kReadsBeforeRing; ++i) {
+    host::DirWatch::Process().Read(-1, -1);
+  }
   int n = 0;
   DIR* d = opendir("/proc/self/fd");
   if (d == nullptr) return -1;
@@ -636,7 +641,6 @@ TEST_P(HostDirTest, StatAtAlternatingSubdirectories) {
     ASSERT_EQ(mkdir(P(sub).c_str(), 0755), 0);
     WriteHostFile(P(sub + "/f"), std::string(static_cast<size_t>(i + 1), 'x'));
   }
-  host::DirWatch::Process();  // its inotify fd, once per process, is not counted below
   int before = CountOpenFds();
   for (int round = 0; round < 3; ++round) {
     for (int i = 0; i < kDirs; ++i) {
@@ -874,44 +878,122 @@ TEST_P(HostDirTest, StatAtAnswersARepeatedNameFromItsHeldFdOnlyWhileNothingMoved
 // DirWatch's two epochs: `entries` moves with every entry removed or renamed and every
 // metadata change in a watched directory (its own included), `subdirs` only when a
 // subdirectory entry moves; a file created moves neither (no name changed what it names).
+// Both ways of looking at the queue: epoll, and the thread's io_uring doorbell.
 TEST_P(HostDirTest, DirWatchEpochsMoveWithTheirKindOfChange) {
   if (GetParam() != host::ResolverMode::kAuto) GTEST_SKIP() << "one run is enough";
-  ASSERT_EQ(mkdir(P("sub").c_str(), 0755), 0);
-  ASSERT_EQ(mkdir(P("sub/d").c_str(), 0755), 0);
+  struct RestoreRingUse {
+    ~RestoreRingUse() {
+      host::DirWatch::SetRingUseForTesting(host::DirWatch::RingUse::kAfterSomeReads);
+    }
+  } restore;
+  for (auto use : {host::DirWatch::RingUse::kNever, host::DirWatch::RingUse::kFromTheFirstRead}) {
+    host::DirWatch::SetRingUseForTesting(use);
+    const std::string sub_name = use == host::DirWatch::RingUse::kNever ? "sub" : "sub2";
+    SCOPED_TRACE(sub_name);
+    auto sub_path = [&](const std::string& rest) { return P(sub_name + rest); };
+    ASSERT_EQ(mkdir(sub_path("").c_str(), 0755), 0);
+    ASSERT_EQ(mkdir(sub_path("/d").c_str(), 0755), 0);
+    host::UniqueFd root(open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    host::UniqueFd sub(open(sub_path("").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    host::DirWatch& watch = host::DirWatch::Process();
+    int root_id = watch.Watch(root.get());
+    if (root_id < 0) GTEST_SKIP() << "this filesystem is not watched";
+    int sub_id = watch.Watch(sub.get());
+    ASSERT_GE(sub_id, 0);
+    host::DirWatch::Epochs last = watch.Read(root_id, sub_id);
+    ASSERT_NE(last.entries, host::DirWatch::kNoEpoch);
+    // Checks which epochs moved since the last call.
+    auto moved = [&](bool subdirs, bool entries) {
+      host::DirWatch::Epochs now = watch.Read(root_id, sub_id);
+      EXPECT_EQ(now.subdirs != last.subdirs, subdirs);
+      EXPECT_EQ(now.entries != last.entries, entries);
+      last = now;
+    };
+    WriteHostFile(sub_path("/f"), "x");
+    moved(false, false);
+    ASSERT_EQ(rename(sub_path("/f").c_str(), sub_path("/g").c_str()), 0);
+    moved(false, true);
+    ASSERT_EQ(chmod(sub_path("/g").c_str(), 0600), 0);
+    moved(false, true);
+    ASSERT_EQ(chmod(sub_path("").c_str(), 0700), 0);  // the search permission of a watched dir
+    moved(false, true);
+    ASSERT_EQ(unlink(sub_path("/g").c_str()), 0);
+    moved(false, true);
+    ASSERT_EQ(rename(sub_path("/d").c_str(), sub_path("/e").c_str()), 0);
+    moved(true, true);
+    watch.Unwatch(sub_id);
+    host::DirWatch::Epochs gone = watch.Read(root_id, sub_id);
+    EXPECT_EQ(gone.entries, host::DirWatch::kNoEpoch);
+    EXPECT_NE(gone.subdirs, host::DirWatch::kNoEpoch);
+    watch.Unwatch(root_id);
+    EXPECT_EQ(watch.Read(root_id, -1).subdirs, host::DirWatch::kNoEpoch);
+  }
+}
+
+// A thread's io_uring doorbell: while nothing is queued, Read() makes no system call;
+// a change made by this thread, by another thread or by another process rings it at
+// once (inside the system call that made the change).
+TEST_P(HostDirTest, DirWatchDoorbellRingsForChangesFromAnywhere) {
+  if (GetParam() != host::ResolverMode::kAuto) GTEST_SKIP() << "one run is enough";
+  struct RestoreRingUse {
+    ~RestoreRingUse() {
+      host::DirWatch::SetRingUseForTesting(host::DirWatch::RingUse::kAfterSomeReads);
+    }
+  } restore;
+  host::DirWatch::SetRingUseForTesting(host::DirWatch::RingUse::kFromTheFirstRead);
+  ASSERT_EQ(mkdir(P("d0").c_str(), 0755), 0);
   host::UniqueFd root(open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  host::UniqueFd sub(open(P("sub").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   host::DirWatch& watch = host::DirWatch::Process();
   int root_id = watch.Watch(root.get());
   if (root_id < 0) GTEST_SKIP() << "this filesystem is not watched";
-  int sub_id = watch.Watch(sub.get());
-  ASSERT_GE(sub_id, 0);
-  host::DirWatch::Epochs last = watch.Read(root_id, sub_id);
-  ASSERT_NE(last.entries, host::DirWatch::kNoEpoch);
-  // Checks which epochs moved since the last call.
-  auto moved = [&](bool subdirs, bool entries) {
-    host::DirWatch::Epochs now = watch.Read(root_id, sub_id);
-    EXPECT_EQ(now.subdirs != last.subdirs, subdirs);
-    EXPECT_EQ(now.entries != last.entries, entries);
+  struct Unwatch {
+    int id;
+    ~Unwatch() { host::DirWatch::Process().Unwatch(id); }
+  } unwatch{root_id};
+  uint64_t last = watch.Read(root_id, -1).subdirs;
+  if (!host::DirWatch::ThisThreadHasRingForTesting()) GTEST_SKIP() << "no io_uring here";
+  int renames = 0;
+  // Renames d<n> to d<n+1> with `how`, then checks that the next Read() saw it, and
+  // that the ones after it make no system call.
+  auto rename_and_check = [&](const char* who,
+                              const std::function<void(std::string, std::string)>& how) {
+    SCOPED_TRACE(who);
+    how(P("d" + std::to_string(renames)), P("d" + std::to_string(renames + 1)));
+    ++renames;
+    uint64_t now = watch.Read(root_id, -1).subdirs;
+    EXPECT_NE(now, last);
     last = now;
+    uint64_t looks = host::DirWatch::QueueLooksForTesting();
+    for (int i = 0; i < 20; ++i) {
+      EXPECT_EQ(watch.Read(root_id, -1).subdirs, last);
+    }
+    EXPECT_EQ(host::DirWatch::QueueLooksForTesting(), looks);
   };
-  WriteHostFile(P("sub/f"), "x");
-  moved(false, false);
-  ASSERT_EQ(rename(P("sub/f").c_str(), P("sub/g").c_str()), 0);
-  moved(false, true);
-  ASSERT_EQ(chmod(P("sub/g").c_str(), 0600), 0);
-  moved(false, true);
-  ASSERT_EQ(chmod(P("sub").c_str(), 0700), 0);  // the search permission of a watched dir
-  moved(false, true);
-  ASSERT_EQ(unlink(P("sub/g").c_str()), 0);
-  moved(false, true);
-  ASSERT_EQ(rename(P("sub/d").c_str(), P("sub/e").c_str()), 0);
-  moved(true, true);
-  watch.Unwatch(sub_id);
-  host::DirWatch::Epochs gone = watch.Read(root_id, sub_id);
-  EXPECT_EQ(gone.entries, host::DirWatch::kNoEpoch);
-  EXPECT_NE(gone.subdirs, host::DirWatch::kNoEpoch);
-  watch.Unwatch(root_id);
-  EXPECT_EQ(watch.Read(root_id, -1).subdirs, host::DirWatch::kNoEpoch);
+  rename_and_check("this thread", [](std::string from, std::string to) {
+    ASSERT_EQ(rename(from.c_str(), to.c_str()), 0);
+  });
+  rename_and_check("another thread", [](std::string from, std::string to) {
+    std::thread([&] { ASSERT_EQ(rename(from.c_str(), to.c_str()), 0); }).join();
+  });
+  rename_and_check("another process", [](std::string from, std::string to) {
+    pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) _exit(rename(from.c_str(), to.c_str()) == 0 ? 0 : 1);
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  });
+  // Many events between two reads (more than the ring's completion queue holds).
+  rename_and_check("many times", [](std::string from, std::string to) {
+    for (int i = 0; i < 50; ++i) {
+      ASSERT_EQ(rename(from.c_str(), to.c_str()), 0);
+      ASSERT_EQ(rename(to.c_str(), from.c_str()), 0);
+    }
+    ASSERT_EQ(rename(from.c_str(), to.c_str()), 0);
+  });
+  host::DirWatch::SetRingUseForTesting(host::DirWatch::RingUse::kNever);
+  watch.Read(root_id, -1);
+  EXPECT_FALSE(host::DirWatch::ThisThreadHasRingForTesting());
 }
 
 // A held leaf costs an fd: a few are held, never more, whatever is stat'ed.
