@@ -237,6 +237,10 @@ void DirWatch::Unwatch(int id) {
 }
 
 DirWatch::Epochs DirWatch::Read(int root_id, int dir_id) {
+  return Read(root_id, std::span<const int>(&dir_id, dir_id >= 0 ? 1 : 0));
+}
+
+DirWatch::Epochs DirWatch::Read(int root_id, std::span<const int> dir_ids) {
   Epochs now;
   if (in_forked_child.load(std::memory_order_relaxed)) return now;
   bool quiet = RingSaysQuiet();
@@ -246,7 +250,11 @@ DirWatch::Epochs DirWatch::Read(int root_id, int dir_id) {
   }
   if (!refcount_.contains(root_id)) return now;
   now.subdirs = subdir_epoch_;
-  if (dir_id >= 0 && refcount_.contains(dir_id)) now.entries = entry_epoch_;
+  if (dir_ids.empty()) return now;
+  for (int id : dir_ids) {
+    if (!refcount_.contains(id)) return now;
+  }
+  now.entries = entry_epoch_;
   return now;
 }
 

@@ -40,6 +40,7 @@
 
 #include <cstdint>
 #include <mutex>
+#include <span>
 #include <unordered_map>
 
 namespace weft::wasi::host {
@@ -81,6 +82,9 @@ class DirWatch {
     uint64_t entries = kNoEpoch;
   };
   Epochs Read(int root_id, int dir_id);
+  // The same over several directories: `entries` depends on `root_id` and every one of
+  // `dir_ids`, and is kNoEpoch when there are none.
+  Epochs Read(int root_id, std::span<const int> dir_ids);
 
   // For tests: with false, Watch() refuses everything, as on a remote filesystem.
   static void SetEnabledForTesting(bool enabled);

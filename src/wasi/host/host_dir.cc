@@ -8,7 +8,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <span>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -82,6 +84,14 @@ HostDir::HostDir(int fd, bool read_only) : fd_(fd), read_only_(read_only) {}
 
 HostDir::CachedSubdir::~CachedSubdir() {
   if (int id = watch_id.load(); id >= 0) DirWatch::Process().Unwatch(id);
+  for (int id : chain_watches) DirWatch::Process().Unwatch(id);
+}
+
+size_t HostDir::CachedSubdir::WatchIds(int (&ids)[kMaxHeldDepth]) const {
+  size_t n = 0;
+  for (int id : chain_watches) ids[n++] = id;
+  if (int self = watch_id.load(std::memory_order_acquire); self >= 0) ids[n++] = self;
+  return n;
 }
 
 HostDir::~HostDir() {
@@ -276,11 +286,11 @@ ErrnoOr<Filestat> HostDir::StatAt(Lookupflags lookup, std::string_view path) {
   bool follow = (lookup & kLookupSymlinkFollow) || trailing;
   struct stat st;
   size_t slash = path.find('/');
-  if (slash != std::string_view::npos && UsingOpenat2() && !trailing &&
-      path.find('/', slash + 1) == std::string_view::npos) {
-    // "sub/name": through the cached subdirectory fd when it still is `sub`.
+  if (slash != std::string_view::npos && UsingOpenat2() && !trailing) {
+    // "sub/name" or "a/b/name": through the held directory fd when it still is "sub".
+    size_t last = path.rfind('/');
     Errno error;
-    switch (StatInSubdir(path.substr(0, slash), path.substr(slash + 1), follow, &st, &error)) {
+    switch (StatInSubdir(path.substr(0, last), path.substr(last + 1), follow, &st, &error)) {
       case SubdirAnswer::kStat:
         return FilestatFromStat(st);
       case SubdirAnswer::kError:
@@ -319,7 +329,16 @@ ErrnoOr<Filestat> HostDir::StatAt(Lookupflags lookup, std::string_view path) {
 HostDir::SubdirAnswer HostDir::StatInSubdir(std::string_view sub, std::string_view name,
                                             bool follow, struct stat* st, Errno* error) {
   auto plain = [](std::string_view c) { return !c.empty() && c != "." && c != ".."; };
-  if (!plain(sub) || !plain(name)) return SubdirAnswer::kGeneral;
+  if (!plain(name)) return SubdirAnswer::kGeneral;
+  size_t depth = 0;
+  for (size_t begin = 0; begin <= sub.size(); ++depth) {
+    size_t end = std::min(sub.find('/', begin), sub.size());
+    if (depth == kMaxHeldDepth || !plain(sub.substr(begin, end - begin))) {
+      return SubdirAnswer::kGeneral;
+    }
+    begin = end + 1;
+  }
+  const bool deep = depth > 1;
   std::shared_ptr<const CachedSubdir> dir;
   std::shared_ptr<const UniqueFd> leaf_fd;
   uint64_t leaf_checked_at = DirWatch::kNoEpoch;
@@ -337,14 +356,43 @@ HostDir::SubdirAnswer HostDir::StatInSubdir(std::string_view sub, std::string_vi
   // Read before anything is checked (dir_watch.h): a change after this read shows up
   // as a newer epoch at the next stat.
   int watch_id = watch_id_.load(std::memory_order_acquire);
+  if (deep && watch_id == -1) return SubdirAnswer::kGeneral;  // the root is not watched
   DirWatch::Epochs epochs;
   if (watch_id >= 0) {
-    epochs = DirWatch::Process().Read(
-        watch_id, dir != nullptr ? dir->watch_id.load(std::memory_order_acquire) : -1);
+    int ids[kMaxHeldDepth];
+    size_t n = dir != nullptr ? dir->WatchIds(ids) : 0;
+    epochs = DirWatch::Process().Read(watch_id, std::span<const int>(ids, n));
   }
-  const uint64_t epoch = epochs.subdirs;
-  if (dir == nullptr || epoch == DirWatch::kNoEpoch ||
-      dir->checked_at_epoch.load(std::memory_order_acquire) != epoch) {
+  if (deep) {
+    // Held directories deeper down rely on the entry epoch (see CachedSubdir).
+    const uint64_t epoch = epochs.entries;
+    if (dir == nullptr || epoch == DirWatch::kNoEpoch) {
+      // Held from the second stat through it on (holding costs a dozen calls, more than
+      // a walk of a tree that visits each directory once would gain), or again when a
+      // watch on the way is gone.
+      if (dir == nullptr && !ShouldHoldDeepSubdir(sub)) return SubdirAnswer::kGeneral;
+      dir = HoldDeepSubdir(sub, CPath(sub));
+      if (dir == nullptr) return SubdirAnswer::kGeneral;
+      leaf_fd.reset();
+      epochs.entries = DirWatch::kNoEpoch;  // read before `dir` was watched
+    } else if (dir->checked_at_epoch.load(std::memory_order_acquire) != epoch) {
+      subdir_checks_.fetch_add(1, std::memory_order_relaxed);
+      CPath sub_path(sub);
+      struct stat dst;
+      SubdirAnswer answer = OpenDeepSubdir(sub_path, &dst, error).second;
+      if (answer != SubdirAnswer::kStat) return answer;
+      if (dir->dev == dst.st_dev && dir->ino == dst.st_ino) {
+        dir->checked_at_epoch.store(epoch, std::memory_order_release);
+      } else {
+        dir = HoldDeepSubdir(sub, sub_path);
+        if (dir == nullptr) return SubdirAnswer::kGeneral;
+        leaf_fd.reset();
+        epochs.entries = DirWatch::kNoEpoch;
+      }
+    }
+  } else if (const uint64_t epoch = epochs.subdirs;
+             dir == nullptr || epoch == DirWatch::kNoEpoch ||
+             dir->checked_at_epoch.load(std::memory_order_acquire) != epoch) {
     // Check that `sub` is still the held directory (or hold the one it now names).
     subdir_checks_.fetch_add(1, std::memory_order_relaxed);
     CPath sub_path(sub);
@@ -431,7 +479,9 @@ void HostDir::NoteLeaf(const CachedSubdir& dir, std::string_view name, const CPa
   }
   int root_watch = watch_id_.load(std::memory_order_acquire);
   if (dir_watch < 0 || root_watch < 0) return;
-  uint64_t epoch = DirWatch::Process().Read(root_watch, dir_watch).entries;
+  int ids[kMaxHeldDepth];
+  uint64_t epoch =
+      DirWatch::Process().Read(root_watch, std::span<const int>(ids, dir.WatchIds(ids))).entries;
   if (epoch == DirWatch::kNoEpoch) return;
   auto fd = std::make_shared<UniqueFd>(RetryEintr([&] {
     return openat(dir.fd.get(), name_path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
@@ -475,10 +525,16 @@ std::shared_ptr<const HostDir::CachedSubdir> HostDir::HoldSubdir(std::string_vie
   fresh->dev = seen.st_dev;
   fresh->ino = seen.st_ino;
   fresh->checked_at_epoch.store(epoch, std::memory_order_relaxed);
+  return CacheSubdir(std::move(fresh));
+}
+
+std::shared_ptr<const HostDir::CachedSubdir> HostDir::CacheSubdir(
+    std::shared_ptr<CachedSubdir> fresh) {
   std::shared_ptr<const CachedSubdir> old;  // closed after unlocking
   std::lock_guard lock(subdir_mu_);
   fresh->serial = next_serial_++;
-  size_t slot = SubdirSlotLocked(sub);  // again: another thread may have cached `sub` meanwhile
+  // Again: another thread may have cached the same directory meanwhile.
+  size_t slot = SubdirSlotLocked(fresh->name);
   if (slot == kCachedSubdirs) slot = next_subdir_++ % kCachedSubdirs;
   old = std::move(subdirs_[slot]);
   subdirs_[slot] = fresh;
@@ -487,6 +543,113 @@ std::shared_ptr<const HostDir::CachedSubdir> HostDir::HoldSubdir(std::string_vie
     watch_id_.store(DirWatch::Process().Watch(fd_), std::memory_order_release);
   }
   return fresh;
+}
+
+std::pair<UniqueFd, HostDir::SubdirAnswer> HostDir::OpenDeepSubdir(const CPath& sub_path,
+                                                                   struct stat* st,
+                                                                   Errno* error) {
+  bool again = false;
+  long fd = Openat2BeneathNoSymlinks(fd_, sub_path.c_str(), O_PATH | O_DIRECTORY, &again);
+  if (fd < 0) {
+    // A symlink on the way (ELOOP) is followed, inside the root, by the general path.
+    if (again || errno == ELOOP || errno == EXDEV) return {UniqueFd(), SubdirAnswer::kGeneral};
+    *error = ErrnoFromHost(errno);  // what the kernel's walk answers for the directory
+    return {UniqueFd(), SubdirAnswer::kError};
+  }
+  UniqueFd owned(static_cast<int>(fd));
+  if (FstatFd(owned.get(), st) != 0) return {UniqueFd(), SubdirAnswer::kGeneral};
+  return {std::move(owned), SubdirAnswer::kStat};
+}
+
+bool HostDir::ShouldHoldDeepSubdir(std::string_view sub) {
+  std::lock_guard lock(subdir_mu_);
+  for (const DeepSeen& seen : deep_seen_) {
+    if (seen.name == sub) return !seen.not_held;
+  }
+  DeepSeen& fresh = deep_seen_[next_deep_seen_++ % kCachedSubdirs];
+  fresh.name.assign(sub);
+  fresh.not_held = false;
+  return false;
+}
+
+void HostDir::NoteDeepSubdirNotHeld(std::string_view sub) {
+  std::shared_ptr<const CachedSubdir> dropped;  // closed after unlocking
+  std::lock_guard lock(subdir_mu_);
+  if (size_t slot = SubdirSlotLocked(sub); slot != kCachedSubdirs) {
+    dropped = std::move(subdirs_[slot]);
+  }
+  DeepSeen* entry = nullptr;
+  for (DeepSeen& seen : deep_seen_) {
+    if (seen.name == sub) entry = &seen;
+  }
+  if (entry == nullptr) {
+    entry = &deep_seen_[next_deep_seen_++ % kCachedSubdirs];
+    entry->name.assign(sub);
+  }
+  entry->not_held = true;
+}
+
+std::shared_ptr<const HostDir::CachedSubdir> HostDir::HoldDeepSubdir(std::string_view sub,
+                                                                     const CPath& sub_path) {
+  std::shared_ptr<const CachedSubdir> held = TryHoldDeepSubdir(sub, sub_path);
+  if (held == nullptr) NoteDeepSubdirNotHeld(sub);
+  return held;
+}
+
+std::shared_ptr<const HostDir::CachedSubdir> HostDir::TryHoldDeepSubdir(std::string_view sub,
+                                                                        const CPath& sub_path) {
+  if (deep_unwatchable_.load(std::memory_order_relaxed)) return nullptr;
+  {
+    std::lock_guard lock(subdir_mu_);
+    if (watch_id_.load(std::memory_order_relaxed) == kWatchNotTried) {
+      watch_id_.store(DirWatch::Process().Watch(fd_), std::memory_order_release);
+    }
+  }
+  int root_watch = watch_id_.load(std::memory_order_acquire);
+  if (root_watch < 0) return nullptr;
+  auto fresh = std::make_shared<CachedSubdir>();  // unwatches what it holds if dropped
+  fresh->name.assign(sub);
+  // One component at a time, each from the directory opened just before, none
+  // followed: the watches go on the very directories the held fd was reached through.
+  UniqueFd current;
+  for (size_t begin = 0; begin <= sub.size();) {
+    size_t end = std::min(sub.find('/', begin), sub.size());
+    CPath component(sub.substr(begin, end - begin));
+    int from = current.get() >= 0 ? current.get() : fd_;
+    UniqueFd next(RetryEintr([&] {
+      return openat(from, component.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }));
+    if (next.get() < 0) return nullptr;  // the general path answers with the error
+    if (current.get() >= 0) {
+      int id = DirWatch::Process().Watch(current.get());
+      if (id < 0) {
+        // Another filesystem mounted on the way, or the watch limit: deep paths are
+        // left to the general path from now on, rather than walked again each time.
+        deep_unwatchable_.store(true, std::memory_order_relaxed);
+        return nullptr;
+      }
+      fresh->chain_watches.push_back(id);
+    }
+    current = std::move(next);
+    begin = end + 1;
+  }
+  struct stat held;
+  if (FstatFd(current.get(), &held) != 0) return nullptr;
+  // Read once everything on the way is watched, then check that `sub` still names what
+  // was opened: a change after the read moves the epoch.
+  const uint64_t epoch = DirWatch::Process().Read(root_watch, fresh->chain_watches).entries;
+  if (epoch == DirWatch::kNoEpoch) return nullptr;
+  struct stat seen;
+  Errno ignored;
+  if (OpenDeepSubdir(sub_path, &seen, &ignored).second != SubdirAnswer::kStat ||
+      seen.st_dev != held.st_dev || seen.st_ino != held.st_ino) {
+    return nullptr;
+  }
+  fresh->fd = std::move(current);
+  fresh->dev = held.st_dev;
+  fresh->ino = held.st_ino;
+  fresh->checked_at_epoch.store(epoch, std::memory_order_relaxed);
+  return CacheSubdir(std::move(fresh));
 }
 
 ErrnoOr<void> HostDir::SetTimesAt(Lookupflags lookup, std::string_view path, Timestamp atim,

@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "wasi/host/dir_watch.h"
 #include "wasi/host/host_util.h"
@@ -88,7 +89,20 @@ class HostDir final : public Dir {
   // changed in the root since the last check: two loads from the thread's io_uring
   // doorbell, or one epoll_wait(2) where there is none, instead of the fstatat (~700 ns).
   // Where the root cannot be watched (remote filesystems, no inotify) every use checks.
+  //
+  // Deeper directories ("a/b" for a stat of "a/b/name", up to kMaxHeldDepth components)
+  // are held too, from the second stat through them, when every directory on the way
+  // can be watched: the root and each one between it and the held directory ("a").
+  // Their check is skipped while DirWatch's entry epoch stays the same, which moves
+  // when any entry of those directories is removed, renamed or replaced, and when the
+  // metadata of one of them (its search permission) changes; the subdirectory epoch
+  // would miss the latter. When it moved, the check is openat2(root, "a/b",
+  // RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS) and an fstat of the result; a symlink on the
+  // way leaves the stat to the general path, which follows it inside the root. Where
+  // something on the way cannot be watched, deep paths are not held at all: checking
+  // every time would cost more than the general path's three calls.
   static constexpr int kWatchNotTried = -2;
+  static constexpr size_t kMaxHeldDepth = 8;
   struct CachedSubdir {
     ~CachedSubdir();
     std::string name;
@@ -103,6 +117,13 @@ class HostDir final : public Dir {
     // The DirWatch id of `fd` itself, watched once a leaf in it is held: kWatchNotTried,
     // then the id or -1. Set under subdir_mu_.
     mutable std::atomic<int> watch_id{kWatchNotTried};
+    // A deep directory's: the DirWatch ids of the directories between the root and it,
+    // outermost first ("a" for "a/b"). Empty for a child of the root.
+    std::vector<int> chain_watches;
+    bool deep() const { return !chain_watches.empty(); }
+    // chain_watches, then watch_id when it is one: what DirWatch::Read() must look at
+    // for this directory's entry epoch. Returns how many were stored.
+    size_t WatchIds(int (&ids)[kMaxHeldDepth]) const;
   };
   // A leaf: "name" in a held subdirectory, remembered once stat'ed (dev and inode) and,
   // when a later stat finds the same object there, held open (O_PATH | O_NOFOLLOW). A stat
@@ -127,7 +148,8 @@ class HostDir final : public Dir {
     uint64_t checked_at_epoch = DirWatch::kNoEpoch;
     std::shared_ptr<const UniqueFd> fd;  // null: seen once, not held
   };
-  // Answers stat of "sub/name" (both plain components) through the cache: kStat with
+  // Answers stat of "sub/name" ("sub" one or more plain components, "name" one) through
+  // the cache: kStat with
   // *st filled, kError with *error set, or kGeneral when the general path must answer
   // (a symlink to follow, a race, ...). (Out parameters: the hot path copies no
   // result structs.)
@@ -141,6 +163,28 @@ class HostDir final : public Dir {
   // in between.
   std::shared_ptr<const CachedSubdir> HoldSubdir(std::string_view sub, const CPath& sub_path,
                                                  const struct stat& seen, uint64_t epoch);
+  // openat2 of the deep directory `sub_path` beneath the root, no symlink followed, and
+  // its fstat into *st: the fd and kStat, or kError with *error set (what native stat
+  // answers for a path through it), or kGeneral (a symlink on the way, a race).
+  std::pair<UniqueFd, SubdirAnswer> OpenDeepSubdir(const CPath& sub_path, struct stat* st,
+                                                   Errno* error);
+  // Whether to hold the deep directory `sub` now: when it was looked up recently
+  // (among the last kCachedSubdirs deep directories not held), and holding it did not
+  // fail then (a symlink on the way, ...: trying every time would cost a walk each).
+  // Otherwise remembers it.
+  bool ShouldHoldDeepSubdir(std::string_view sub);
+  // After holding `sub` failed: drops what is cached for it, and remembers not to try
+  // again soon.
+  void NoteDeepSubdirNotHeld(std::string_view sub);
+  // Opens the deep directory `sub` one component at a time (none followed), watches
+  // each directory on the way, checks that `sub` still names what was opened, and
+  // caches it. nullptr when something on the way is missing, not a directory, a
+  // symlink, cannot be watched, or changed meanwhile: the general path answers then.
+  std::shared_ptr<const CachedSubdir> HoldDeepSubdir(std::string_view sub, const CPath& sub_path);
+  std::shared_ptr<const CachedSubdir> TryHoldDeepSubdir(std::string_view sub,
+                                                        const CPath& sub_path);
+  // Puts `fresh` in a slot (the one that holds `sub` already, or the next); returns it.
+  std::shared_ptr<const CachedSubdir> CacheSubdir(std::shared_ptr<CachedSubdir> fresh);
   // Closes every held leaf: after an unlink, rmdir or rename made here, so that what it
   // removed is not kept.
   void ForgetLeaves();
@@ -162,12 +206,22 @@ class HostDir final : public Dir {
   std::shared_ptr<const CachedSubdir> subdirs_[kCachedSubdirs];  // guarded by subdir_mu_
   size_t next_subdir_ = 0;                                        // guarded by subdir_mu_
   uint64_t next_serial_ = 1;                                      // guarded by subdir_mu_
+  struct DeepSeen {
+    std::string name;
+    bool not_held = false;
+  };
+  DeepSeen deep_seen_[kCachedSubdirs];                             // guarded by subdir_mu_
+  size_t next_deep_seen_ = 0;                                      // guarded by subdir_mu_
   static constexpr size_t kHeldLeaves = 4;
   HeldLeaf leaves_[kHeldLeaves];                                  // guarded by subdir_mu_
   size_t next_leaf_ = 0;                                          // guarded by subdir_mu_
   // The DirWatch id of fd_: kWatchNotTried until the first subdirectory is cached, then
   // the id, or -1 when the root cannot be watched. Set under subdir_mu_.
   std::atomic<int> watch_id_{kWatchNotTried};
+  // Set when a directory on the way to a deep one could not be watched (another
+  // filesystem mounted inside, or the watch limit): deep paths then take the general
+  // path without trying again.
+  std::atomic<bool> deep_unwatchable_{false};
   std::atomic<uint64_t> subdir_checks_{0};
   std::atomic<uint64_t> leaf_hits_{0};
 };

@@ -86,14 +86,14 @@ class HostDirTest : public testing::HostDirFixture {
   // Stats "sub/f" from two threads while `move` runs (as another program would);
   // returns how many answers were not `acceptable`.
   int StatSubFWhile(const std::function<bool(const ErrnoOr<Filestat>&)>& acceptable,
-                    const std::function<void()>& move) {
+                    const std::function<void()>& move, const std::string& path = "sub/f") {
     std::atomic<bool> stop{false};
     std::atomic<int> bad{0};
     std::vector<std::thread> readers;
     for (int t = 0; t < 2; ++t) {
       readers.emplace_back([&] {
         while (!stop.load()) {
-          if (!acceptable(dir_->StatAt(0, "sub/f"))) ++bad;
+          if (!acceptable(dir_->StatAt(0, path))) ++bad;
         }
       });
     }
@@ -113,12 +113,25 @@ class HostDirTest : public testing::HostDirFixture {
   // `lookup`, each expected to answer `want`; returns how far `counter` moved over those.
   uint64_t StatSubFAgain(Filesize want, Lookupflags lookup, int times,
                          const std::function<uint64_t()>& counter) {
-    for (int i = 0; i < 2; ++i) {
-      EXPECT_EQ(dir_->StatAt(0, "sub/f")->size, want);
+    return StatAgain("sub/f", want, lookup, times, counter);
+  }
+  // The same for any path, stat'ed three times first.
+  uint64_t StatAgain(const std::string& path, Filesize want, Lookupflags lookup, int times,
+                     const std::function<uint64_t()>& counter) {
+    for (int i = 0; i < 3; ++i) {
+      auto st = dir_->StatAt(0, path);
+      EXPECT_TRUE(st.ok()) << path;
+      if (st.ok()) {
+        EXPECT_EQ(st->size, want) << path;
+      }
     }
     uint64_t before = counter();
     for (int i = 0; i < times; ++i) {
-      EXPECT_EQ(dir_->StatAt(lookup, "sub/f")->size, want);
+      auto st = dir_->StatAt(lookup, path);
+      EXPECT_TRUE(st.ok()) << path;
+      if (st.ok()) {
+        EXPECT_EQ(st->size, want) << path;
+      }
     }
     return counter() - before;
   }
@@ -757,6 +770,36 @@ TEST_P(HostDirTest, ConcurrentStatsWhileTheSubdirectoryMoves) {
   EXPECT_EQ(dir_->StatAt(0, "sub/f")->size, 7u);
 }
 
+// The same one level down: "a/sub/f" while "a/sub" and "a" move.
+TEST_P(HostDirTest, ConcurrentStatsWhileADeepDirectoryMoves) {
+  ASSERT_EQ(mkdir(P("a").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(P("a/sub").c_str(), 0755), 0);
+  WriteHostFile(P("a/sub/f"), "one");
+  ASSERT_EQ(mkdir(P("a/other").c_str(), 0755), 0);
+  WriteHostFile(P("a/other/f"), "other-f");
+  auto acceptable = [](const ErrnoOr<Filestat>& st) {
+    return st.ok() ? (st->size == 3 || st->size == 7) : ErrOf(st) == Errno::kNoent;
+  };
+  EXPECT_EQ(StatSubFWhile(acceptable, [&] {
+              for (int i = 0; i < 200; ++i) {
+                ASSERT_EQ(rename(P("a/sub").c_str(), P("a/moved").c_str()), 0);
+                ASSERT_EQ(rename(P("a/moved").c_str(), P("a/sub").c_str()), 0);
+                ASSERT_EQ(renameat2(AT_FDCWD, P("a/sub").c_str(), AT_FDCWD, P("a/other").c_str(),
+                                    RENAME_EXCHANGE), 0);
+                ASSERT_EQ(rename(P("a").c_str(), P("a2").c_str()), 0);
+                ASSERT_EQ(rename(P("a2").c_str(), P("a").c_str()), 0);
+              }
+            }, "a/sub/f"),
+            0);
+  EXPECT_EQ(dir_->StatAt(0, "a/sub/f")->size, 3u);
+  ASSERT_EQ(rename(P("a").c_str(), P("a2").c_str()), 0);
+  EXPECT_EQ(ErrOf(dir_->StatAt(0, "a/sub/f")), Errno::kNoent);
+  ASSERT_EQ(rename(P("a2").c_str(), P("a").c_str()), 0);
+  EXPECT_EQ(dir_->StatAt(0, "a/sub/f")->size, 3u);
+  ASSERT_EQ(unlink(P("a/sub/f").c_str()), 0);
+  EXPECT_EQ(ErrOf(dir_->StatAt(0, "a/sub/f")), Errno::kNoent);
+}
+
 // A forked child shares the process's inotify instance. Its HostDirs going away (here:
 // the Unwatch its destructor would make) must not remove the parent's watch, and were
 // the watch gone anyway, the parent must go back to checking, not trust a silent queue.
@@ -873,6 +916,106 @@ TEST_P(HostDirTest, StatAtAnswersARepeatedNameFromItsHeldFdOnlyWhileNothingMoved
   WriteHostFile(P("sub/f"), "fifth");
   EXPECT_EQ(dir_->StatAt(0, "sub/f")->size, 5u);
   warm(5);
+}
+
+// A deeper directory ("a/b/c" of "a/b/c/f") is held once stat'ed through twice, and
+// answers, with its leaves, without a check while nothing on the way moved; every
+// change made on the way (as another program would) is seen at the next stat.
+TEST_P(HostDirTest, StatAtHoldsADeepDirectoryOnlyWhileNothingOnTheWayMoved) {
+  if (GetParam() != host::ResolverMode::kAuto) GTEST_SKIP() << "the held fd needs openat2";
+  auto* host_dir = dynamic_cast<host::HostDir*>(dir_.get());
+  ASSERT_NE(host_dir, nullptr);
+  ASSERT_EQ(mkdir(P("a").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(P("a/b").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(P("a/b/c").c_str(), 0755), 0);
+  WriteHostFile(P("a/b/c/f"), "three");
+  MakeOutsideFile();
+  ASSERT_EQ(dir_->StatAt(0, "a/b/c/f")->size, 5u);
+  if (host_dir->WatchIdForTesting() == -1) GTEST_SKIP() << "this filesystem is not watched";
+  auto checks = [&] { return host_dir->SubdirChecksForTesting(); };
+  auto hits = [&] { return host_dir->LeafHitsForTesting(); };
+  // Stats "a/b/c/f" until the held fds answer, and asserts that they do, unchecked.
+  auto warm = [&](Filesize want) {
+    ASSERT_EQ(StatAgain("a/b/c/f", want, 0, 4, checks), 0u) << "the directory was checked";
+    ASSERT_EQ(StatAgain("a/b/c/f", want, 0, 4, hits), 4u) << "the held leaf did not answer";
+  };
+  warm(5);
+  // Another name in the held directory: stat'ed through it.
+  WriteHostFile(P("a/b/c/g"), "gg");
+  EXPECT_EQ(dir_->StatAt(0, "a/b/c/g")->size, 2u);
+  EXPECT_EQ(ErrOf(dir_->StatAt(0, "a/b/c/missing")), Errno::kNoent);
+  // A directory in the middle renamed away, then back.
+  ASSERT_EQ(rename(P("a/b").c_str(), P("a/b2").c_str()), 0);
+  EXPECT_EQ(ErrOf(dir_->StatAt(0, "a/b/c/f")), Errno::kNoent);
+  EXPECT_EQ(dir_->StatAt(0, "a/b2/c/f")->size, 5u);
+  ASSERT_EQ(rename(P("a/b2").c_str(), P("a/b").c_str()), 0);
+  warm(5);
+  // The top directory moved out of the preopen, and another built in its place.
+  ASSERT_EQ(rename(P("a").c_str(), (base_ + "/moved").c_str()), 0);
+  EXPECT_EQ(ErrOf(dir_->StatAt(0, "a/b/c/f")), Errno::kNoent);
+  ASSERT_EQ(mkdir(P("a").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(P("a/b").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(P("a/b/c").c_str(), 0755), 0);
+  WriteHostFile(P("a/b/c/f"), "fresh!");
+  EXPECT_EQ(dir_->StatAt(0, "a/b/c/f")->size, 6u);
+  warm(6);
+  // What the old directories hold now changes nothing here.
+  WriteHostFile(base_ + "/moved/b/c/f", "changed outside");
+  ASSERT_EQ(rename((base_ + "/moved/b").c_str(), (base_ + "/moved/b9").c_str()), 0);
+  EXPECT_EQ(dir_->StatAt(0, "a/b/c/f")->size, 6u);
+  // A directory in the middle exchanged with a symlink leading out, and back.
+  ASSERT_EQ(symlink("../../outside", P("a/l").c_str()), 0);
+  ASSERT_EQ(renameat2(AT_FDCWD, P("a/b").c_str(), AT_FDCWD, P("a/l").c_str(), RENAME_EXCHANGE),
+            0);
+  EXPECT_EQ(ErrOf(dir_->StatAt(0, "a/b/f")), Errno::kPerm);
+  EXPECT_EQ(ErrOf(dir_->StatAt(0, "a/b/c/f")), Errno::kPerm);
+  ASSERT_EQ(renameat2(AT_FDCWD, P("a/b").c_str(), AT_FDCWD, P("a/l").c_str(), RENAME_EXCHANGE),
+            0);
+  warm(6);
+  // A symlink inside the root on the way is followed (by the general path), every time.
+  ASSERT_EQ(unlink(P("a/l").c_str()), 0);
+  ASSERT_EQ(symlink("b", P("a/l").c_str()), 0);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(dir_->StatAt(0, "a/l/c/f")->size, 6u);
+  }
+  // The middle directory loses its search permission (root searches anyway).
+  if (geteuid() != 0) {
+    ASSERT_EQ(chmod(P("a/b").c_str(), 0600), 0);
+    EXPECT_EQ(ErrOf(dir_->StatAt(0, "a/b/c/f")), Errno::kAcces);
+    ASSERT_EQ(chmod(P("a/b").c_str(), 0755), 0);
+    warm(6);
+  }
+  // The held directory itself removed, then a file of its name.
+  ASSERT_EQ(unlink(P("a/b/c/f").c_str()), 0);
+  ASSERT_EQ(rmdir(P("a/b/c").c_str()), 0);
+  EXPECT_EQ(ErrOf(dir_->StatAt(0, "a/b/c/f")), Errno::kNoent);
+  WriteHostFile(P("a/b/c"), "file");
+  EXPECT_EQ(ErrOf(dir_->StatAt(0, "a/b/c/f")), Errno::kNotdir);
+}
+
+// Deep directories are held only when seen again: a walk that visits each directory
+// once (as find(1) does) never pays for holding one.
+TEST_P(HostDirTest, StatAtHoldsADeepDirectoryOnlyWhenSeenAgain) {
+  if (GetParam() != host::ResolverMode::kAuto) GTEST_SKIP() << "the held fd needs openat2";
+  auto* host_dir = dynamic_cast<host::HostDir*>(dir_.get());
+  ASSERT_NE(host_dir, nullptr);
+  ASSERT_EQ(mkdir(P("top").c_str(), 0755), 0);
+  constexpr int kDirs = 12;
+  for (int i = 0; i < kDirs; ++i) {
+    std::string d = "top/d" + std::to_string(i);
+    ASSERT_EQ(mkdir(P(d).c_str(), 0755), 0);
+    WriteHostFile(P(d + "/f"), std::string(static_cast<size_t>(i + 1), 'x'));
+  }
+  int before = CountOpenFds();
+  for (int i = 0; i < kDirs; ++i) {
+    auto st = dir_->StatAt(0, "top/d" + std::to_string(i) + "/f");
+    ASSERT_TRUE(st.ok()) << i;
+    EXPECT_EQ(st->size, static_cast<Filesize>(i + 1));
+  }
+  if (before >= 0) {
+    EXPECT_EQ(CountOpenFds(), before) << "a directory seen once was held";
+  }
+  EXPECT_EQ(host_dir->SubdirChecksForTesting(), 0u);
 }
 
 // DirWatch's two epochs: `entries` moves with every entry removed or renamed and every
