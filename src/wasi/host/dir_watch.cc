@@ -58,22 +58,33 @@ class InotifyRing {
   // The ring, its poll armed; nullptr when io_uring or a feature it needs (Linux 6.1)
   // is unavailable, disabled (sysctl kernel.io_uring_disabled) or refused (seccomp).
   static std::unique_ptr<InotifyRing> Create(int inotify_fd) {
+    // Each ring costs an fd: a process with many threads keeps most of its fds.
+    if (live_rings.fetch_add(1) >= kMaxRings) {
+      live_rings.fetch_sub(1);
+      return nullptr;
+    }
     struct io_uring_params params;
     memset(&params, 0, sizeof(params));
     params.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
                    IORING_SETUP_TASKRUN_FLAG;
     // (io_uring fds are always close-on-exec.)
     int fd = static_cast<int>(syscall(__NR_io_uring_setup, 2, &params));
-    if (fd < 0) return nullptr;
+    if (fd < 0) {
+      live_rings.fetch_sub(1);
+      return nullptr;
+    }
     std::unique_ptr<InotifyRing> ring(new InotifyRing(fd, inotify_fd));
     if (!ring->Map(params) || !ring->Arm()) return nullptr;
     return ring;
   }
 
+  static int LiveRings() { return live_rings.load(); }
+
   ~InotifyRing() {
     if (rings_ != MAP_FAILED) munmap(rings_, rings_size_);
     if (sqes_ != MAP_FAILED) munmap(sqes_, sqes_size_);
     close(fd_);  // cancels the poll
+    live_rings.fetch_sub(1);
   }
 
   // True when nothing was queued on the inotify fd since the last Reap(). No system
@@ -111,6 +122,9 @@ class InotifyRing {
   }
 
  private:
+  static constexpr int kMaxRings = 64;
+  static inline std::atomic<int> live_rings{0};
+
   InotifyRing(int fd, int inotify_fd) : fd_(fd), inotify_fd_(inotify_fd) {}
 
   template <typename T>
@@ -207,6 +221,8 @@ void DirWatch::SetRingUseForTesting(RingUse use) { ring_use.store(use); }
 bool DirWatch::ThisThreadHasRingForTesting() { return this_thread_doorbell.ring != nullptr; }
 
 uint64_t DirWatch::QueueLooksForTesting() { return queue_looks.load(); }
+
+int DirWatch::LiveRingsForTesting() { return InotifyRing::LiveRings(); }
 
 int DirWatch::Watch(int dirfd) {
   if (!enabled.load() || in_forked_child.load() || !IsLocalFilesystem(dirfd)) return -1;

@@ -10,6 +10,7 @@
 //    us) from inside the very system call that queues an event, so two loads tell that
 //    nothing was queued since the thread last read the queue (io_uring_setup(2): the flag
 //    "is set whenever completions are pending", which liburing's peek relies on too).
+//    At most 64 threads have one at a time (each costs an fd).
 //  - Otherwise (the thread's first reads, io_uring unavailable, disabled or refused), an
 //    epoll_wait(2) with no timeout on an epoll instance that holds the inotify fd (~140 ns
 //    on a plain kernel, a whole system call under PTI).
@@ -93,6 +94,8 @@ class DirWatch {
   enum class RingUse { kAfterSomeReads, kFromTheFirstRead, kNever };
   static void SetRingUseForTesting(RingUse use);
   static bool ThisThreadHasRingForTesting();
+  // For tests: how many threads hold a doorbell now.
+  static int LiveRingsForTesting();
   // For tests: how many times this process looked at the queue with a system call.
   static uint64_t QueueLooksForTesting();
 

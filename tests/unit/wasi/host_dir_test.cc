@@ -1139,6 +1139,44 @@ TEST_P(HostDirTest, DirWatchDoorbellRingsForChangesFromAnywhere) {
   EXPECT_FALSE(host::DirWatch::ThisThreadHasRingForTesting());
 }
 
+// Each thread's doorbell costs an fd: however many threads read, at most 64 hold one at
+// a time; the others look with epoll_wait and see the same epochs.
+TEST_P(HostDirTest, DirWatchDoorbellsAreCappedThreadsBeyondLookWithEpoll) {
+  if (GetParam() != host::ResolverMode::kAuto) GTEST_SKIP() << "one run is enough";
+  host::UniqueFd root(open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  host::DirWatch& watch = host::DirWatch::Process();
+  int root_id = watch.Watch(root.get());
+  if (root_id < 0) GTEST_SKIP() << "this filesystem is not watched";
+  ASSERT_EQ(mkdir(P("d").c_str(), 0755), 0);
+  constexpr int kThreads = 80;
+  std::atomic<int> with_ring{0}, ready{0}, wrong{0};
+  std::atomic<bool> renamed{false}, checked{false};
+  uint64_t before = watch.Read(root_id, -1).subdirs;
+  const int held_elsewhere = host::DirWatch::LiveRingsForTesting();  // this thread's, say
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < host::DirWatch::kReadsBeforeRing + 1; ++i) watch.Read(root_id, -1);
+      if (host::DirWatch::ThisThreadHasRingForTesting()) ++with_ring;
+      ++ready;
+      while (!renamed.load()) std::this_thread::yield();
+      if (watch.Read(root_id, -1).subdirs == before) ++wrong;  // the rename was missed
+      ++ready;
+      while (!checked.load()) std::this_thread::yield();
+    });
+  }
+  while (ready.load() < kThreads) std::this_thread::yield();
+  ASSERT_EQ(rename(P("d").c_str(), P("e").c_str()), 0);
+  renamed.store(true);
+  while (ready.load() < 2 * kThreads) std::this_thread::yield();
+  checked.store(true);
+  for (auto& t : threads) t.join();
+  watch.Unwatch(root_id);
+  EXPECT_EQ(wrong.load(), 0);
+  if (with_ring.load() == 0) GTEST_SKIP() << "no io_uring here";
+  EXPECT_EQ(with_ring.load(), 64 - held_elsewhere);
+}
+
 // A held leaf costs an fd: a few are held, never more, whatever is stat'ed.
 TEST_P(HostDirTest, StatAtHoldsAFewLeavesNeverMore) {
   host::HostDir* host_dir = HostDirWithSub();
