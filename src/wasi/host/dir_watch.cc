@@ -323,9 +323,14 @@ void DirWatch::DrainLocked() {
     for (ssize_t pos = 0; pos < n;) {
       const auto* event = reinterpret_cast<const struct inotify_event*>(buf + pos);
       // A subdirectory's metadata (IN_ATTRIB | IN_ISDIR) moves no entry: the held fd's
-      // stat checks the search permission itself.
+      // stat checks the search permission itself. The watched directory's own (no name)
+      // does count: a held fd skips the search of the root that a walk would make.
       bool moved_dir = (event->mask & IN_ISDIR) && (event->mask & ~(IN_ISDIR | IN_ATTRIB));
-      if (moved_dir || (event->mask & (IN_Q_OVERFLOW | IN_IGNORED | IN_UNMOUNT))) ++subdir_epoch_;
+      bool own_metadata = event->len == 0 && (event->mask & IN_ATTRIB);
+      if (moved_dir || own_metadata ||
+          (event->mask & (IN_Q_OVERFLOW | IN_IGNORED | IN_UNMOUNT))) {
+        ++subdir_epoch_;
+      }
       ++entry_epoch_;
       if (event->mask & IN_IGNORED) refcount_.erase(event->wd);
       pos += static_cast<ssize_t>(sizeof(struct inotify_event) + event->len);

@@ -68,7 +68,7 @@ class DirWatch {
 
   // Two numbers, read with one look at the queue:
   //  - `subdirs` grows whenever a watched directory may have lost or gained a
-  //    subdirectory entry;
+  //    subdirectory entry, or its own metadata (its search permission) changed;
   //  - `entries` grows whenever any entry of a watched directory may have been removed,
   //    renamed or replaced, or the metadata of a watched directory or of anything in it
   //    may have changed: it grows at least whenever `subdirs` does.
