@@ -364,31 +364,20 @@ HostDir::SubdirAnswer HostDir::StatInSubdir(std::string_view sub, std::string_vi
     epochs = DirWatch::Process().Read(watch_id, std::span<const int>(ids, n));
   }
   if (deep) {
-    // Held directories deeper down rely on the entry epoch (see CachedSubdir).
-    const uint64_t epoch = epochs.entries;
-    if (dir == nullptr || epoch == DirWatch::kNoEpoch) {
+    // A deep directory is walked again, all of it, whenever a directory entry moved
+    // or a directory's search permission changed anywhere watched (see CachedSubdir).
+    if (dir == nullptr || epochs.subdirs == DirWatch::kNoEpoch ||
+        dir->checked_at_epoch.load(std::memory_order_acquire) != epochs.subdirs) {
       // Held from the second stat through it on (holding costs a dozen calls, more than
-      // a walk of a tree that visits each directory once would gain), or again when a
-      // watch on the way is gone.
-      if (dir == nullptr && !ShouldHoldDeepSubdir(sub)) return SubdirAnswer::kGeneral;
-      dir = HoldDeepSubdir(sub, CPath(sub));
+      // a walk of a tree that visits each directory once would gain).
+      if (dir == nullptr && !ShouldHoldDeepSubdir(sub, epochs.subdirs)) {
+        return SubdirAnswer::kGeneral;
+      }
+      subdir_checks_.fetch_add(1, std::memory_order_relaxed);
+      dir = HoldDeepSubdir(sub, epochs.subdirs);
       if (dir == nullptr) return SubdirAnswer::kGeneral;
       leaf_fd.reset();
       epochs.entries = DirWatch::kNoEpoch;  // read before `dir` was watched
-    } else if (dir->checked_at_epoch.load(std::memory_order_acquire) != epoch) {
-      subdir_checks_.fetch_add(1, std::memory_order_relaxed);
-      CPath sub_path(sub);
-      struct stat dst;
-      SubdirAnswer answer = OpenDeepSubdir(sub_path, &dst, error).second;
-      if (answer != SubdirAnswer::kStat) return answer;
-      if (dir->dev == dst.st_dev && dir->ino == dst.st_ino) {
-        dir->checked_at_epoch.store(epoch, std::memory_order_release);
-      } else {
-        dir = HoldDeepSubdir(sub, sub_path);
-        if (dir == nullptr) return SubdirAnswer::kGeneral;
-        leaf_fd.reset();
-        epochs.entries = DirWatch::kNoEpoch;
-      }
     }
   } else if (const uint64_t epoch = epochs.subdirs;
              dir == nullptr || epoch == DirWatch::kNoEpoch ||
@@ -545,34 +534,18 @@ std::shared_ptr<const HostDir::CachedSubdir> HostDir::CacheSubdir(
   return fresh;
 }
 
-std::pair<UniqueFd, HostDir::SubdirAnswer> HostDir::OpenDeepSubdir(const CPath& sub_path,
-                                                                   struct stat* st,
-                                                                   Errno* error) {
-  bool again = false;
-  long fd = Openat2BeneathNoSymlinks(fd_, sub_path.c_str(), O_PATH | O_DIRECTORY, &again);
-  if (fd < 0) {
-    // A symlink on the way (ELOOP) is followed, inside the root, by the general path.
-    if (again || errno == ELOOP || errno == EXDEV) return {UniqueFd(), SubdirAnswer::kGeneral};
-    *error = ErrnoFromHost(errno);  // what the kernel's walk answers for the directory
-    return {UniqueFd(), SubdirAnswer::kError};
-  }
-  UniqueFd owned(static_cast<int>(fd));
-  if (FstatFd(owned.get(), st) != 0) return {UniqueFd(), SubdirAnswer::kGeneral};
-  return {std::move(owned), SubdirAnswer::kStat};
-}
-
-bool HostDir::ShouldHoldDeepSubdir(std::string_view sub) {
+bool HostDir::ShouldHoldDeepSubdir(std::string_view sub, uint64_t subdirs_epoch) {
   std::lock_guard lock(subdir_mu_);
   for (const DeepSeen& seen : deep_seen_) {
-    if (seen.name == sub) return !seen.not_held;
+    if (seen.name == sub) return !seen.failed || seen.failed_at != subdirs_epoch;
   }
   DeepSeen& fresh = deep_seen_[next_deep_seen_++ % kCachedSubdirs];
   fresh.name.assign(sub);
-  fresh.not_held = false;
+  fresh.failed = false;
   return false;
 }
 
-void HostDir::NoteDeepSubdirNotHeld(std::string_view sub) {
+void HostDir::NoteDeepSubdirNotHeld(std::string_view sub, uint64_t subdirs_epoch) {
   std::shared_ptr<const CachedSubdir> dropped;  // closed after unlocking
   std::lock_guard lock(subdir_mu_);
   if (size_t slot = SubdirSlotLocked(sub); slot != kCachedSubdirs) {
@@ -586,18 +559,18 @@ void HostDir::NoteDeepSubdirNotHeld(std::string_view sub) {
     entry = &deep_seen_[next_deep_seen_++ % kCachedSubdirs];
     entry->name.assign(sub);
   }
-  entry->not_held = true;
+  entry->failed = true;
+  entry->failed_at = subdirs_epoch;
 }
 
 std::shared_ptr<const HostDir::CachedSubdir> HostDir::HoldDeepSubdir(std::string_view sub,
-                                                                     const CPath& sub_path) {
-  std::shared_ptr<const CachedSubdir> held = TryHoldDeepSubdir(sub, sub_path);
-  if (held == nullptr) NoteDeepSubdirNotHeld(sub);
+                                                                     uint64_t subdirs_epoch) {
+  std::shared_ptr<const CachedSubdir> held = TryHoldDeepSubdir(sub);
+  if (held == nullptr) NoteDeepSubdirNotHeld(sub, subdirs_epoch);
   return held;
 }
 
-std::shared_ptr<const HostDir::CachedSubdir> HostDir::TryHoldDeepSubdir(std::string_view sub,
-                                                                        const CPath& sub_path) {
+std::shared_ptr<const HostDir::CachedSubdir> HostDir::TryHoldDeepSubdir(std::string_view sub) {
   if (deep_unwatchable_.load(std::memory_order_relaxed)) return nullptr;
   {
     std::lock_guard lock(subdir_mu_);
@@ -607,19 +580,17 @@ std::shared_ptr<const HostDir::CachedSubdir> HostDir::TryHoldDeepSubdir(std::str
   }
   int root_watch = watch_id_.load(std::memory_order_acquire);
   if (root_watch < 0) return nullptr;
+  // Read before the walk, and again after it: when nothing moved in between, every
+  // directory on the way (each watched before the next component was looked up in
+  // it) still holds what the walk found.
+  const uint64_t before = DirWatch::Process().Read(root_watch, -1).subdirs;
+  if (before == DirWatch::kNoEpoch) return nullptr;
   auto fresh = std::make_shared<CachedSubdir>();  // unwatches what it holds if dropped
   fresh->name.assign(sub);
   // One component at a time, each from the directory opened just before, none
   // followed: the watches go on the very directories the held fd was reached through.
   UniqueFd current;
   for (size_t begin = 0; begin <= sub.size();) {
-    size_t end = std::min(sub.find('/', begin), sub.size());
-    CPath component(sub.substr(begin, end - begin));
-    int from = current.get() >= 0 ? current.get() : fd_;
-    UniqueFd next(RetryEintr([&] {
-      return openat(from, component.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    }));
-    if (next.get() < 0) return nullptr;  // the general path answers with the error
     if (current.get() >= 0) {
       int id = DirWatch::Process().Watch(current.get());
       if (id < 0) {
@@ -630,25 +601,24 @@ std::shared_ptr<const HostDir::CachedSubdir> HostDir::TryHoldDeepSubdir(std::str
       }
       fresh->chain_watches.push_back(id);
     }
+    size_t end = std::min(sub.find('/', begin), sub.size());
+    CPath component(sub.substr(begin, end - begin));
+    int from = current.get() >= 0 ? current.get() : fd_;
+    UniqueFd next(RetryEintr([&] {
+      return openat(from, component.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }));
+    if (next.get() < 0) return nullptr;  // the general path answers with the error
     current = std::move(next);
     begin = end + 1;
   }
   struct stat held;
   if (FstatFd(current.get(), &held) != 0) return nullptr;
-  // Read once everything on the way is watched, then check that `sub` still names what
-  // was opened: a change after the read moves the epoch.
-  const uint64_t epoch = DirWatch::Process().Read(root_watch, fresh->chain_watches).entries;
-  if (epoch == DirWatch::kNoEpoch) return nullptr;
-  struct stat seen;
-  Errno ignored;
-  if (OpenDeepSubdir(sub_path, &seen, &ignored).second != SubdirAnswer::kStat ||
-      seen.st_dev != held.st_dev || seen.st_ino != held.st_ino) {
-    return nullptr;
-  }
+  const uint64_t after = DirWatch::Process().Read(root_watch, -1).subdirs;
+  if (after != before) return nullptr;  // something moved meanwhile: the general path
   fresh->fd = std::move(current);
   fresh->dev = held.st_dev;
   fresh->ino = held.st_ino;
-  fresh->checked_at_epoch.store(epoch, std::memory_order_relaxed);
+  fresh->checked_at_epoch.store(after, std::memory_order_relaxed);
   return CacheSubdir(std::move(fresh));
 }
 

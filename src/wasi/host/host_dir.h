@@ -93,13 +93,14 @@ class HostDir final : public Dir {
   // Deeper directories ("a/b" for a stat of "a/b/name", up to kMaxHeldDepth components)
   // are held too, from the second stat through them, when every directory on the way
   // can be watched: the root and each one between it and the held directory ("a").
-  // Their check is skipped while DirWatch's entry epoch stays the same, which moves
-  // when any entry of those directories is removed, renamed or replaced, and when the
-  // metadata of one of them (its search permission) changes; the subdirectory epoch
-  // would miss the latter. When it moved, the check is openat2(root, "a/b",
-  // RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS) and an fstat of the result; a symlink on the
+  // Held, a deep directory answers while the subdirectory epoch stays the same: no
+  // directory entry of a watched directory moved, and no watched directory's own
+  // metadata (its search permission) changed. When it moved, the directory is walked
+  // and watched again, one component at a time, before it answers. (Why not a cheaper
+  // check, as above: openat2 of "a/b" could reach the same directory through another
+  // "a" that is not watched, after the directory itself was moved.) A symlink on the
   // way leaves the stat to the general path, which follows it inside the root. Where
-  // something on the way cannot be watched, deep paths are not held at all: checking
+  // something on the way cannot be watched, deep paths are not held at all: walking
   // every time would cost more than the general path's three calls.
   static constexpr int kWatchNotTried = -2;
   static constexpr size_t kMaxHeldDepth = 8;
@@ -120,7 +121,6 @@ class HostDir final : public Dir {
     // A deep directory's: the DirWatch ids of the directories between the root and it,
     // outermost first ("a" for "a/b"). Empty for a child of the root.
     std::vector<int> chain_watches;
-    bool deep() const { return !chain_watches.empty(); }
     // chain_watches, then watch_id when it is one: what DirWatch::Read() must look at
     // for this directory's entry epoch. Returns how many were stored.
     size_t WatchIds(int (&ids)[kMaxHeldDepth]) const;
@@ -163,26 +163,22 @@ class HostDir final : public Dir {
   // in between.
   std::shared_ptr<const CachedSubdir> HoldSubdir(std::string_view sub, const CPath& sub_path,
                                                  const struct stat& seen, uint64_t epoch);
-  // openat2 of the deep directory `sub_path` beneath the root, no symlink followed, and
-  // its fstat into *st: the fd and kStat, or kError with *error set (what native stat
-  // answers for a path through it), or kGeneral (a symlink on the way, a race).
-  std::pair<UniqueFd, SubdirAnswer> OpenDeepSubdir(const CPath& sub_path, struct stat* st,
-                                                   Errno* error);
   // Whether to hold the deep directory `sub` now: when it was looked up recently
-  // (among the last kCachedSubdirs deep directories not held), and holding it did not
-  // fail then (a symlink on the way, ...: trying every time would cost a walk each).
-  // Otherwise remembers it.
-  bool ShouldHoldDeepSubdir(std::string_view sub);
-  // After holding `sub` failed: drops what is cached for it, and remembers not to try
-  // again soon.
-  void NoteDeepSubdirNotHeld(std::string_view sub);
-  // Opens the deep directory `sub` one component at a time (none followed), watches
-  // each directory on the way, checks that `sub` still names what was opened, and
-  // caches it. nullptr when something on the way is missing, not a directory, a
-  // symlink, cannot be watched, or changed meanwhile: the general path answers then.
-  std::shared_ptr<const CachedSubdir> HoldDeepSubdir(std::string_view sub, const CPath& sub_path);
-  std::shared_ptr<const CachedSubdir> TryHoldDeepSubdir(std::string_view sub,
-                                                        const CPath& sub_path);
+  // (among the last kCachedSubdirs deep directories not held), unless holding it
+  // failed at this same subdirectory epoch (a symlink on the way, ...: trying on every
+  // stat would cost a walk each; once something moved, it may work). Otherwise
+  // remembers it.
+  bool ShouldHoldDeepSubdir(std::string_view sub, uint64_t subdirs_epoch);
+  // After holding `sub` failed at `subdirs_epoch`: drops what is cached for it.
+  void NoteDeepSubdirNotHeld(std::string_view sub, uint64_t subdirs_epoch);
+  // Opens the deep directory `sub` one component at a time (none followed), watching
+  // each directory before looking up the next component in it, and caches it when
+  // nothing moved meanwhile. nullptr when something on the way is missing, not a
+  // directory, a symlink, cannot be watched, or changed meanwhile: the general path
+  // answers then (and HoldDeepSubdir notes the failure at `subdirs_epoch`).
+  std::shared_ptr<const CachedSubdir> HoldDeepSubdir(std::string_view sub,
+                                                     uint64_t subdirs_epoch);
+  std::shared_ptr<const CachedSubdir> TryHoldDeepSubdir(std::string_view sub);
   // Puts `fresh` in a slot (the one that holds `sub` already, or the next); returns it.
   std::shared_ptr<const CachedSubdir> CacheSubdir(std::shared_ptr<CachedSubdir> fresh);
   // Closes every held leaf: after an unlink, rmdir or rename made here, so that what it
@@ -208,7 +204,8 @@ class HostDir final : public Dir {
   uint64_t next_serial_ = 1;                                      // guarded by subdir_mu_
   struct DeepSeen {
     std::string name;
-    bool not_held = false;
+    bool failed = false;
+    uint64_t failed_at = DirWatch::kNoEpoch;  // the subdirectory epoch then
   };
   DeepSeen deep_seen_[kCachedSubdirs];                             // guarded by subdir_mu_
   size_t next_deep_seen_ = 0;                                      // guarded by subdir_mu_

@@ -23,14 +23,13 @@ std::atomic<ResolverMode> g_mode{ResolverMode::kAuto};
 // asks the caller to retry. After this many tries the walk takes over.
 constexpr int kAgainRetries = 16;
 
-long Openat2(int dirfd, const char* path, int flags, mode_t mode,
-             uint64_t resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS) {
+long Openat2(int dirfd, const char* path, int flags, mode_t mode) {
   struct open_how how = {};
   how.flags = static_cast<uint64_t>(flags);
   // O_TMPFILE includes the O_DIRECTORY bit: test it whole.
   bool takes_mode = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
   how.mode = takes_mode ? mode : 0;  // openat2 rejects a mode it would not use
-  how.resolve = resolve;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
   return syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 }
 
@@ -46,11 +45,10 @@ bool ProbeOpenat2() {
 
 // openat2 beneath `root`. Returns -1 with errno set; EXDEV (an escape) becomes EPERM
 // in the caller. Sets *again when EAGAIN persisted (the caller falls back to the walk).
-long Openat2Retrying(int root, const char* path, int flags, mode_t mode, bool* again,
-                     uint64_t resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS) {
+long Openat2Retrying(int root, const char* path, int flags, mode_t mode, bool* again) {
   *again = false;
   for (int i = 0; i < kAgainRetries; ++i) {
-    long fd = Openat2(root, path, flags, mode, resolve);
+    long fd = Openat2(root, path, flags, mode);
     if (fd >= 0) return fd;
     if (errno == EINTR) continue;
     if (errno != EAGAIN) return -1;
@@ -241,11 +239,6 @@ CPath::CPath(std::string_view path) {
 
 long Openat2Beneath(int root, const char* path, int flags, mode_t mode, bool* again) {
   return Openat2Retrying(root, path, flags | O_CLOEXEC, mode, again);
-}
-
-long Openat2BeneathNoSymlinks(int root, const char* path, int flags, bool* again) {
-  return Openat2Retrying(root, path, flags | O_CLOEXEC, 0, again,
-                         RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
 }
 
 ErrnoOr<ResolvedParent> ResolveParent(int root, std::string_view path, bool follow_final) {

@@ -134,9 +134,6 @@ class CPath {
 // UsingOpenat2(). Returns the fd, or -1 with errno set (EXDEV: an escape); -1 with
 // *again set when EAGAIN persisted (the caller takes the walk instead).
 long Openat2Beneath(int root, const char* path, int flags, mode_t mode, bool* again);
-// The same, but a symlink anywhere on the path (the final component included) fails
-// with ELOOP instead of being followed.
-long Openat2BeneathNoSymlinks(int root, const char* path, int flags, bool* again);
 
 // readlinkat(dirfd, name) into a string.
 ErrnoOr<std::string> ReadLinkAt(int dirfd, const char* name);

@@ -940,6 +940,31 @@ TEST_P(HostDirTest, StatAtHoldsADeepDirectoryOnlyWhileNothingOnTheWayMoved) {
     ASSERT_EQ(StatAgain("a/b/c/f", want, 0, 4, hits), 4u) << "the held leaf did not answer";
   };
   warm(5);
+  // Files coming and going on the way move no directory: no walk again.
+  WriteHostFile(P("a/file"), "x");
+  ASSERT_EQ(rename(P("a/file").c_str(), P("a/b/file2").c_str()), 0);
+  ASSERT_EQ(unlink(P("a/b/file2").c_str()), 0);
+  uint64_t walks = checks();
+  EXPECT_EQ(dir_->StatAt(0, "a/b/c/f")->size, 5u);
+  EXPECT_EQ(checks(), walks);
+  // The held directory itself moved into another "a/b" built beside, which then takes
+  // the old one's place: "a/b/c" names the same directory through directories that
+  // were not on the way before; a change in them is seen too.
+  ASSERT_EQ(mkdir(P("x").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(P("x/b").c_str(), 0755), 0);
+  ASSERT_EQ(rename(P("a/b/c").c_str(), P("x/b/c").c_str()), 0);
+  ASSERT_EQ(rename(P("a").c_str(), P("old").c_str()), 0);
+  ASSERT_EQ(rename(P("x").c_str(), P("a").c_str()), 0);
+  EXPECT_EQ(dir_->StatAt(0, "a/b/c/f")->size, 5u);
+  warm(5);
+  ASSERT_EQ(rename(P("a/b/c").c_str(), P("a/b/c2").c_str()), 0);
+  ASSERT_EQ(mkdir(P("a/b/c").c_str(), 0755), 0);
+  WriteHostFile(P("a/b/c/f"), "other dir");
+  EXPECT_EQ(dir_->StatAt(0, "a/b/c/f")->size, 9u);
+  ASSERT_EQ(unlink(P("a/b/c/f").c_str()), 0);
+  ASSERT_EQ(rmdir(P("a/b/c").c_str()), 0);
+  ASSERT_EQ(rename(P("a/b/c2").c_str(), P("a/b/c").c_str()), 0);
+  warm(5);
   // Another name in the held directory: stat'ed through it.
   WriteHostFile(P("a/b/c/g"), "gg");
   EXPECT_EQ(dir_->StatAt(0, "a/b/c/g")->size, 2u);
