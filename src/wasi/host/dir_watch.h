@@ -11,6 +11,7 @@
 //    nothing was queued since the thread last read the queue (io_uring_setup(2): the flag
 //    "is set whenever completions are pending", which liburing's peek relies on too).
 //    At most 64 threads have one at a time (each costs an fd).
+//    WEFT_IO_URING=0 in the environment turns the doorbells off.
 //  - Otherwise (the thread's first reads, io_uring unavailable, disabled or refused), an
 //    epoll_wait(2) with no timeout on an epoll instance that holds the inotify fd (~140 ns
 //    on a plain kernel, a whole system call under PTI).

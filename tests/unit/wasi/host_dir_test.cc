@@ -1209,6 +1209,26 @@ TEST_P(HostDirTest, DirWatchDoorbellsAreCappedThreadsBeyondLookWithEpoll) {
   EXPECT_EQ(with_ring.load(), 64 - held_elsewhere);
 }
 
+// WEFT_IO_URING=0 (the operator's switch, README) keeps threads from getting a doorbell.
+TEST_P(HostDirTest, DirWatchDoorbellOffWithWeftIoUring0) {
+  if (GetParam() != host::ResolverMode::kAuto) GTEST_SKIP() << "one run is enough";
+  host::DirWatch& watch = host::DirWatch::Process();
+  auto thread_gets_a_ring = [&] {
+    bool has = false;
+    std::thread([&] {
+      for (int i = 0; i < host::DirWatch::kReadsBeforeRing + 1; ++i) watch.Read(-1, -1);
+      has = host::DirWatch::ThisThreadHasRingForTesting();
+    }).join();
+    return has;
+  };
+  if (!thread_gets_a_ring()) GTEST_SKIP() << "no io_uring here";
+  ASSERT_EQ(setenv("WEFT_IO_URING", "0", 1), 0);
+  EXPECT_FALSE(thread_gets_a_ring());
+  ASSERT_EQ(setenv("WEFT_IO_URING", "1", 1), 0);
+  EXPECT_TRUE(thread_gets_a_ring());
+  ASSERT_EQ(unsetenv("WEFT_IO_URING"), 0);
+}
+
 // A held leaf costs an fd: a few are held, never more, whatever is stat'ed.
 TEST_P(HostDirTest, StatAtHoldsAFewLeavesNeverMore) {
   host::HostDir* host_dir = HostDirWithSub();
