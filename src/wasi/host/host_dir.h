@@ -149,10 +149,9 @@ class HostDir final : public Dir {
     std::shared_ptr<const UniqueFd> fd;  // null: seen once, not held
   };
   // Answers stat of "sub/name" ("sub" one or more plain components, "name" one) through
-  // the cache: kStat with
-  // *st filled, kError with *error set, or kGeneral when the general path must answer
-  // (a symlink to follow, a race, ...). (Out parameters: the hot path copies no
-  // result structs.)
+  // the cache: kStat with *st filled, kError with *error set, or kGeneral when the
+  // general path must answer (a symlink to follow, a race, ...). (Out parameters: the
+  // hot path copies no result structs.)
   enum class SubdirAnswer { kStat, kError, kGeneral };
   SubdirAnswer StatInSubdir(std::string_view sub, std::string_view name, bool follow,
                             struct stat* st, Errno* error);
