@@ -527,11 +527,14 @@ std::shared_ptr<const HostDir::CachedSubdir> HostDir::CacheSubdir(
   if (slot == kCachedSubdirs) slot = next_subdir_++ % kCachedSubdirs;
   old = std::move(subdirs_[slot]);
   subdirs_[slot] = fresh;
-  // Watched from the first subdirectory held on: only then does a check pay.
+  WatchRootLocked();
+  return fresh;
+}
+
+void HostDir::WatchRootLocked() {
   if (watch_id_.load(std::memory_order_relaxed) == kWatchNotTried) {
     watch_id_.store(DirWatch::Process().Watch(fd_), std::memory_order_release);
   }
-  return fresh;
 }
 
 bool HostDir::ShouldHoldDeepSubdir(std::string_view sub, uint64_t subdirs_epoch) {
@@ -574,9 +577,7 @@ std::shared_ptr<const HostDir::CachedSubdir> HostDir::TryHoldDeepSubdir(std::str
   if (deep_unwatchable_.load(std::memory_order_relaxed)) return nullptr;
   {
     std::lock_guard lock(subdir_mu_);
-    if (watch_id_.load(std::memory_order_relaxed) == kWatchNotTried) {
-      watch_id_.store(DirWatch::Process().Watch(fd_), std::memory_order_release);
-    }
+    WatchRootLocked();
   }
   int root_watch = watch_id_.load(std::memory_order_acquire);
   if (root_watch < 0) return nullptr;

@@ -178,6 +178,9 @@ class HostDir final : public Dir {
   std::shared_ptr<const CachedSubdir> HoldDeepSubdir(std::string_view sub,
                                                      uint64_t subdirs_epoch);
   std::shared_ptr<const CachedSubdir> TryHoldDeepSubdir(std::string_view sub);
+  // Watches the root, once: from the first subdirectory held on, since only then does a
+  // check pay. subdir_mu_ held.
+  void WatchRootLocked();
   // Puts `fresh` in a slot (the one that holds `sub` already, or the next); returns it.
   std::shared_ptr<const CachedSubdir> CacheSubdir(std::shared_ptr<CachedSubdir> fresh);
   // Closes every held leaf: after an unlink, rmdir or rename made here, so that what it
