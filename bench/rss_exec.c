@@ -5,11 +5,18 @@
  *
  * Why a wrapper: a child's peak RSS (wait4 rusage) includes whatever its
  * process held before exec, so a child forked straight from python would
- * report python's RSS. Forked from this small program it reports only its own
+ * report python's RSS. Started from this small program it reports only its own
  * plus a constant ~1 MiB, the same for every runtime. Built natively by
- * run.py. */
+ * run.py.
+ *
+ * Why posix_spawn and not fork: fork copies this process's page tables and
+ * makes its pages copy-on-write, work the measured program never asked for.
+ * On the PVM machines here that put ~0.7 ms of the wrapper's own cost into
+ * every wall time (hello: 3.7 ms with fork, 3.0 ms spawned, same binary,
+ * interleaved). posix_spawn shares this process's memory until the exec. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+extern char** environ;
+
 int main(int argc, char** argv) {
   if (argc < 3) {
     fprintf(stderr, "usage: rss_exec REPORT CMD [ARGS...]\n");
@@ -25,15 +34,11 @@ int main(int argc, char** argv) {
   }
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
-  pid_t pid = fork();
-  if (pid < 0) {
-    perror("fork");
-    return 2;
-  }
-  if (pid == 0) {
-    execvp(argv[2], argv + 2);
-    fprintf(stderr, "rss_exec: cannot run %s: %s\n", argv[2], strerror(errno));
-    _exit(127);
+  pid_t pid;
+  int error = posix_spawnp(&pid, argv[2], NULL, NULL, argv + 2, environ);
+  if (error != 0) {
+    fprintf(stderr, "rss_exec: cannot run %s: %s\n", argv[2], strerror(error));
+    return 127;
   }
   int status = 0;
   struct rusage usage;

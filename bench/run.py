@@ -83,6 +83,7 @@ PEER_CACHE = Path(os.environ.get("WEFT_BENCH_CACHE",
                                   Path.home() / ".cache" / "weft-bench"))
 HELLO = "hello"
 HELLO_OUTPUT = "hello, weft\n"
+HELLO_STATIC = "hello-static"  # hello.c linked with gcc -static: a start-up row
 
 NATIVE_CC = ["gcc", "-O2", "-ffp-contract=off", "-Wall", "-Wextra"]
 WASM_CC = ["clang-19", "--target=wasm32-wasi", "--sysroot=/usr", "-O2",
@@ -125,6 +126,9 @@ def build_all(names, out_dir):
         src = SRC_DIR / f"{name}.c"
         jobs.append((NATIVE_CC, src, native_dir / name))
         jobs.append((WASM_CC, src, wasm_dir / f"{name}.wasm"))
+    # weft is a static executable: hello linked the same way is the fair floor.
+    jobs.append((NATIVE_CC + ["-static"], SRC_DIR / f"{HELLO}.c",
+                 native_dir / HELLO_STATIC))
     jobs.append((NATIVE_CC, BENCH_DIR / "rss_exec.c", out_dir / "rss_exec"))
     jobs.append((NATIVE_CC, BENCH_DIR / "machine_probe.c", out_dir / "machine_probe"))
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -396,28 +400,41 @@ def run_bench(bench, size, runtimes, native_dir, wasm_dir, work_root, args, erro
 
 
 def measure_startup(runtimes, native_dir, wasm_dir, work_root, args, errors):
-    """Median wall time and peak RSS of hello under each runtime."""
-    out = {}
+    """Median wall time and peak RSS of hello under each runtime, runs interleaved.
+
+    A "native static" row (hello.c linked with -static, as weft is) comes first:
+    what starting any static program costs on this machine."""
+    static = Runtime("native static", lambda n, w, a: [str(native_dir / HELLO_STATIC)])
+    runtimes = [static] + list(runtimes)
     runs = max(args.runs, 3) if not args.quick else 1
-    for rt in runtimes:
-        secs, rss, tails = [], [], []
-        for _ in range(runs):
+    secs = {rt.name: [] for rt in runtimes}
+    rss = {rt.name: [] for rt in runtimes}
+    tails = {rt.name: [] for rt in runtimes}
+    failed = set()
+    for _ in range(runs):
+        for rt in runtimes:
+            if rt.name in failed:
+                continue
             with tempfile.TemporaryDirectory(dir=work_root) as cwd:
                 res = run_once(rt.make_cmd(native_dir / HELLO, wasm_dir / f"{HELLO}.wasm", []),
                                cwd, args.timeout)
             if not res.ok or res.stdout != HELLO_OUTPUT:
                 why = res.detail or f"printed {res.stdout!r}"
                 errors.append(f"hello under {rt.name}: {why}")
-                break
-            secs.append(res.seconds)
-            rss.append(res.maxrss_kib)
+                failed.add(rt.name)
+                continue
+            secs[rt.name].append(res.seconds)
+            rss[rt.name].append(res.maxrss_kib)
             if res.tail_seconds is not None:
-                tails.append(res.tail_seconds)
-        if secs:
-            out[rt.name] = {"median_s": statistics.median(secs),
-                            "maxrss_kib": statistics.median(rss), "runs": len(secs)}
-            if tails:
-                out[rt.name]["median_tail_s"] = statistics.median(tails)
+                tails[rt.name].append(res.tail_seconds)
+    out = {}
+    for rt in runtimes:
+        name = rt.name
+        if secs[name] and name not in failed:
+            out[name] = {"median_s": statistics.median(secs[name]),
+                         "maxrss_kib": statistics.median(rss[name]), "runs": len(secs[name])}
+            if tails[name]:
+                out[name]["median_tail_s"] = statistics.median(tails[name])
     return out
 
 
@@ -529,7 +546,7 @@ def results_table(results, runtime_names):
 
 def startup_table(startup):
     lines = ["| runtime | hello wall ms | peak RSS MiB | runs |", "|---|---|---|---|"]
-    for name in ["native"] + COLUMNS:
+    for name in ["native static", "native"] + COLUMNS:
         s = startup.get(name)
         if s:
             lines.append(f"| {name} | {s['median_s'] * 1000:.1f} | "
