@@ -12,7 +12,9 @@
 // The input is trusted (DecodeModule validated it), so reading never fails here.
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <optional>
+#include <vector>
 
 #include "wasm/decode/reader.h"
 #include "wasm/runtime/store_impl.h"
@@ -126,6 +128,54 @@ std::optional<Forward> ForwardOf(const Instance& inst, uint32_t fidx) {
   if (*p++ != 0x0B || p != end) return std::nullopt;  // end, and nothing after it
   return fw;
 }
+
+// The buffers a translation grows, kept per thread between translations: each function's
+// code grows into the capacity earlier ones left instead of reallocating from empty. A
+// short run compiles a few dozen functions; from empty, their doubling buffers touched
+// ~15 fresh heap pages, and each first touch of a page is a page fault (~11 us on the
+// PVM machines here: start-up, issue 5).
+struct CompilerBuffers {
+  std::vector<uint64_t> const_values;
+  std::vector<CodeWord> code;
+  std::vector<std::pair<uint32_t, uint32_t>> offsets;
+  std::vector<Entry> stack;
+  std::vector<Ctrl> ctrls;
+  bool in_use = false;
+  // What one huge function grew is not kept for the thread's lifetime.
+  void DropIfLarge() {
+    constexpr size_t kKeepBytes = size_t{1} << 20;
+    if (code.capacity() * sizeof(CodeWord) > kKeepBytes) std::vector<CodeWord>().swap(code);
+    if (offsets.capacity() * sizeof(offsets[0]) > kKeepBytes) decltype(offsets)().swap(offsets);
+  }
+};
+
+// This thread's buffers, or (for a translation started inside another, which nothing
+// does today) buffers of its own.
+class CompilerBuffersLease {
+ public:
+  CompilerBuffersLease() {
+    static thread_local CompilerBuffers thread_buffers;
+    if (!thread_buffers.in_use) {
+      buffers_ = &thread_buffers;
+      thread_buffers.in_use = true;
+    } else {
+      own_ = std::make_unique<CompilerBuffers>();
+      buffers_ = own_.get();
+    }
+  }
+  ~CompilerBuffersLease() {
+    if (own_) return;
+    buffers_->DropIfLarge();
+    buffers_->in_use = false;
+  }
+  CompilerBuffersLease(const CompilerBuffersLease&) = delete;
+  CompilerBuffersLease& operator=(const CompilerBuffersLease&) = delete;
+  CompilerBuffers* operator->() const { return buffers_; }
+
+ private:
+  CompilerBuffers* buffers_;
+  std::unique_ptr<CompilerBuffers> own_;
+};
 
 class Compiler {
  public:
@@ -475,11 +525,12 @@ class Compiler {
   // Pass 1 may find up to kMaxConsts; pass 2 never uses more than pass 1 reserved.
   size_t const_limit_ = kMaxConsts;
   uint32_t max_height_ = 0;
-  std::vector<uint64_t> const_values_;
-  std::vector<CodeWord> code_;
-  std::vector<std::pair<uint32_t, uint32_t>> offsets_;
-  std::vector<Entry> stack_;
-  std::vector<Ctrl> ctrls_;
+  CompilerBuffersLease buffers_;  // before the references into it
+  std::vector<uint64_t>& const_values_ = buffers_->const_values;
+  std::vector<CodeWord>& code_ = buffers_->code;
+  std::vector<std::pair<uint32_t, uint32_t>>& offsets_ = buffers_->offsets;
+  std::vector<Entry>& stack_ = buffers_->stack;
+  std::vector<Ctrl>& ctrls_ = buffers_->ctrls;
   size_t producer_word_ = kNone;
   uint32_t producer_height_ = 0;
   size_t last_instr_ = kNone;
@@ -972,8 +1023,8 @@ std::unique_ptr<CompiledFunc> Compiler::Pass() {
     }
 #undef LIVE
   }
-  out->code = std::move(code_);
-  out->offsets = std::move(offsets_);
+  out->code.assign(code_.begin(), code_.end());  // exactly sized: the buffers stay here
+  out->offsets.assign(offsets_.begin(), offsets_.end());
   out->frame_slots = num_locals_ + num_consts_ + max_height_;
   return out;
 }
