@@ -38,6 +38,18 @@ namespace {
 // Every modifying operation under a read-only preopen (see host_dir.h).
 constexpr Errno kReadOnlyErrno = Errno::kPerm;
 
+// Calls f(component) for each '/'-separated component of `path`, in order, while f
+// returns true; false when f stopped the walk.
+template <class F>
+bool ForEachComponent(std::string_view path, F&& f) {
+  for (size_t begin = 0; begin <= path.size();) {
+    size_t end = std::min(path.find('/', begin), path.size());
+    if (!f(path.substr(begin, end - begin))) return false;
+    begin = end + 1;
+  }
+  return true;
+}
+
 std::string WithSlash(const ResolvedParent& rp) {
   return rp.trailing_slash ? rp.name + "/" : rp.name;
 }
@@ -331,12 +343,8 @@ HostDir::SubdirAnswer HostDir::StatInSubdir(std::string_view sub, std::string_vi
   auto plain = [](std::string_view c) { return !c.empty() && c != "." && c != ".."; };
   if (!plain(name)) return SubdirAnswer::kGeneral;
   size_t depth = 0;
-  for (size_t begin = 0; begin <= sub.size(); ++depth) {
-    size_t end = std::min(sub.find('/', begin), sub.size());
-    if (depth == kMaxHeldDepth || !plain(sub.substr(begin, end - begin))) {
-      return SubdirAnswer::kGeneral;
-    }
-    begin = end + 1;
+  if (!ForEachComponent(sub, [&](std::string_view c) { return depth++ < kMaxHeldDepth && plain(c); })) {
+    return SubdirAnswer::kGeneral;
   }
   const bool deep = depth > 1;
   std::shared_ptr<const CachedSubdir> dir;
@@ -537,15 +545,25 @@ void HostDir::WatchRootLocked() {
   }
 }
 
-bool HostDir::ShouldHoldDeepSubdir(std::string_view sub, uint64_t subdirs_epoch) {
-  std::lock_guard lock(subdir_mu_);
-  for (const DeepSeen& seen : deep_seen_) {
-    if (seen.name == sub) return !seen.failed || seen.failed_at != subdirs_epoch;
+HostDir::DeepSeen& HostDir::DeepSeenLocked(std::string_view sub, bool* made) {
+  for (DeepSeen& seen : deep_seen_) {
+    if (seen.name == sub) {
+      *made = false;
+      return seen;
+    }
   }
   DeepSeen& fresh = deep_seen_[next_deep_seen_++ % kCachedSubdirs];
   fresh.name.assign(sub);
   fresh.failed = false;
-  return false;
+  *made = true;
+  return fresh;
+}
+
+bool HostDir::ShouldHoldDeepSubdir(std::string_view sub, uint64_t subdirs_epoch) {
+  std::lock_guard lock(subdir_mu_);
+  bool made;
+  const DeepSeen& seen = DeepSeenLocked(sub, &made);
+  return !made && (!seen.failed || seen.failed_at != subdirs_epoch);
 }
 
 void HostDir::NoteDeepSubdirNotHeld(std::string_view sub, uint64_t subdirs_epoch) {
@@ -554,16 +572,10 @@ void HostDir::NoteDeepSubdirNotHeld(std::string_view sub, uint64_t subdirs_epoch
   if (size_t slot = SubdirSlotLocked(sub); slot != kCachedSubdirs) {
     dropped = std::move(subdirs_[slot]);
   }
-  DeepSeen* entry = nullptr;
-  for (DeepSeen& seen : deep_seen_) {
-    if (seen.name == sub) entry = &seen;
-  }
-  if (entry == nullptr) {
-    entry = &deep_seen_[next_deep_seen_++ % kCachedSubdirs];
-    entry->name.assign(sub);
-  }
-  entry->failed = true;
-  entry->failed_at = subdirs_epoch;
+  bool made;
+  DeepSeen& seen = DeepSeenLocked(sub, &made);
+  seen.failed = true;
+  seen.failed_at = subdirs_epoch;
 }
 
 std::shared_ptr<const HostDir::CachedSubdir> HostDir::HoldDeepSubdir(std::string_view sub,
@@ -591,27 +603,27 @@ std::shared_ptr<const HostDir::CachedSubdir> HostDir::TryHoldDeepSubdir(std::str
   // One component at a time, each from the directory opened just before, none
   // followed: the watches go on the very directories the held fd was reached through.
   UniqueFd current;
-  for (size_t begin = 0; begin <= sub.size();) {
+  const bool walked = ForEachComponent(sub, [&](std::string_view name) {
     if (current.get() >= 0) {
       int id = DirWatch::Process().Watch(current.get());
       if (id < 0) {
         // Another filesystem mounted on the way, or the watch limit: deep paths are
         // left to the general path from now on, rather than walked again each time.
         deep_unwatchable_.store(true, std::memory_order_relaxed);
-        return nullptr;
+        return false;
       }
       fresh->chain_watches.push_back(id);
     }
-    size_t end = std::min(sub.find('/', begin), sub.size());
-    CPath component(sub.substr(begin, end - begin));
+    CPath component(name);
     int from = current.get() >= 0 ? current.get() : fd_;
     UniqueFd next(RetryEintr([&] {
       return openat(from, component.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     }));
-    if (next.get() < 0) return nullptr;  // the general path answers with the error
+    if (next.get() < 0) return false;  // the general path answers with the error
     current = std::move(next);
-    begin = end + 1;
-  }
+    return true;
+  });
+  if (!walked) return nullptr;
   struct stat held;
   if (FstatFd(current.get(), &held) != 0) return nullptr;
   const uint64_t after = DirWatch::Process().Read(root_watch, -1).subdirs;

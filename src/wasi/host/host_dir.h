@@ -211,6 +211,8 @@ class HostDir final : public Dir {
   };
   DeepSeen deep_seen_[kCachedSubdirs];                             // guarded by subdir_mu_
   size_t next_deep_seen_ = 0;                                      // guarded by subdir_mu_
+  // The entry for `sub`, found, or made in place of the oldest (*made says which).
+  DeepSeen& DeepSeenLocked(std::string_view sub, bool* made);
   static constexpr size_t kHeldLeaves = 4;
   HeldLeaf leaves_[kHeldLeaves];                                  // guarded by subdir_mu_
   size_t next_leaf_ = 0;                                          // guarded by subdir_mu_

@@ -187,7 +187,8 @@ class Compiler {
 
  private:
   // One translation. The first pass discovers the constants; when there are any, a
-  // second pass runs with their slots reserved between the locals and the operands.
+  // second pass runs with their slots reserved between the locals and the operands. The
+  // code and offsets stay in the buffers; Run copies those of the last pass.
   std::unique_ptr<CompiledFunc> Pass();
 
  private:
@@ -581,11 +582,14 @@ void Compiler::EmitElse() {
 
 std::unique_ptr<CompiledFunc> Compiler::Run() {
   std::unique_ptr<CompiledFunc> out = Pass();
-  if (const_values_.empty()) return out;
-  num_consts_ = static_cast<uint32_t>(const_values_.size());
-  const_limit_ = num_consts_;
-  out = Pass();
-  out->consts = const_values_;
+  if (!const_values_.empty()) {
+    num_consts_ = static_cast<uint32_t>(const_values_.size());
+    const_limit_ = num_consts_;
+    out = Pass();
+    out->consts = const_values_;
+  }
+  out->code.assign(code_.begin(), code_.end());  // exactly sized: the buffers stay here
+  out->offsets.assign(offsets_.begin(), offsets_.end());
   return out;
 }
 
@@ -1023,8 +1027,6 @@ std::unique_ptr<CompiledFunc> Compiler::Pass() {
     }
 #undef LIVE
   }
-  out->code.assign(code_.begin(), code_.end());  // exactly sized: the buffers stay here
-  out->offsets.assign(offsets_.begin(), offsets_.end());
   out->frame_slots = num_locals_ + num_consts_ + max_height_;
   return out;
 }
