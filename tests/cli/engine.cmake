@@ -38,3 +38,7 @@ weft_cli_test(unknown_option ARGS run --bogus x.wasm EXIT 1 STDERR_CONTAINS "unk
 # Floats print as the shortest round-trip decimal without an exponent (Rust's Display).
 weft_cli_test(invoke_float_format ARGS --invoke swap ${W}/invoke.wasm 1e30 0.1
   STDOUT "0.1\\n1000000000000000000000000000000\\n")
+
+# As `wasmtime --version`: the name and the project's version, nothing else.
+weft_cli_test(version ARGS --version STDOUT "weft ${PROJECT_VERSION}\\n")
+weft_cli_test(version_short ARGS -V STDOUT "weft ${PROJECT_VERSION}\\n")

@@ -24,7 +24,9 @@ void PrintUsage(FILE* out) {
                "  --env NAME=VAL | NAME    set (or inherit) a guest environment variable\n"
                "  --tcplisten HOST:PORT    preopen a listening TCP socket\n"
                "  --trace-wasi             print every WASI call to stderr\n"
-               "  --                       end of options\n");
+               "  --                       end of options\n"
+               "\n"
+               "weft --version (or -V) prints the version.\n");
 }
 
 }  // namespace
@@ -40,6 +42,10 @@ int main(int argc, char** argv) {
   }
   if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     PrintUsage(stdout);
+    return 0;
+  }
+  if (args[0] == "--version" || args[0] == "-V") {
+    std::printf("weft %s\n", WEFT_VERSION);
     return 0;
   }
   if (args[0] == "pipe") {
