@@ -430,7 +430,7 @@ def measure_startup(runtimes, native_dir, wasm_dir, work_root, args, errors):
     out = {}
     for rt in runtimes:
         name = rt.name
-        if secs[name] and name not in failed:
+        if name not in failed:
             out[name] = {"median_s": statistics.median(secs[name]),
                          "maxrss_kib": statistics.median(rss[name]), "runs": len(secs[name])}
             if tails[name]:

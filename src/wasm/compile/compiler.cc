@@ -143,9 +143,15 @@ struct CompilerBuffers {
   bool in_use = false;
   // What one huge function grew is not kept for the thread's lifetime.
   void DropIfLarge() {
-    constexpr size_t kKeepBytes = size_t{1} << 20;
-    if (code.capacity() * sizeof(CodeWord) > kKeepBytes) std::vector<CodeWord>().swap(code);
-    if (offsets.capacity() * sizeof(offsets[0]) > kKeepBytes) decltype(offsets)().swap(offsets);
+    auto drop = [](auto& v) {
+      constexpr size_t kKeepBytes = size_t{1} << 20;
+      if (v.capacity() * sizeof(v[0]) > kKeepBytes) std::remove_reference_t<decltype(v)>().swap(v);
+    };
+    drop(const_values);
+    drop(code);
+    drop(offsets);
+    drop(stack);
+    drop(ctrls);
   }
 };
 
