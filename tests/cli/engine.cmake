@@ -33,6 +33,12 @@ weft_cli_test(malformed_module ARGS run ${CMAKE_CURRENT_SOURCE_DIR}/engine.cmake
   STDERR_CONTAINS "Error: failed to compile" "offset 0x0: magic header not detected")
 weft_cli_test(unknown_import ARGS run ${W}/unknown_import.wasm EXIT 1
   STDERR_CONTAINS "unknown import: `env::missing_fn` has not been defined")
+# WASI's functions are made on demand (Linker::DefineHostModule); a name or a type it does
+# not have is still a link error.
+weft_cli_test(unknown_wasi_import ARGS run ${W}/unknown_wasi_import.wasm EXIT 1
+  STDERR_CONTAINS "unknown import: `wasi_snapshot_preview1::fd_writ` has not been defined")
+weft_cli_test(wasi_import_wrong_type ARGS run ${W}/wasi_import_wrong_type.wasm EXIT 1
+  STDERR_CONTAINS "incompatible import type for `wasi_snapshot_preview1::fd_write`")
 weft_cli_test(no_module ARGS run EXIT 1 STDERR_CONTAINS "no module given")
 weft_cli_test(unknown_option ARGS run --bogus x.wasm EXIT 1 STDERR_CONTAINS "unknown option --bogus")
 # Floats print as the shortest round-trip decimal without an exponent (Rust's Display).

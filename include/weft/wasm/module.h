@@ -54,6 +54,11 @@ struct Function {
   uint32_t num_locals = 0;       // sum of locals[i].count (validated to be small)
   uint32_t body_offset = 0;      // offset in Module::bytes of the first instruction
   uint32_t body_size = 0;        // bytes up to and including the final `end`
+  // Distinct constant values (by bit pattern) in the body, counted by the validator up to
+  // kMaxConstSlots: the compiler reserves that many constant slots before it translates
+  // the body, so it translates it once (compile/compiler.cc).
+  uint32_t distinct_consts = 0;
+  static constexpr uint32_t kMaxConstSlots = 32;
 };
 
 struct Global {

@@ -228,6 +228,22 @@ class Linker {
   void DefineHostFunc(Store& store, std::string module, std::string name, FuncType type,
                       HostFuncPtr fn, void* user_data, std::shared_ptr<void> keep_alive = {},
                       HostLeafPtr leaf = nullptr);
+  // A host function in its fast form, as DefineHostFunc takes it.
+  struct HostFuncSpec {
+    FuncType type;
+    HostFuncPtr fn = nullptr;
+    void* user_data = nullptr;
+    std::shared_ptr<void> keep_alive;
+    HostLeafPtr leaf = nullptr;
+  };
+  // The function `name` of a host module, or nullopt when the module has none by that name.
+  using HostFuncFinder = std::function<std::optional<HostFuncSpec>(std::string_view name)>;
+  // Defines the functions of host module `module` on demand: `find` is asked for a name
+  // the first time an import (or Get) names it, and the function is created in `store`
+  // then, once, shared by copies of the linker. A module the size of WASI thus costs a
+  // guest only the functions it imports (start-up, issue 5). It replaces earlier
+  // definitions in `module`; later ones by name (Define, DefineHostFunc) take precedence.
+  void DefineHostModule(Store& store, std::string module, HostFuncFinder find);
   // Defines every export of `instance` under `module` (the spec tests' `register`).
   void DefineInstance(std::string module, const Instance& instance);
   // Creates a host function on first use (see DefineHostFunc).
@@ -253,11 +269,23 @@ class Linker {
     FuncInst* created = nullptr;
   };
   using Key = std::pair<std::string, std::string>;
-  FuncInst* Create(const Key& key, HostFuncDef& def) const;
+  // A module defined by DefineHostModule, with the definitions made from it so far.
+  // Shared (not copied) by copies of the linker, as HostFuncDef is.
+  struct HostModule {
+    Store* store = nullptr;
+    HostFuncFinder find;
+    std::map<std::string, std::shared_ptr<HostFuncDef>, std::less<>> made;
+  };
+  static std::shared_ptr<HostFuncDef> FastDef(Store& store, HostFuncSpec spec);
+  FuncInst* Create(std::string_view module, std::string_view name, HostFuncDef& def) const;
   void DefineHost(std::string module, std::string name, std::shared_ptr<HostFuncDef> def);
-  // A name is in at most one of the two maps; the later definition wins.
+  // From a module defined by DefineHostModule, made on first use; nullptr if none.
+  HostFuncDef* FindInHostModule(std::string_view module, std::string_view name) const;
+  // A name is in at most one of the two maps; the later definition wins. Both win over
+  // host_modules_.
   std::map<Key, Extern, std::less<>> defs_;
   std::map<Key, std::shared_ptr<HostFuncDef>, std::less<>> host_defs_;
+  std::map<std::string, std::shared_ptr<HostModule>, std::less<>> host_modules_;
 };
 
 // Calls `func` with args (count and types as func->type->params) and writes the results

@@ -169,27 +169,42 @@ wasm::FuncType Preview1FuncType(const Preview1Function& fn) {
   return type;
 }
 
-void AddToLinker(wasm::Linker& linker, wasm::Store& store, std::shared_ptr<Ctx> ctx) {
-  auto bindings = std::make_shared<Bindings>();
-  bindings->ctx = ctx;
+namespace {
+
+// The host function of the row called `name`, bound to `bindings`; nullopt when there is
+// no such row. Asked once per name (the linker keeps what it made), so `functions` never
+// outgrows what AddToLinker reserved and each BoundFunction keeps its address.
+std::optional<wasm::Linker::HostFuncSpec> Bind(const std::shared_ptr<Bindings>& bindings,
+                                               std::string_view name) {
   std::span<const Preview1Function> fns = Preview1Functions();
-  bindings->functions.reserve(fns.size());  // stable addresses for user_data
   for (size_t i = 0; i < fns.size(); ++i) {
     const Preview1Function& fn = fns[i];
+    if (name != fn.name) continue;
     wasm::FuncType type = Preview1FuncType(fn);
     uint32_t narrow = 0;
     for (size_t p = 0; p < type.params.size(); ++p) {
       if (type.params[p] == wasm::ValType::kI32) narrow |= 1u << p;
     }
-    BoundFunction& b = bindings->functions.emplace_back(BoundFunction{ctx.get(), &fn, narrow});
+    BoundFunction& b =
+        bindings->functions.emplace_back(BoundFunction{bindings->ctx.get(), &fn, narrow});
     HostForms forms = i < std::size(kDirectHostForms) ? kDirectHostForms[i]
                                                       : HostForms{&CallPreview1, nullptr};
-    if (std::string_view(fn.name) == "clock_time_get") {
-      forms = HostForms{&CallClockTimeGet, &ClockTimeGetLeaf};
-    }
-    linker.DefineHostFunc(store, "wasi_snapshot_preview1", fn.name, std::move(type), forms.fast,
-                          &b, bindings, forms.leaf);
+    if (name == "clock_time_get") forms = HostForms{&CallClockTimeGet, &ClockTimeGetLeaf};
+    return wasm::Linker::HostFuncSpec{std::move(type), forms.fast, &b, bindings, forms.leaf};
   }
+  return std::nullopt;
+}
+
+}  // namespace
+
+void AddToLinker(wasm::Linker& linker, wasm::Store& store, std::shared_ptr<Ctx> ctx) {
+  // Each function is bound when the guest's import first names it (Linker::DefineHostModule):
+  // a guest that imports four of the 46 functions pays for four.
+  auto bindings = std::make_shared<Bindings>();
+  bindings->ctx = std::move(ctx);
+  bindings->functions.reserve(Preview1Functions().size());  // stable addresses for user_data
+  linker.DefineHostModule(store, "wasi_snapshot_preview1",
+                          [bindings](std::string_view name) { return Bind(bindings, name); });
 }
 
 }  // namespace weft::wasi

@@ -30,7 +30,7 @@ enum class Op : uint16_t {
 
 constexpr size_t kNone = ~size_t{0};
 // Distinct constants per function kept in frame slots (copied on every call).
-constexpr size_t kMaxConsts = 32;
+constexpr size_t kMaxConsts = Function::kMaxConstSlots;
 
 // Accumulator bookkeeping (see dispatch.cc): which ops leave their result in the
 // interpreter's accumulator register, and the variant of an op that reads operand a from it.
@@ -192,10 +192,9 @@ class Compiler {
   std::unique_ptr<CompiledFunc> Run();
 
  private:
-  // One translation. The first pass discovers the constants; when there are any, a
-  // second pass runs with their slots reserved between the locals and the operands. The
-  // code and offsets stay in the buffers; Run copies those of the last pass.
-  std::unique_ptr<CompiledFunc> Pass();
+  // The translation, with num_consts_ constant slots reserved between the locals and the
+  // operands. The code and offsets stay in the buffers; Run copies them out.
+  std::unique_ptr<CompiledFunc> Translate();
 
  private:
   // ---- byte reading (validated input) ----
@@ -272,7 +271,7 @@ class Compiler {
       if (it != const_values_.end()) {
         return num_locals_ + static_cast<uint32_t>(it - const_values_.begin());
       }
-      if (const_values_.size() < const_limit_) {
+      if (const_values_.size() < num_consts_) {
         uint32_t k = static_cast<uint32_t>(const_values_.size());
         const_values_.push_back(e.bits);
         return num_locals_ + k;
@@ -528,9 +527,9 @@ class Compiler {
   size_t pos_ = 0;
   uint32_t instr_offset_ = 0;
   uint32_t num_locals_ = 0;
-  uint32_t num_consts_ = 0;  // constant slots reserved after the locals (pass 2)
-  // Pass 1 may find up to kMaxConsts; pass 2 never uses more than pass 1 reserved.
-  size_t const_limit_ = kMaxConsts;
+  // Constant slots reserved after the locals; a constant beyond them is written into its
+  // positional slot where it is used.
+  uint32_t num_consts_ = 0;
   uint32_t max_height_ = 0;
   CompilerBuffersLease buffers_;  // before the references into it
   std::vector<uint64_t>& const_values_ = buffers_->const_values;
@@ -587,19 +586,19 @@ void Compiler::EmitElse() {
 }
 
 std::unique_ptr<CompiledFunc> Compiler::Run() {
-  std::unique_ptr<CompiledFunc> out = Pass();
-  if (!const_values_.empty()) {
-    num_consts_ = static_cast<uint32_t>(const_values_.size());
-    const_limit_ = num_consts_;
-    out = Pass();
-    out->consts = const_values_;
-  }
+  // The validator counted the body's distinct constants, so the operand slots can start
+  // after that many constant slots before anything is translated. A constant that is
+  // never read from its slot (one only stored to a local, say) leaves its slot unused in
+  // the frame: cheaper than translating the body a second time.
+  num_consts_ = module_.DefinedFunction(func_->func_index).distinct_consts;
+  std::unique_ptr<CompiledFunc> out = Translate();
+  out->consts = const_values_;
   out->code.assign(code_.begin(), code_.end());  // exactly sized: the buffers stay here
   out->offsets.assign(offsets_.begin(), offsets_.end());
   return out;
 }
 
-std::unique_ptr<CompiledFunc> Compiler::Pass() {
+std::unique_ptr<CompiledFunc> Compiler::Translate() {
   code_.clear();
   offsets_.clear();
   stack_.clear();

@@ -65,24 +65,48 @@ void Linker::DefineHostFunc(Store& store, std::string module, std::string name, 
 void Linker::DefineHostFunc(Store& store, std::string module, std::string name, FuncType type,
                             HostFuncPtr fn, void* user_data, std::shared_ptr<void> keep_alive,
                             HostLeafPtr leaf) {
+  DefineHost(std::move(module), std::move(name),
+             FastDef(store, HostFuncSpec{std::move(type), fn, user_data, std::move(keep_alive),
+                                         leaf}));
+}
+
+std::shared_ptr<Linker::HostFuncDef> Linker::FastDef(Store& store, HostFuncSpec spec) {
   auto def = std::make_shared<HostFuncDef>();
   def->store = &store;
-  def->type = std::move(type);
-  def->fn_ptr = fn;
-  def->leaf = leaf;
-  def->user_data = user_data;
-  def->keep_alive = std::move(keep_alive);
-  DefineHost(std::move(module), std::move(name), std::move(def));
+  def->type = std::move(spec.type);
+  def->fn_ptr = spec.fn;
+  def->leaf = spec.leaf;
+  def->user_data = spec.user_data;
+  def->keep_alive = std::move(spec.keep_alive);
+  return def;
+}
+
+void Linker::DefineHostModule(Store& store, std::string module, HostFuncFinder find) {
+  // Earlier definitions in `module` are replaced, as a definition by name replaces one.
+  auto in_module = [&module](auto& map) {
+    auto first = map.lower_bound(Key{module, std::string()});
+    auto last = first;
+    while (last != map.end() && last->first.first == module) ++last;
+    map.erase(first, last);
+  };
+  in_module(defs_);
+  in_module(host_defs_);
+  auto m = std::make_shared<HostModule>();
+  m->store = &store;
+  m->find = std::move(find);
+  host_modules_.insert_or_assign(std::move(module), std::move(m));
 }
 
 void Linker::DefineInstance(std::string module, const Instance& instance) {
   for (const auto& [name, ext] : instance.exports) Define(module, name, ext);
 }
 
-FuncInst* Linker::Create(const Key& key, HostFuncDef& def) const {
+FuncInst* Linker::Create(std::string_view module, std::string_view name, HostFuncDef& def) const {
   if (def.created == nullptr) {
     // The store takes the function's state; `def` keeps only the result.
-    std::string debug_name = key.first + "." + key.second;
+    std::string debug_name;
+    debug_name.reserve(module.size() + 1 + name.size());
+    debug_name.append(module).append(".").append(name);
     def.created = def.fn_ptr != nullptr
                       ? def.store->CreateHostFunc(std::move(def.type), def.fn_ptr, def.user_data,
                                                   std::move(debug_name),
@@ -93,12 +117,28 @@ FuncInst* Linker::Create(const Key& key, HostFuncDef& def) const {
   return def.created;
 }
 
+Linker::HostFuncDef* Linker::FindInHostModule(std::string_view module,
+                                              std::string_view name) const {
+  auto m = host_modules_.find(module);
+  if (m == host_modules_.end()) return nullptr;
+  HostModule& hm = *m->second;
+  if (auto it = hm.made.find(name); it != hm.made.end()) return it->second.get();
+  std::optional<HostFuncSpec> spec = hm.find(name);
+  if (!spec) return nullptr;
+  auto made = hm.made.emplace(std::string(name), FastDef(*hm.store, std::move(*spec)));
+  return made.first->second.get();
+}
+
 std::optional<Extern> Linker::Get(std::string_view module, std::string_view name) const {
-  Key key(module, name);
-  if (auto it = defs_.find(key); it != defs_.end()) return it->second;
-  auto it = host_defs_.find(key);
-  if (it == host_defs_.end()) return std::nullopt;
-  return Extern::Func(Create(it->first, *it->second));
+  if (!defs_.empty() || !host_defs_.empty()) {
+    Key key(module, name);
+    if (auto it = defs_.find(key); it != defs_.end()) return it->second;
+    if (auto it = host_defs_.find(key); it != host_defs_.end())
+      return Extern::Func(Create(module, name, *it->second));
+  }
+  HostFuncDef* def = FindInHostModule(module, name);
+  if (def == nullptr) return std::nullopt;
+  return Extern::Func(Create(module, name, *def));
 }
 
 Result<Instance*, InstantiateError> Linker::Instantiate(Store& store,

@@ -5,6 +5,7 @@
 #include "wasm/validate/function_validator.h"
 
 #include <algorithm>
+#include <cstring>
 #include <string>
 
 #include "wasm/decode/opcode.h"
@@ -185,6 +186,7 @@ class BodyDecoder {
   }
 
   Result<void, Diag> Run(const FuncType* func_type, const std::vector<LocalRun>* locals);
+  uint32_t distinct_consts() const { return num_consts_; }
 
  private:
   // ---- reading: a malformed binary stops decoding. The helpers return false after
@@ -218,26 +220,47 @@ class BodyDecoder {
     }
     return Take(r_.ReadU32(), out);
   }
-  [[gnu::always_inline]] bool SkipS32() {
+  // A constant's immediate, read and noted by its bit pattern as the compiler keeps it
+  // (i32 and f32 zero-extended).
+  [[gnu::always_inline]] bool ConstS32() {
     if (!r_.at_end() && *r_.data() < 0x80) [[likely]] {
+      NoteConst(static_cast<uint32_t>(OneByteSigned(*r_.data())));
       r_.Advance(1);
       return true;
     }
-    int32_t ignored;
-    return Take(r_.ReadS32(), &ignored);
-  }
-  [[gnu::always_inline]] bool SkipS64() {
-    if (!r_.at_end() && *r_.data() < 0x80) [[likely]] {
-      r_.Advance(1);
-      return true;
-    }
-    int64_t ignored;
-    return Take(r_.ReadS64(), &ignored);
-  }
-  [[gnu::always_inline]] bool SkipBytes(size_t n) {
-    if (r_.remaining() < n) [[unlikely]] return Malformed(r_.offset(), "unexpected end");
-    r_.Advance(n);
+    int32_t v;
+    if (!Take(r_.ReadS32(), &v)) return false;
+    NoteConst(static_cast<uint32_t>(v));
     return true;
+  }
+  [[gnu::always_inline]] bool ConstS64() {
+    if (!r_.at_end() && *r_.data() < 0x80) [[likely]] {
+      NoteConst(static_cast<uint64_t>(static_cast<int64_t>(OneByteSigned(*r_.data()))));
+      r_.Advance(1);
+      return true;
+    }
+    int64_t v;
+    if (!Take(r_.ReadS64(), &v)) return false;
+    NoteConst(static_cast<uint64_t>(v));
+    return true;
+  }
+  template <class Bits>
+  [[gnu::always_inline]] bool ConstBytes() {
+    if (r_.remaining() < sizeof(Bits)) [[unlikely]] return Malformed(r_.offset(), "unexpected end");
+    Bits v;
+    std::memcpy(&v, r_.data(), sizeof(Bits));
+    NoteConst(v);
+    r_.Advance(sizeof(Bits));
+    return true;
+  }
+  // A one-byte signed LEB128: seven bits, sign-extended.
+  static int32_t OneByteSigned(uint8_t b) { return static_cast<int32_t>(b ^ 0x40) - 0x40; }
+  // Counts distinct constant values up to Function::kMaxConstSlots (see Function).
+  void NoteConst(uint64_t bits) {
+    if (num_consts_ == Function::kMaxConstSlots) return;
+    for (uint32_t i = 0; i < num_consts_; ++i)
+      if (consts_[i] == bits) return;
+    consts_[num_consts_++] = bits;
   }
 
   // ---- validation helpers: all are no-ops once the body is known to be invalid ----
@@ -360,6 +383,8 @@ class BodyDecoder {
   bool valid_;
   size_t op_offset_ = 0;
   const FuncType* func_type_ = nullptr;
+  uint64_t consts_[Function::kMaxConstSlots];  // the distinct constants noted so far
+  uint32_t num_consts_ = 0;
   // Locals are looked up in their runs rather than expanded, so that many functions with
   // many locals cost time proportional to their encoded size.
   ValType LocalType(uint32_t x) const {
@@ -473,6 +498,7 @@ bool BodyDecoder::FastInstruction(uint8_t byte) {
     }
     case 0x41:  // i32.const
       if (left < 1 || p[0] >= 0x80) return false;
+      NoteConst(static_cast<uint32_t>(OneByteSigned(p[0])));
       r_.Advance(1);
       Push(ValType::kI32);
       return true;
@@ -742,19 +768,19 @@ bool BodyDecoder::Instruction(uint8_t byte) {
       return true;
     }
     case 0x41:
-      if (!SkipS32()) return false;
+      if (!ConstS32()) return false;
       Push(ValType::kI32);
       return true;
     case 0x42:
-      if (!SkipS64()) return false;
+      if (!ConstS64()) return false;
       Push(ValType::kI64);
       return true;
     case 0x43:
-      if (!SkipBytes(4)) return false;
+      if (!ConstBytes<uint32_t>()) return false;
       Push(ValType::kF32);
       return true;
     case 0x44:
-      if (!SkipBytes(8)) return false;
+      if (!ConstBytes<uint64_t>()) return false;
       Push(ValType::kF64);
       return true;
     case 0xD0: {  // ref.null t
@@ -978,6 +1004,7 @@ Result<void, Diag> DecodeFunctionBody(Reader& r, const BodyContext& ctx, const F
   BodyDecoder d(r, ctx, invalid, scratch->buffers());
   WEFT_TRY(d.Run(invalid->has_value() ? nullptr : func_type, &f->locals));
   f->body_size = static_cast<uint32_t>(r.offset() - f->body_offset);
+  f->distinct_consts = d.distinct_consts();
   return {};
 }
 

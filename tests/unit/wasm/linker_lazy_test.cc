@@ -3,6 +3,9 @@
 // of a linker share it, and redefinition keeps "the later definition wins".
 #include <memory>
 #include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "runtime_wat.h"
 #include "wasm/runtime/store_impl.h"
@@ -157,6 +160,107 @@ TEST(LinkerLazyHostFuncs, KeepAliveOfAnUnusedFunctionGoesWithTheLinker) {
   }
   EXPECT_TRUE(watch.expired());
   EXPECT_EQ(store.objects().funcs.size(), 0u);
+}
+
+// DefineHostModule: a finder asked per name, on first use only.
+struct CountingFinder {
+  std::shared_ptr<std::vector<std::string>> asked = std::make_shared<std::vector<std::string>>();
+  uint32_t* factor;
+  std::optional<Linker::HostFuncSpec> operator()(std::string_view name) const {
+    asked->emplace_back(name);
+    if (name == "a") return Linker::HostFuncSpec{FuncType{{I32}, {I32}}, &AddOne, nullptr, {}, nullptr};
+    if (name == "b") return Linker::HostFuncSpec{FuncType{{I32}, {I32}}, &Times, factor, {}, nullptr};
+    return std::nullopt;
+  }
+};
+
+TEST(LinkerHostModule, AsksForEachImportedNameOnceAndCreatesOnlyThose) {
+  Store store;
+  Linker linker;
+  uint32_t factor = 6;
+  CountingFinder finder{.factor = &factor};
+  linker.DefineHostModule(store, "env", finder);
+  EXPECT_TRUE(finder.asked->empty());
+  auto m = ParseWat(kImportsB);
+  ASSERT_NE(m, nullptr);
+  auto inst = linker.Instantiate(store, m);
+  ASSERT_TRUE(inst.ok()) << inst.error().Message();
+  ASSERT_EQ(store.objects().funcs.size(), 2u);  // env.b and the module's own function
+  EXPECT_EQ(store.objects().funcs[0]->debug_name, "env.b");
+  auto r = Invoke(store, (*inst)->GetFunc("run"), {{Value::I32(7)}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)[0].i32(), 42u);
+
+  // Again, from a copy of the linker too: the same function, and no second question.
+  Linker copy = linker;
+  auto inst2 = copy.Instantiate(store, m);
+  ASSERT_TRUE(inst2.ok());
+  EXPECT_EQ((*inst2)->funcs[0], (*inst)->funcs[0]);
+  EXPECT_EQ(*finder.asked, std::vector<std::string>{"b"});
+
+  // A name the module does not have is an unknown import; another module is not asked.
+  EXPECT_FALSE(linker.Get("env", "nope").has_value());
+  EXPECT_FALSE(linker.Get("other", "b").has_value());
+  EXPECT_EQ(*finder.asked, (std::vector<std::string>{"b", "nope"}));
+  auto missing = ParseWat(R"((module (import "env" "nope" (func))))");
+  ASSERT_NE(missing, nullptr);
+  auto failed = linker.Instantiate(store, missing);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().Message(), "unknown import: `env::nope` has not been defined");
+}
+
+TEST(LinkerHostModule, ReplacesEarlierDefinitionsAndYieldsToLaterOnes) {
+  Store store;
+  Linker linker;
+  uint32_t factor = 10;
+  FuncInst* other = store.CreateHostFunc(FuncType{{I32}, {I32}}, &AddOne, nullptr);
+  linker.Define("env", "b", Extern::Func(other));
+  linker.DefineHostFunc(store, "env", "a", FuncType{{I32}, {I32}}, &Times, &factor);
+  linker.Define("keep", "b", Extern::Func(other));
+  CountingFinder finder{.factor = &factor};
+  linker.DefineHostModule(store, "env", finder);
+  // Both earlier env definitions are gone: the module answers for them now.
+  FuncInst* b = linker.Get("env", "b")->func();
+  EXPECT_NE(b, other);
+  EXPECT_EQ(b->debug_name, "env.b");
+  EXPECT_EQ(linker.Get("env", "a")->func()->debug_name, "env.a");
+  EXPECT_EQ(linker.Get("keep", "b")->func(), other);  // another module's definition stays
+
+  // A later definition by name wins over the module's.
+  linker.Define("env", "b", Extern::Func(other));
+  EXPECT_EQ(linker.Get("env", "b")->func(), other);
+  auto m = ParseWat(kImportsB);
+  ASSERT_NE(m, nullptr);
+  auto inst = linker.Instantiate(store, m);
+  ASSERT_TRUE(inst.ok());
+  auto r = Invoke(store, (*inst)->GetFunc("run"), {{Value::I32(4)}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)[0].i32(), 5u);
+}
+
+TEST(LinkerHostModule, KeepAliveOfAMadeFunctionOutlivesTheLinker) {
+  auto state = std::make_shared<uint32_t>(7);
+  std::weak_ptr<uint32_t> watch = state;
+  Store store;
+  Instance* inst = nullptr;
+  {
+    Linker linker;
+    linker.DefineHostModule(store, "env", [state](std::string_view name) {
+      std::optional<Linker::HostFuncSpec> spec;
+      if (name == "b") spec = Linker::HostFuncSpec{FuncType{{I32}, {I32}}, &Times, state.get(), state, nullptr};
+      return spec;
+    });
+    state.reset();
+    auto m = ParseWat(kImportsB);
+    ASSERT_NE(m, nullptr);
+    auto made = linker.Instantiate(store, m);
+    ASSERT_TRUE(made.ok());
+    inst = *made;
+  }
+  EXPECT_FALSE(watch.expired());  // env.b, in the store, holds it
+  auto r = Invoke(store, inst->GetFunc("run"), {{Value::I32(6)}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)[0].i32(), 42u);
 }
 
 }  // namespace
