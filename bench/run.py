@@ -153,19 +153,24 @@ class RunResult:
         # last (wasi-libc flushes stdout at exit), so this is what a runtime
         # does after the guest finished (wizer: the snapshot).
         self.tail_seconds = tail_seconds
+        self.runs = [(seconds, maxrss_kib)]  # (wall s, peak RSS KiB) of each run (repeat)
 
 
 RSS_EXEC = None  # path of the built rss_exec wrapper, set by main()
 
 
-def run_once(cmd, cwd, timeout):
-    """Runs cmd in cwd through rss_exec: its wall time and its own peak RSS."""
+def run_once(cmd, cwd, timeout, repeat=1):
+    """Runs cmd in cwd through rss_exec: its wall time and its own peak RSS.
+
+    With repeat > 1 rss_exec runs it that many times back to back (stopping at a
+    failure); stdout is then all runs' output, and .runs has each run's figures."""
     # Beside the guest's directory, not in it: the guest sees only its own files.
     report = Path(cwd).parent / (Path(cwd).name + ".rss")
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         try:
-            proc = subprocess.Popen([str(RSS_EXEC), str(report)] + cmd, cwd=cwd,
+            repeat_args = ["--repeat", str(repeat)] if repeat > 1 else []
+            proc = subprocess.Popen([str(RSS_EXEC)] + repeat_args + [str(report)] + cmd, cwd=cwd,
                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                     stderr=err, start_new_session=True)
         except OSError as e:
@@ -213,15 +218,22 @@ def run_once(cmd, cwd, timeout):
         stderr = err.read().decode(errors="replace").strip()
     # The reader may be scheduled after wait() returned: clamp that to 0.
     tail = None if last_output[0] is None else max(0.0, ended - last_output[0])
+    runs = []
     try:
-        fields = report.read_text().split()
+        lines = report.read_text().splitlines()
         report.unlink()
-        seconds, maxrss = int(fields[0]) / 1e9, int(fields[1])
-        kind, value = fields[2], int(fields[3])
-        cpu = int(fields[4]) / 1e9
+        for line in lines:  # one per run; the last one decides success
+            fields = line.split()
+            seconds, maxrss = int(fields[0]) / 1e9, int(fields[1])
+            kind, value = fields[2], int(fields[3])
+            cpu = int(fields[4]) / 1e9
+            runs.append((seconds, maxrss))
+        if not runs:
+            raise ValueError("empty report")
     except (OSError, ValueError, IndexError):
         report.unlink(missing_ok=True)
         seconds, maxrss, kind, value, cpu = outer, 0, "exit", proc.returncode, 0.0
+        runs = [(seconds, maxrss)]
     if timed_out:
         return RunResult(False, outer, maxrss, stdout, f"timed out after {timeout:g} s")
     if kind == "signal":
@@ -231,7 +243,9 @@ def run_once(cmd, cwd, timeout):
     if value != 0:
         return RunResult(False, seconds, maxrss, stdout,
                          f"exit status {value}; stderr: {stderr[-400:]}")
-    return RunResult(True, seconds, maxrss, stdout, "", cpu, tail)
+    result = RunResult(True, seconds, maxrss, stdout, "", cpu, tail)
+    result.runs = runs
+    return result
 
 
 def checksum_of(stdout):
@@ -399,32 +413,42 @@ def run_bench(bench, size, runtimes, native_dir, wasm_dir, work_root, args, erro
     return result
 
 
-def measure_startup(runtimes, native_dir, wasm_dir, work_root, args, errors):
-    """Median wall time and peak RSS of hello under each runtime, runs interleaved.
+STARTUP_BATCH = 11  # hello runs per batch, back to back; the first one is the cold run
 
+
+def measure_startup(runtimes, native_dir, wasm_dir, work_root, args, errors):
+    """Median wall time and peak RSS of hello under each runtime, as hyperfine measures.
+
+    In each round every runtime runs hello STARTUP_BATCH times back to back (rss_exec
+    --repeat), rounds interleaved across runtimes. The first run of a batch comes
+    right after python's own work, on a machine that has to wake up for it; it is
+    reported apart ("first run"), and the median of the others is the start-up time.
     A "native static" row (hello.c linked with -static, as weft is) comes first:
     what starting any static program costs on this machine."""
     static = Runtime("native static", lambda n, w, a: [str(native_dir / HELLO_STATIC)])
     runtimes = [static] + list(runtimes)
-    runs = max(args.runs, 3) if not args.quick else 1
+    rounds = max(args.runs, 3) if not args.quick else 1
+    batch = STARTUP_BATCH if not args.quick else 2
     secs = {rt.name: [] for rt in runtimes}
+    firsts = {rt.name: [] for rt in runtimes}
     rss = {rt.name: [] for rt in runtimes}
     tails = {rt.name: [] for rt in runtimes}
     failed = set()
-    for _ in range(runs):
+    for _ in range(rounds):
         for rt in runtimes:
             if rt.name in failed:
                 continue
             with tempfile.TemporaryDirectory(dir=work_root) as cwd:
                 res = run_once(rt.make_cmd(native_dir / HELLO, wasm_dir / f"{HELLO}.wasm", []),
-                               cwd, args.timeout)
-            if not res.ok or res.stdout != HELLO_OUTPUT:
+                               cwd, args.timeout, repeat=batch)
+            if not res.ok or res.stdout != HELLO_OUTPUT * batch or len(res.runs) != batch:
                 why = res.detail or f"printed {res.stdout!r}"
                 errors.append(f"hello under {rt.name}: {why}")
                 failed.add(rt.name)
                 continue
-            secs[rt.name].append(res.seconds)
-            rss[rt.name].append(res.maxrss_kib)
+            firsts[rt.name].append(res.runs[0][0])
+            secs[rt.name] += [seconds for seconds, _ in res.runs[1:]]
+            rss[rt.name] += [kib for _, kib in res.runs]
             if res.tail_seconds is not None:
                 tails[rt.name].append(res.tail_seconds)
     out = {}
@@ -432,6 +456,7 @@ def measure_startup(runtimes, native_dir, wasm_dir, work_root, args, errors):
         name = rt.name
         if name not in failed:
             out[name] = {"median_s": statistics.median(secs[name]),
+                         "median_first_s": statistics.median(firsts[name]),
                          "maxrss_kib": statistics.median(rss[name]), "runs": len(secs[name])}
             if tails[name]:
                 out[name]["median_tail_s"] = statistics.median(tails[name])
@@ -545,11 +570,14 @@ def results_table(results, runtime_names):
 
 
 def startup_table(startup):
-    lines = ["| runtime | hello wall ms | peak RSS MiB | runs |", "|---|---|---|---|"]
+    lines = ["| runtime | hello wall ms | first run of a batch ms | peak RSS MiB | runs |",
+             "|---|---|---|---|---|"]
     for name in ["native static", "native"] + COLUMNS:
         s = startup.get(name)
         if s:
-            lines.append(f"| {name} | {s['median_s'] * 1000:.1f} | "
+            first = s.get("median_first_s")
+            lines.append(f"| {name} | {s['median_s'] * 1000:.2f} | "
+                         f"{'—' if first is None else f'{first * 1000:.2f}'} | "
                          f"{s['maxrss_kib'] / 1024:.1f} | {s['runs']} |")
     return "\n".join(lines)
 
@@ -831,8 +859,11 @@ What each benchmark stresses:
 
 ## Start-up
 
-`hello.wasm` (prints one line), median wall time and median peak RSS
-(`wait4` rusage of the child) over {max(args.runs, 3)} runs:
+`hello.wasm` (prints one line), measured as hyperfine measures: {max(args.runs, 3)} rounds,
+interleaved across runtimes, in each of which a runtime runs hello {STARTUP_BATCH} times back
+to back (`rss_exec --repeat`). "hello wall" is the median of all runs but the first of
+each batch; that first run, which follows the runner's own python work, is the next
+column. Peak RSS is the median of `wait4`'s rusage for the child:
 
 {startup_table(startup)}
 
