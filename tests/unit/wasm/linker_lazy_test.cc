@@ -33,6 +33,17 @@ constexpr const char* kImportsB = R"(
     (func (export "run") (param i32) (result i32) local.get 0 call $b))
 )";
 
+// Instantiates kImportsB with `linker` and returns its run(arg); nullopt when that fails.
+std::optional<uint32_t> RunImportsB(Linker& linker, Store& store, uint32_t arg) {
+  auto m = ParseWat(kImportsB);
+  if (m == nullptr) return std::nullopt;
+  auto inst = linker.Instantiate(store, m);
+  if (!inst.ok()) return std::nullopt;
+  auto r = Invoke(store, (*inst)->GetFunc("run"), {{Value::I32(arg)}});
+  if (!r.ok()) return std::nullopt;
+  return (*r)[0].i32();
+}
+
 TEST(LinkerLazyHostFuncs, OnlyImportedFunctionsAreCreated) {
   Store store;
   Linker linker;
@@ -96,23 +107,13 @@ TEST(LinkerLazyHostFuncs, LaterDefinitionWins) {
   FuncInst* other = store.CreateHostFunc(FuncType{{I32}, {I32}}, &Times, &factor);
   linker.Define("env", "b", Extern::Func(other));
   EXPECT_EQ(linker.Get("env", "b")->func(), other);
-  auto m = ParseWat(kImportsB);
-  ASSERT_NE(m, nullptr);
-  auto inst = linker.Instantiate(store, m);
-  ASSERT_TRUE(inst.ok());
-  auto r = Invoke(store, (*inst)->GetFunc("run"), {{Value::I32(4)}});
-  ASSERT_TRUE(r.ok());
-  EXPECT_EQ((*r)[0].i32(), 40u);
+  EXPECT_EQ(RunImportsB(linker, store, 4), 40u);
 
   // ...and a host function over a Define.
   linker.DefineHostFunc(store, "env", "b", FuncType{{I32}, {I32}}, &AddOne, nullptr);
   FuncInst* now = linker.Get("env", "b")->func();
   EXPECT_NE(now, other);
-  auto inst2 = linker.Instantiate(store, m);
-  ASSERT_TRUE(inst2.ok());
-  r = Invoke(store, (*inst2)->GetFunc("run"), {{Value::I32(4)}});
-  ASSERT_TRUE(r.ok());
-  EXPECT_EQ((*r)[0].i32(), 5u);
+  EXPECT_EQ(RunImportsB(linker, store, 4), 5u);
 }
 
 TEST(LinkerLazyHostFuncs, IncompatibleTypeIsStillALinkError) {
@@ -229,13 +230,7 @@ TEST(LinkerHostModule, ReplacesEarlierDefinitionsAndYieldsToLaterOnes) {
   // A later definition by name wins over the module's.
   linker.Define("env", "b", Extern::Func(other));
   EXPECT_EQ(linker.Get("env", "b")->func(), other);
-  auto m = ParseWat(kImportsB);
-  ASSERT_NE(m, nullptr);
-  auto inst = linker.Instantiate(store, m);
-  ASSERT_TRUE(inst.ok());
-  auto r = Invoke(store, (*inst)->GetFunc("run"), {{Value::I32(4)}});
-  ASSERT_TRUE(r.ok());
-  EXPECT_EQ((*r)[0].i32(), 5u);
+  EXPECT_EQ(RunImportsB(linker, store, 4), 5u);
 }
 
 TEST(LinkerHostModule, KeepAliveOfAMadeFunctionOutlivesTheLinker) {
