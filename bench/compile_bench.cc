@@ -8,6 +8,7 @@
 //   <name> bytes=<B> code_bytes=<C> funcs=<F> decode_ms=<median> compile_ms=<median>
 //   total bytes=... decode_MBps=<B/decode> compile_MBps=<C/compile> jit_MBps=<C/jit>
 //         internal_ratio=<interpreter code / C> native_ratio=<JIT code / C>
+//         locations_ratio=<backtrace location tables / C>
 // Throughput is in MB/s (10^6 bytes): decode against the whole file, compile against
 // the code section bodies it translates. Exit status 1 if a module fails.
 //
@@ -49,6 +50,7 @@ struct Measured {
   double jit_ms = 0;
   size_t internal_bytes = 0;  // the interpreter's code for every function
   size_t native_bytes = 0;    // the JIT's machine code for every function (0 without JIT)
+  size_t locations_bytes = 0;  // the byte offset of each instruction, for backtraces
 };
 
 // Decodes, instantiates with stub imports and compiles every function, reps times.
@@ -105,12 +107,13 @@ bool Measure(const std::string& path, int reps, Measured* out, std::string* erro
     for (weft::wasm::FuncInst* f : inst.value()->funcs)
       if (!f->is_host()) weft::wasm::CompileNativeCode(store, f);
     jit_ms.push_back(MsSince(start));
-    out->internal_bytes = out->native_bytes = 0;
+    out->internal_bytes = out->native_bytes = out->locations_bytes = 0;
     for (weft::wasm::FuncInst* f : inst.value()->funcs) {
       if (f->is_host()) continue;
       auto* cf = static_cast<const weft::wasm::CompiledFunc*>(f->compiled);
       out->internal_bytes += cf->code.size() * sizeof(weft::wasm::CodeWord);
       out->native_bytes += cf->native_size;
+      out->locations_bytes += cf->locations.bytes();
     }
     out->funcs = funcs;
     out->code_bytes = 0;
@@ -149,9 +152,9 @@ int main(int argc, char** argv) {
     }
     std::string name = file.substr(file.find_last_of('/') + 1);
     std::printf("%s bytes=%zu code_bytes=%zu funcs=%zu decode_ms=%.3f compile_ms=%.3f "
-                "jit_ms=%.3f internal_bytes=%zu native_bytes=%zu\n",
+                "jit_ms=%.3f internal_bytes=%zu native_bytes=%zu locations_bytes=%zu\n",
                 name.c_str(), m.bytes, m.code_bytes, m.funcs, m.decode_ms, m.compile_ms, m.jit_ms,
-                m.internal_bytes, m.native_bytes);
+                m.internal_bytes, m.native_bytes, m.locations_bytes);
     total.bytes += m.bytes;
     total.code_bytes += m.code_bytes;
     total.funcs += m.funcs;
@@ -160,16 +163,18 @@ int main(int argc, char** argv) {
     total.jit_ms += m.jit_ms;
     total.internal_bytes += m.internal_bytes;
     total.native_bytes += m.native_bytes;
+    total.locations_bytes += m.locations_bytes;
   }
   // bytes per millisecond / 1000 = MB/s
   std::printf("total bytes=%zu code_bytes=%zu funcs=%zu decode_ms=%.3f compile_ms=%.3f "
               "decode_MBps=%.1f compile_MBps=%.1f jit_MBps=%.1f internal_ratio=%.2f "
-              "native_ratio=%.2f\n",
+              "native_ratio=%.2f locations_ratio=%.2f\n",
               total.bytes, total.code_bytes, total.funcs, total.decode_ms, total.compile_ms,
               total.decode_ms > 0 ? total.bytes / total.decode_ms / 1000.0 : 0.0,
               total.compile_ms > 0 ? total.code_bytes / total.compile_ms / 1000.0 : 0.0,
               total.jit_ms > 0 ? total.code_bytes / total.jit_ms / 1000.0 : 0.0,
               total.code_bytes ? static_cast<double>(total.internal_bytes) / total.code_bytes : 0.0,
-              total.code_bytes ? static_cast<double>(total.native_bytes) / total.code_bytes : 0.0);
+              total.code_bytes ? static_cast<double>(total.native_bytes) / total.code_bytes : 0.0,
+              total.code_bytes ? static_cast<double>(total.locations_bytes) / total.code_bytes : 0.0);
   return 0;
 }

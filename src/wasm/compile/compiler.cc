@@ -594,7 +594,7 @@ std::unique_ptr<CompiledFunc> Compiler::Run() {
   std::unique_ptr<CompiledFunc> out = Translate();
   out->consts = const_values_;
   out->code.assign(code_.begin(), code_.end());  // exactly sized: the buffers stay here
-  out->offsets.assign(offsets_.begin(), offsets_.end());
+  out->locations = CodeLocations(offsets_);
   return out;
 }
 
@@ -1037,21 +1037,6 @@ std::unique_ptr<CompiledFunc> Compiler::Translate() {
 }
 
 }  // namespace
-
-uint32_t CompiledFunc::OffsetAt(size_t code_index) const {
-  uint32_t result = 0;
-  size_t lo = 0, hi = offsets.size();
-  while (lo < hi) {  // last entry with index <= code_index
-    size_t mid = (lo + hi) / 2;
-    if (offsets[mid].first <= code_index) {
-      result = offsets[mid].second;
-      lo = mid + 1;
-    } else {
-      hi = mid;
-    }
-  }
-  return result;
-}
 
 CompiledFunc* CompileFunction(Store& store, FuncInst* func) {
   if (func->compiled) return static_cast<CompiledFunc*>(func->compiled);

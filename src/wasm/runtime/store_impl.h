@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "wasm/compile/code_locations.h"
 #include "wasm/jit/jit.h"
 #include "weft/wasm/runtime.h"
 
@@ -45,9 +46,9 @@ struct CompiledFunc {
   uint32_t frame_slots = 0;    // locals + constants + the deepest operand stack
   // Frame layout: [params][locals][consts][operands]; consts are copied in on entry.
   std::vector<uint64_t> consts;
-  // (code index of an instruction, byte offset in the module), ascending by code index.
-  std::vector<std::pair<uint32_t, uint32_t>> offsets;
-  uint32_t OffsetAt(size_t code_index) const;
+  // The module byte offset of each instruction, for backtraces.
+  CodeLocations locations;
+  uint32_t OffsetAt(size_t code_index) const { return locations.At(code_index); }
   // Native code (jit/), when the JIT translated this function: native_at[i] is the offset
   // in `native` of the instruction starting at code[i] (only instruction starts are valid).
   const uint8_t* native = nullptr;
