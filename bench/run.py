@@ -159,18 +159,22 @@ class RunResult:
 RSS_EXEC = None  # path of the built rss_exec wrapper, set by main()
 
 
-def run_once(cmd, cwd, timeout, repeat=1):
+def run_once(cmd, cwd, timeout, repeat=1, stdout_file=None):
     """Runs cmd in cwd through rss_exec: its wall time and its own peak RSS.
 
     With repeat > 1 rss_exec runs it that many times back to back (stopping at a
-    failure); stdout is then all runs' output, and .runs has each run's figures."""
+    failure); stdout is then all runs' output, and .runs has each run's figures.
+    With stdout_file, the command's stdout goes to that file (see rss_exec.c) and is
+    read back from it."""
     # Beside the guest's directory, not in it: the guest sees only its own files.
     report = Path(cwd).parent / (Path(cwd).name + ".rss")
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         try:
-            repeat_args = ["--repeat", str(repeat)] if repeat > 1 else []
-            proc = subprocess.Popen([str(RSS_EXEC)] + repeat_args + [str(report)] + cmd, cwd=cwd,
+            options = ["--repeat", str(repeat)] if repeat > 1 else []
+            if stdout_file is not None:
+                options += ["--stdout", str(stdout_file)]
+            proc = subprocess.Popen([str(RSS_EXEC)] + options + [str(report)] + cmd, cwd=cwd,
                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                     stderr=err, start_new_session=True)
         except OSError as e:
@@ -214,6 +218,9 @@ def run_once(cmd, cwd, timeout, repeat=1):
         if not reader.is_alive():
             proc.stdout.close()
         err.seek(0)
+        if stdout_file is not None:
+            chunks = [Path(stdout_file).read_bytes() if Path(stdout_file).exists() else b""]
+            Path(stdout_file).unlink(missing_ok=True)
         stdout = b"".join(chunks).decode(errors="replace")
         stderr = err.read().decode(errors="replace").strip()
     # The reader may be scheduled after wait() returned: clamp that to 0.
@@ -439,8 +446,11 @@ def measure_startup(runtimes, native_dir, wasm_dir, work_root, args, errors):
             if rt.name in failed:
                 continue
             with tempfile.TemporaryDirectory(dir=work_root) as cwd:
+                # stdout into a file beside the guest's directory: a pipe's reader would
+                # be woken by every run (rss_exec.c).
                 res = run_once(rt.make_cmd(native_dir / HELLO, wasm_dir / f"{HELLO}.wasm", []),
-                               cwd, args.timeout, repeat=batch)
+                               cwd, args.timeout, repeat=batch,
+                               stdout_file=Path(cwd).parent / (Path(cwd).name + ".out"))
             if not res.ok or res.stdout != HELLO_OUTPUT * batch or len(res.runs) != batch:
                 why = res.detail or f"printed {res.stdout!r}"
                 errors.append(f"hello under {rt.name}: {why}")
@@ -861,9 +871,10 @@ What each benchmark stresses:
 
 `hello.wasm` (prints one line), measured as hyperfine measures: {max(args.runs, 3)} rounds,
 interleaved across runtimes, in each of which a runtime runs hello {STARTUP_BATCH} times back
-to back (`rss_exec --repeat`). "hello wall" is the median of all runs but the first of
-each batch; that first run, which follows the runner's own python work, is the next
-column. Peak RSS is the median of `wait4`'s rusage for the child:
+to back (`rss_exec --repeat`), its stdout into a file (checked afterwards) rather than a
+pipe whose reader every write would wake. "hello wall" is the median of all runs but the
+first of each batch; that first run, which follows the runner's own python work, is the
+next column. Peak RSS is the median of `wait4`'s rusage for the child:
 
 {startup_table(startup)}
 
