@@ -260,12 +260,8 @@ class Linker {
   // by copies of the linker, so that they all resolve to the same FuncInst.
   struct HostFuncDef {
     Store* store = nullptr;
-    FuncType type;
+    HostFuncSpec spec;  // the fast form when spec.fn is set; else the type and user_data of fn
     HostFunc fn;
-    HostFuncPtr fn_ptr = nullptr;
-    HostLeafPtr leaf = nullptr;
-    void* user_data = nullptr;
-    std::shared_ptr<void> keep_alive;
     FuncInst* created = nullptr;
   };
   using Key = std::pair<std::string, std::string>;

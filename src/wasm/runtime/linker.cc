@@ -54,11 +54,9 @@ void Linker::DefineHost(std::string module, std::string name, std::shared_ptr<Ho
 
 void Linker::DefineHostFunc(Store& store, std::string module, std::string name, FuncType type,
                             HostFunc fn, void* user_data) {
-  auto def = std::make_shared<HostFuncDef>();
-  def->store = &store;
-  def->type = std::move(type);
-  def->fn = std::move(fn);
-  def->user_data = user_data;
+  auto def = std::make_shared<HostFuncDef>(HostFuncDef{
+      &store, HostFuncSpec{std::move(type), nullptr, user_data, {}, nullptr}, std::move(fn),
+      nullptr});
   DefineHost(std::move(module), std::move(name), std::move(def));
 }
 
@@ -71,26 +69,19 @@ void Linker::DefineHostFunc(Store& store, std::string module, std::string name, 
 }
 
 std::shared_ptr<Linker::HostFuncDef> Linker::FastDef(Store& store, HostFuncSpec spec) {
-  auto def = std::make_shared<HostFuncDef>();
-  def->store = &store;
-  def->type = std::move(spec.type);
-  def->fn_ptr = spec.fn;
-  def->leaf = spec.leaf;
-  def->user_data = spec.user_data;
-  def->keep_alive = std::move(spec.keep_alive);
-  return def;
+  return std::make_shared<HostFuncDef>(HostFuncDef{&store, std::move(spec), {}, nullptr});
 }
 
 void Linker::DefineHostModule(Store& store, std::string module, HostFuncFinder find) {
   // Earlier definitions in `module` are replaced, as a definition by name replaces one.
-  auto in_module = [&module](auto& map) {
+  auto erase_module = [&module](auto& map) {
     auto first = map.lower_bound(Key{module, std::string()});
     auto last = first;
     while (last != map.end() && last->first.first == module) ++last;
     map.erase(first, last);
   };
-  in_module(defs_);
-  in_module(host_defs_);
+  erase_module(defs_);
+  erase_module(host_defs_);
   auto m = std::make_shared<HostModule>();
   m->store = &store;
   m->find = std::move(find);
@@ -107,12 +98,13 @@ FuncInst* Linker::Create(std::string_view module, std::string_view name, HostFun
     std::string debug_name;
     debug_name.reserve(module.size() + 1 + name.size());
     debug_name.append(module).append(".").append(name);
-    def.created = def.fn_ptr != nullptr
-                      ? def.store->CreateHostFunc(std::move(def.type), def.fn_ptr, def.user_data,
+    HostFuncSpec& spec = def.spec;
+    def.created = spec.fn != nullptr
+                      ? def.store->CreateHostFunc(std::move(spec.type), spec.fn, spec.user_data,
                                                   std::move(debug_name),
-                                                  std::move(def.keep_alive), def.leaf)
-                      : def.store->CreateHostFunc(std::move(def.type), std::move(def.fn),
-                                                  def.user_data, std::move(debug_name));
+                                                  std::move(spec.keep_alive), spec.leaf)
+                      : def.store->CreateHostFunc(std::move(spec.type), std::move(def.fn),
+                                                  spec.user_data, std::move(debug_name));
   }
   return def.created;
 }
