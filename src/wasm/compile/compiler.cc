@@ -29,9 +29,6 @@ enum class Op : uint16_t {
 };
 
 constexpr size_t kNone = ~size_t{0};
-// Distinct constants per function kept in frame slots (copied on every call).
-constexpr size_t kMaxConsts = Function::kMaxConstSlots;
-
 // Accumulator bookkeeping (see dispatch.cc): which ops leave their result in the
 // interpreter's accumulator register, and the variant of an op that reads operand a from it.
 struct AccTables {
@@ -260,13 +257,13 @@ class Compiler {
   void MaterializeTop(uint32_t n) { for (uint32_t i = H() - n; i < H(); ++i) Materialize(i); }
 
   // The slot an instruction can read entry i from. Constants live in the frame's constant
-  // slots (copied in on entry), up to kMaxConsts distinct values; beyond that they are
+  // slots (copied in on entry), up to Function::kMaxConstSlots distinct values; beyond that they are
   // written into their positional slot.
   uint64_t SlotOf(uint32_t i) {
     Entry& e = stack_[i];
     if (e.kind == Entry::kLocal) return e.local;
     if (e.kind == Entry::kConst) {
-      // At most kMaxConsts values: a linear search, and no allocation per constant.
+      // At most Function::kMaxConstSlots values: a linear search, and no allocation per constant.
       auto it = std::find(const_values_.begin(), const_values_.end(), e.bits);
       if (it != const_values_.end()) {
         return num_locals_ + static_cast<uint32_t>(it - const_values_.begin());
