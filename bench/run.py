@@ -142,7 +142,7 @@ def build_all(names, out_dir):
 
 class RunResult:
     def __init__(self, ok, seconds, maxrss_kib, stdout, detail, cpu_seconds=0.0,
-                 tail_seconds=None):
+                 tail_seconds=None, runs=None):
         self.ok = ok              # exited 0 within the timeout
         self.seconds = seconds    # wall time of the whole process
         self.cpu_seconds = cpu_seconds  # user+system time, all its threads
@@ -153,7 +153,8 @@ class RunResult:
         # last (wasi-libc flushes stdout at exit), so this is what a runtime
         # does after the guest finished (wizer: the snapshot).
         self.tail_seconds = tail_seconds
-        self.runs = [(seconds, maxrss_kib)]  # (wall s, peak RSS KiB) of each run (repeat)
+        # (wall s, peak RSS KiB) of each run, when rss_exec repeated the command
+        self.runs = runs or [(seconds, maxrss_kib)]
 
 
 RSS_EXEC = None  # path of the built rss_exec wrapper, set by main()
@@ -250,9 +251,7 @@ def run_once(cmd, cwd, timeout, repeat=1, stdout_file=None):
     if value != 0:
         return RunResult(False, seconds, maxrss, stdout,
                          f"exit status {value}; stderr: {stderr[-400:]}")
-    result = RunResult(True, seconds, maxrss, stdout, "", cpu, tail)
-    result.runs = runs
-    return result
+    return RunResult(True, seconds, maxrss, stdout, "", cpu, tail, runs)
 
 
 def checksum_of(stdout):
@@ -439,7 +438,6 @@ def measure_startup(runtimes, native_dir, wasm_dir, work_root, args, errors):
     secs = {rt.name: [] for rt in runtimes}
     firsts = {rt.name: [] for rt in runtimes}
     rss = {rt.name: [] for rt in runtimes}
-    tails = {rt.name: [] for rt in runtimes}
     failed = set()
     for _ in range(rounds):
         for rt in runtimes:
@@ -459,8 +457,6 @@ def measure_startup(runtimes, native_dir, wasm_dir, work_root, args, errors):
             firsts[rt.name].append(res.runs[0][0])
             secs[rt.name] += [seconds for seconds, _ in res.runs[1:]]
             rss[rt.name] += [kib for _, kib in res.runs]
-            if res.tail_seconds is not None:
-                tails[rt.name].append(res.tail_seconds)
     out = {}
     for rt in runtimes:
         name = rt.name
@@ -468,8 +464,6 @@ def measure_startup(runtimes, native_dir, wasm_dir, work_root, args, errors):
             out[name] = {"median_s": statistics.median(secs[name]),
                          "median_first_s": statistics.median(firsts[name]),
                          "maxrss_kib": statistics.median(rss[name]), "runs": len(secs[name])}
-            if tails[name]:
-                out[name]["median_tail_s"] = statistics.median(tails[name])
     return out
 
 
@@ -650,17 +644,14 @@ def peer_table(results, startup):
                                       else f" ({len(cols[k])}/{len(rows)})")
         lines.append("| " + " | ".join([f"**geomean {group}**", "", "", "", "",
                                          g("weft"), g("wizer"), g("bare"), g("vs"), ""]) + " |")
-    hello = startup.get("wizer")
-    if hello:
-        tail = hello.get("median_tail_s")
-        lines += ["", "| hello | wall ms | peak RSS MiB | after output ms |", "|---|---|---|---|"]
+    # hello's output goes to a file (measure_startup), so it has no after-output time.
+    if startup.get("wizer"):
+        lines += ["", "| hello | wall ms | peak RSS MiB |", "|---|---|---|"]
         for name in ("native", "weft", "wizer"):
             h = startup.get(name)
             if h:
-                t = h.get("median_tail_s")
                 lines.append(f"| {name} | {h['median_s'] * 1000:.1f} | "
-                             f"{h['maxrss_kib'] / 1024:.1f} | "
-                             f"{'—' if t is None else f'{t * 1000:.1f}'} |")
+                             f"{h['maxrss_kib'] / 1024:.1f} |")
     return "\n".join(lines)
 
 
