@@ -2,10 +2,13 @@
 // instance, active segment initialisation and the start function (spec 4.5.4).
 #include <cstring>
 
+#include "base/populate.h"
 #include "wasm/runtime/store_impl.h"
 
 namespace weft::wasm {
 namespace {
+
+constexpr size_t kPopulateSegmentBytes = 8 * 1024;
 
 Value EvalConst(const ConstExpr& e, const Instance& inst) {
   switch (e.kind) {
@@ -266,6 +269,11 @@ Result<Instance*, InstantiateError> Linker::Instantiate(Store& store,
     MemInst* m = inst.memories[seg.memory_index];
     if (offset + d.bytes.size() > m->size)
       return trap_error(Trap::Make(TrapKind::kMemoryOutOfBounds));
+    // One system call maps the pages a large segment is about to fill (base/populate.h);
+    // below 8 KiB it would save at most a fault or two, and a module may have thousands
+    // of small segments.
+    if (d.bytes.size() >= kPopulateSegmentBytes)
+      base::PopulateForWrite(m->data + offset, d.bytes.size());
     if (!d.bytes.empty()) std::memcpy(m->data + offset, d.bytes.data(), d.bytes.size());
     d.bytes = {};
   }
