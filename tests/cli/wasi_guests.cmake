@@ -13,6 +13,15 @@ if(TARGET wasi_guests)
   weft_cli_test(wasi_exit_flushes_libc_buffer ARGS run ${G}/proc.wasm exit_libc EXIT 3
     STDOUT "buffered, no newline")
   weft_cli_test(wasi_proc_exit_zero ARGS run ${G}/proc.wasm exit_zero STDOUT "exiting 0\\n")
+  # The module file need not be a regular file (tools/weft/read_module.cc): /dev/stdin
+  # redirected from the file, and a pipe, which has no size and is read in chunks
+  # (proc.wasm is ~170 KB: the 64 KiB buffer doubles twice).
+  weft_cli_test(wasi_module_from_stdin_file ARGS run /dev/stdin return STDIN_FILE ${G}/proc.wasm
+    EXIT 7 STDOUT "returning 7\\n")
+  add_test(NAME cli.wasi_module_from_pipe
+    COMMAND sh -c "cat '${G}/proc.wasm' | '$<TARGET_FILE:weft_cli>' run /dev/stdin return; echo \"exit $?\"")
+  set_tests_properties(cli.wasi_module_from_pipe PROPERTIES
+    PASS_REGULAR_EXPRESSION "^returning 7\nexit 7\n$")
   # A trap after a write: the bytes are on stdout, the trap on stderr, exit 134.
   weft_cli_test(wasi_write_then_trap ARGS run ${G}/trap.wasm unreachable EXIT 134
     STDOUT "before\\nwritten before the trap\\nno newline yet"
