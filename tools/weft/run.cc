@@ -1,4 +1,5 @@
 // `weft run`: argument parsing, loading, and running a module without WASI (--invoke).
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -7,6 +8,7 @@
 
 #include <unistd.h>
 
+#include "base/populate.h"
 #include "cli.h"
 #include "weft/wasm/runtime.h"
 
@@ -36,6 +38,22 @@ DirOption ParseDir(std::string spec) {
     d.guest = spec.substr(sep + 2);
   }
   return d;
+}
+
+// Start-up (issue 5): before the guest's first instruction `weft run hello.wasm` writes
+// ~50 KB of fresh heap (the module, its decoded form, the WASI context, the compiled
+// functions: 12 of its 59 page faults). The free end of malloc's heap, up to the break,
+// is mapped in one call instead (base/populate.h): 59 -> 47 faults, ~25-30 us of ~2.3 ms
+// in three interleaved rounds of 600 spawns.
+void PopulateHeapTop() {
+  constexpr uintptr_t kMaxBytes = 128 * 1024;
+  void* probe = std::malloc(1);  // lands at the heap's free end on a fresh heap
+  uintptr_t top = reinterpret_cast<uintptr_t>(probe);
+  uintptr_t brk_end = reinterpret_cast<uintptr_t>(sbrk(0));
+  std::free(probe);
+  // Not when malloc's memory does not come from the break (mmap'ed, above it).
+  if (top < brk_end)
+    base::PopulateForWrite(reinterpret_cast<void*>(top), std::min<uintptr_t>(brk_end - top, kMaxBytes));
 }
 
 int Fail(const std::string& message) {
@@ -193,6 +211,7 @@ int ReportTrap(const RunOptions& options, const Trap& trap, const std::string& w
 }
 
 int Run(const RunOptions& options) {
+  PopulateHeapTop();
   std::vector<uint8_t> bytes;
   std::string error;
   if (!ReadModuleFile(options.module_path, &bytes, &error))
