@@ -18,6 +18,7 @@ but the gain; regenerate it after large changes to start-up code, from a release
 (./dev.sh release), whose names (PGO clones such as .part.0) it then matches.
 """
 import bisect
+import re
 import subprocess
 import sys
 import tempfile
@@ -33,6 +34,34 @@ def functions(binary):
         if len(fields) == 4 and fields[2] in "tTwW":
             syms.append((int(fields[0], 16), int(fields[1], 16), fields[3]))
     return sorted(syms)
+
+
+# glibc picks a string function's variant by CPU (ifunc). valgrind's virtual CPU has no
+# AVX-512, so the trace names the AVX2 variants; the EVEX and AVX-512 ones, which the
+# AMD EPYC machines here run, are listed right after them (a few KB of .text), as are
+# those of a resolver (strcmp_ifunc) whose AVX2 variant the trace never reached.
+IFUNC_VARIANT = re.compile(r"^(__\w+?)_(?:avx2|avx|sse2|sse42|ssse3)(_\w+)?$")
+
+
+# Run natively before main but not under valgrind, found by single-stepping from _start
+# to main in gdb: the AMD cache-size probe (valgrind's virtual CPU is an Intel one), the
+# vDSO's link map (valgrind maps no vDSO), and crtbegin's frame_dummy. Listed first.
+NATIVE_ONLY = ["handle_amd", "_dl_new_object", "_dl_setup_hash", "_dl_add_to_namespace_list",
+               "_dl_lookup_symbol_x", "do_lookup_x", "check_match", "frame_dummy",
+               "register_tm_clones"]
+
+
+def native_variants(name, names):
+    m = IFUNC_VARIANT.match(name)
+    if m:
+        family, suffix = m.group(1), m.group(2) or ""
+    elif name.endswith("_ifunc") and not name.startswith("_"):
+        family, suffix = "__" + name[:-len("_ifunc")], ""  # strcmp_ifunc: __strcmp_evex
+    else:
+        return []
+    candidates = [f"{family}_{isa}{tail}" for tail in dict.fromkeys((suffix, ""))
+                  for isa in ("evex", "avx512")]
+    return [v for v in candidates if v in names]
 
 
 def entry_point(binary):
@@ -62,8 +91,12 @@ def main():
     binary, module = sys.argv[1], sys.argv[2]
     syms = functions(binary)
     starts = [s[0] for s in syms]
+    names = {s[2] for s in syms}
     base = None
     seen = set()
+    for name in NATIVE_ONLY:  # frame_dummy has no size, so `names` lacks it
+        seen.add(name)
+        print(name)
     for address in executed_addresses(binary, module):
         if base is None:
             base = address - entry_point(binary)
@@ -75,6 +108,10 @@ def main():
         if name not in seen:
             seen.add(name)
             print(name)
+            for variant in native_variants(name, names):
+                if variant not in seen:
+                    seen.add(variant)
+                    print(variant)
 
 
 if __name__ == "__main__":
