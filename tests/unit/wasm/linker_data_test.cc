@@ -29,17 +29,21 @@ std::string DataSegment(uint32_t offset, size_t size) {
   return s + "\")";
 }
 
+// Instantiates `wat` in `store` with an empty linker.
+Result<Instance*, InstantiateError> InstantiateWat(Store& store, const std::string& wat) {
+  auto m = ParseWat(wat);
+  if (m == nullptr) return Err(InstantiateError{});
+  return Linker().Instantiate(store, m);
+}
+
 TEST(LinkerDataSegments, LargeSegmentsLandExactly) {
   // 20,000 bytes from offset 4,000 (across six pages, neither end page-aligned), then a
   // small one, then one ending at the memory's last byte.
   constexpr uint32_t kMemBytes = 2 * 65536;
   std::string wat = "(module (memory (export \"memory\") 2) " + DataSegment(4000, 20000) +
                     DataSegment(30000, 10) + DataSegment(kMemBytes - 9000, 9000) + ")";
-  auto m = ParseWat(wat);
-  ASSERT_NE(m, nullptr);
   Store store;
-  Linker linker;
-  auto inst = linker.Instantiate(store, m);
+  auto inst = InstantiateWat(store, wat);
   ASSERT_TRUE(inst.ok());
   MemInst* mem = (*inst)->GetMemory("memory");
   ASSERT_NE(mem, nullptr);
@@ -62,11 +66,8 @@ TEST(LinkerDataSegments, OutOfBoundsLargeSegmentTrapsAfterEarlierWrites) {
   // The second segment runs one byte past the end of the one-page memory.
   std::string wat = "(module (memory (export \"memory\") 1) " + DataSegment(0, 12000) +
                     DataSegment(65536 - 9999, 10000) + ")";
-  auto m = ParseWat(wat);
-  ASSERT_NE(m, nullptr);
   Store store;
-  Linker linker;
-  auto inst = linker.Instantiate(store, m);
+  auto inst = InstantiateWat(store, wat);
   ASSERT_FALSE(inst.ok());
   ASSERT_EQ(inst.error().kind, InstantiateError::Kind::kTrap);
   EXPECT_EQ(inst.error().trap.kind, TrapKind::kMemoryOutOfBounds);
