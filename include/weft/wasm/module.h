@@ -5,10 +5,10 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
@@ -84,6 +84,13 @@ struct DataSegment {
   uint32_t data_size = 0;
 };
 
+// One entry of the name section's function names.
+struct FuncNameEntry {
+  uint32_t func_index = 0;
+  uint32_t name_offset = 0;  // offset in Module::bytes of the UTF-8 name
+  uint32_t name_size = 0;
+};
+
 struct CustomSection {
   std::string name;
   uint32_t data_offset = 0;  // offset in Module::bytes
@@ -116,7 +123,10 @@ struct Module {
 
   // From the "name" custom section (malformed name sections are ignored, as the spec allows).
   std::string name;
-  std::map<uint32_t, std::string> func_names;
+  // Function names, sorted by func_index, one entry per index; FuncName reads them. Each
+  // is a view of `bytes` rather than a string of its own: one allocation for the whole
+  // map instead of two per name (start-up, issue 5).
+  std::vector<FuncNameEntry> func_names;
 
   const FuncType& FuncTypeOf(uint32_t func_index) const { return types[func_types[func_index]]; }
   const Function& DefinedFunction(uint32_t func_index) const {
@@ -126,7 +136,7 @@ struct Module {
     return {bytes.data() + f.body_offset, f.body_size};
   }
   // The name for backtraces: the name section's, else "".
-  std::string FuncName(uint32_t func_index) const;
+  std::string_view FuncName(uint32_t func_index) const;
 };
 
 // Feature switches. Everything in Wasm 2.0 except SIMD is on and cannot be turned off yet.

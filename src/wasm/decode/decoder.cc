@@ -646,7 +646,7 @@ Result<void, Diag> ModuleDecoder::DataSection() {
 void ModuleDecoder::NameSection(Reader r) {
   // Malformed name sections are ignored (spec 7.4.1: custom sections do not affect validity).
   std::string module_name;
-  std::map<uint32_t, std::string> names;
+  std::vector<FuncNameEntry> names;
   while (!r.at_end()) {
     auto id = r.ReadByte();
     auto size = r.ReadU32();
@@ -658,16 +658,37 @@ void ModuleDecoder::NameSection(Reader r) {
       if (!n.ok()) return;
       module_name = std::move(*n);
     } else if (*id == 1) {
-      auto count = sub.ReadCount(1);
+      auto count = sub.ReadCount(2);  // an index and a name length, a byte each at least
       if (!count.ok()) return;
+      names.reserve(names.size() + *count);
       for (uint32_t i = 0; i < *count; ++i) {
         auto idx = sub.ReadU32();
         if (!idx.ok()) return;
-        auto n = sub.ReadName();
+        auto n = sub.ReadNameView();
         if (!n.ok()) return;
-        names[*idx] = std::move(*n);
+        auto offset = reinterpret_cast<const uint8_t*>(n->data()) - m().bytes.data();
+        names.push_back({*idx, static_cast<uint32_t>(offset), static_cast<uint32_t>(n->size())});
       }
     }
+  }
+  // The spec lists names by strictly increasing index. From a producer that did not,
+  // they are sorted, the last of equal indices winning (as assigning them in order would).
+  auto out_of_order = [](const FuncNameEntry& a, const FuncNameEntry& b) {
+    return a.func_index >= b.func_index;
+  };
+  if (std::adjacent_find(names.begin(), names.end(), out_of_order) != names.end()) {
+    std::stable_sort(names.begin(), names.end(), [](const auto& a, const auto& b) {
+      return a.func_index < b.func_index;
+    });
+    size_t kept = 0;
+    for (const FuncNameEntry& e : names) {
+      if (kept > 0 && names[kept - 1].func_index == e.func_index) {
+        names[kept - 1] = e;
+      } else {
+        names[kept++] = e;
+      }
+    }
+    names.resize(kept);
   }
   m().name = std::move(module_name);
   m().func_names = std::move(names);

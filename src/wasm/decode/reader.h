@@ -108,12 +108,17 @@ class Reader {
 
   // A name: u32 length then UTF-8 bytes (spec 5.2.4). Checks the encoding.
   Result<std::string, Diag> ReadName() {
+    WEFT_TRY_ASSIGN(std::string_view s, ReadNameView());
+    return std::string(s);
+  }
+  // The same, as a view of the bytes being read.
+  Result<std::string_view, Diag> ReadNameView() {
     WEFT_TRY_ASSIGN(uint32_t len, ReadU32());
     if (len > remaining()) return Err(Error("unexpected end"));
     std::string_view s(reinterpret_cast<const char*>(pos_), len);
     if (!IsValidUtf8(s)) return Err(Error("malformed UTF-8 encoding"));
     pos_ += len;
-    return std::string(s);
+    return s;
   }
 
   // A vector count: a u32 that must not exceed the bytes left, assuming each element

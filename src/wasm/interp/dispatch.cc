@@ -30,8 +30,7 @@ TrapFrame MakeFrame(FuncInst* f, const CodeWord* pc) {
   const Instance* inst = f->instance;
   fr.module_name = !inst->name.empty() ? inst->name : inst->module->name;
   fr.func_index = f->func_index;
-  auto it = inst->module->func_names.find(f->func_index);
-  if (it != inst->module->func_names.end()) fr.func_name = it->second;
+  fr.func_name = inst->module->FuncName(f->func_index);
   auto* cf = static_cast<const CompiledFunc*>(f->compiled);
   if (cf && pc) fr.code_offset = cf->OffsetAt(static_cast<size_t>(pc - cf->code.data()));
   return fr;

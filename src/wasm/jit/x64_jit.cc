@@ -1989,9 +1989,9 @@ void WritePerfMap(FuncInst* func, const uint8_t* code, size_t size) {
   }();
   if (!map) return;
   const Module& m = *func->instance->module;
-  auto it = m.func_names.find(func->func_index);
-  std::fprintf(map, "%lx %zx wasm[%u]:%s\n", reinterpret_cast<unsigned long>(code), size,
-               func->func_index, it != m.func_names.end() ? it->second.c_str() : "");
+  std::string_view name = m.FuncName(func->func_index);
+  std::fprintf(map, "%lx %zx wasm[%u]:%.*s\n", reinterpret_cast<unsigned long>(code), size,
+               func->func_index, static_cast<int>(name.size()), name.data());
   std::fflush(map);
   // And the code itself, for `objdump -D -b binary -mi386:x86-64 --adjust-vma=ADDR`.
   char path[96];

@@ -492,6 +492,24 @@ TEST(DecodeModule, DataSegments) {
   EXPECT_EQ(DecodeError(OneFunc(types, 0, init, mem)), "unknown data segment 0");
 }
 
+// Function names out of index order (which the spec's name map does not allow, and
+// producers do not emit) are still found; of two entries for one index the later wins.
+TEST(DecodeModule, FunctionNamesOutOfOrderAndRepeated) {
+  auto Entry = [](uint8_t index, const std::string& name) {
+    return Cat({{index}, Name(name)});
+  };
+  Bytes map = Vec({Entry(5, "five"), Entry(2, "two"), Entry(9, "nine"), Entry(2, "deux")});
+  Bytes names = Cat({Name("name"), {0x01, static_cast<uint8_t>(map.size())}, map});
+  auto r = DecodeModule(Cat({Header(), Section(0, names)}));
+  ASSERT_TRUE(r.ok());
+  const Module& m = **r;
+  EXPECT_EQ(m.FuncName(2), "deux");
+  EXPECT_EQ(m.FuncName(5), "five");
+  EXPECT_EQ(m.FuncName(9), "nine");
+  EXPECT_EQ(m.FuncName(3), "");
+  ASSERT_EQ(m.func_names.size(), 3u);
+}
+
 TEST(DecodeModule, MalformedNameSectionIsIgnored) {
   Bytes names = Cat({Name("name"), {0x01, 0x10, 0x01}});  // subsection size past the end
   auto r = DecodeModule(Cat({Header(), Section(0, names)}));
