@@ -29,6 +29,7 @@ enum class Op : uint16_t {
 };
 
 constexpr size_t kNone = ~size_t{0};
+constexpr uint32_t kNoFixup = ~uint32_t{0};
 // Accumulator bookkeeping (see dispatch.cc): which ops leave their result in the
 // interpreter's accumulator register, and the variant of an op that reads operand a from it.
 struct AccTables {
@@ -77,7 +78,9 @@ struct Ctrl {
   uint32_t nparams = 0;
   uint32_t nresults = 0;
   size_t loop_pc = 0;
-  std::vector<std::pair<size_t, size_t>> fixups;  // (operand word, instruction start)
+  // The forward branches to this block's end, as a list through CompilerBuffers::fixups
+  // (one pool for the whole function instead of a vector a block: hello compiled 80).
+  uint32_t first_fixup = kNoFixup;
   size_t else_word = kNone;
   size_t else_instr = 0;
   bool unreachable = false;  // the rest of this block is dead code
@@ -131,8 +134,17 @@ std::optional<Forward> ForwardOf(const Instance& inst, uint32_t fidx) {
 // short run compiles a few dozen functions; from empty, their doubling buffers touched
 // ~15 fresh heap pages, and each first touch of a page is a page fault (~11 us on the
 // PVM machines here: start-up, issue 5).
+// A forward branch whose target is not known yet: its operand word, the start of its
+// instruction, and the block's next such branch (kNoFixup ends the list).
+struct Fixup {
+  size_t word;
+  size_t instr;
+  uint32_t next;
+};
+
 struct CompilerBuffers {
   std::vector<uint64_t> const_values;
+  std::vector<Fixup> fixups;
   std::vector<CodeWord> code;
   std::vector<std::pair<uint32_t, uint32_t>> offsets;
   std::vector<Entry> stack;
@@ -149,6 +161,7 @@ struct CompilerBuffers {
     drop(offsets);
     drop(stack);
     drop(ctrls);
+    drop(fixups);
   }
 };
 
@@ -424,13 +437,17 @@ class Compiler {
     if (c.kind == Ctrl::kLoop) {
       code_[word] = BranchWord(c.loop_pc, instr);
     } else {
-      c.fixups.emplace_back(word, instr);
+      AddFixup(c, word, instr);
     }
   }
+  void AddFixup(Ctrl& c, size_t word, size_t instr) {
+    fixups_.push_back(Fixup{word, instr, c.first_fixup});
+    c.first_fixup = static_cast<uint32_t>(fixups_.size() - 1);
+  }
   void Bind(Ctrl& c) {
-    for (auto [word, instr] : c.fixups)
-      code_[word] = BranchWord(code_.size(), instr);
-    c.fixups.clear();
+    for (uint32_t i = c.first_fixup; i != kNoFixup; i = fixups_[i].next)
+      code_[fixups_[i].word] = BranchWord(code_.size(), fixups_[i].instr);
+    c.first_fixup = kNoFixup;
     producer_word_ = kNone;
   }
   // Unconditional branch to label `depth` (values on top of the stack).
@@ -534,6 +551,7 @@ class Compiler {
   std::vector<std::pair<uint32_t, uint32_t>>& offsets_ = buffers_->offsets;
   std::vector<Entry>& stack_ = buffers_->stack;
   std::vector<Ctrl>& ctrls_ = buffers_->ctrls;
+  std::vector<Fixup>& fixups_ = buffers_->fixups;
   size_t producer_word_ = kNone;
   uint32_t producer_height_ = 0;
   size_t last_instr_ = kNone;
@@ -572,7 +590,7 @@ void Compiler::EmitElse() {
     MaterializeTop(c.nresults);
     size_t at = Emit(IOp::kBr);
     Word(0);
-    c.fixups.emplace_back(at + 1, at);
+    AddFixup(c, at + 1, at);
   }
   code_[c.else_word] = BranchWord(code_.size(), c.else_instr);
   c.else_word = kNone;
@@ -600,6 +618,7 @@ std::unique_ptr<CompiledFunc> Compiler::Translate() {
   offsets_.clear();
   stack_.clear();
   ctrls_.clear();
+  fixups_.clear();
   const_values_.clear();
   producer_word_ = kNone;
   const Function& fn = module_.DefinedFunction(func_->func_index);
