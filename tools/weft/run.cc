@@ -52,8 +52,10 @@ void PopulateHeapTop() {
   uintptr_t brk_end = reinterpret_cast<uintptr_t>(sbrk(0));
   std::free(probe);
   // Not when malloc's memory does not come from the break (mmap'ed, above it).
-  if (top < brk_end)
-    base::PopulateForWrite(reinterpret_cast<void*>(top), std::min<uintptr_t>(brk_end - top, kMaxBytes));
+  if (top < brk_end) {
+    base::PopulateForWrite(reinterpret_cast<void*>(top),
+                           std::min<uintptr_t>(brk_end - top, kMaxBytes));
+  }
 }
 
 int Fail(const std::string& message) {

@@ -36,19 +36,19 @@ def functions(binary):
     return sorted(syms)
 
 
-# glibc picks a string function's variant by CPU (ifunc). valgrind's virtual CPU has no
-# AVX-512, so the trace names the AVX2 variants; the EVEX and AVX-512 ones, which the
-# AMD EPYC machines here run, are listed right after them (a few KB of .text), as are
-# those of a resolver (strcmp_ifunc) whose AVX2 variant the trace never reached.
-IFUNC_VARIANT = re.compile(r"^(__\w+?)_(?:avx2|avx|sse2|sse42|ssse3)(_\w+)?$")
-
-
 # Run natively before main but not under valgrind, found by single-stepping from _start
 # to main in gdb: the AMD cache-size probe (valgrind's virtual CPU is an Intel one), the
 # vDSO's link map (valgrind maps no vDSO), and crtbegin's frame_dummy. Listed first.
 NATIVE_ONLY = ["handle_amd", "_dl_new_object", "_dl_setup_hash", "_dl_add_to_namespace_list",
                "_dl_lookup_symbol_x", "do_lookup_x", "check_match", "frame_dummy",
                "register_tm_clones"]
+
+
+# glibc picks a string function's variant by CPU (ifunc). valgrind's virtual CPU has no
+# AVX-512, so the trace names the AVX2 variants; the EVEX and AVX-512 ones, which the
+# AMD EPYC machines here run, are listed right after them (a few KB of .text), as are
+# those of a resolver (strcmp_ifunc) whose AVX2 variant the trace never reached.
+IFUNC_VARIANT = re.compile(r"^(__\w+?)_(?:avx2|avx|sse2|sse42|ssse3)(_\w+)?$")
 
 
 def native_variants(name, names):

@@ -129,11 +129,6 @@ std::optional<Forward> ForwardOf(const Instance& inst, uint32_t fidx) {
   return fw;
 }
 
-// The buffers a translation grows, kept per thread between translations: each function's
-// code grows into the capacity earlier ones left instead of reallocating from empty. A
-// short run compiles a few dozen functions; from empty, their doubling buffers touched
-// ~15 fresh heap pages, and each first touch of a page is a page fault (~11 us on the
-// PVM machines here: start-up, issue 5).
 // A forward branch whose target is not known yet: its operand word, the start of its
 // instruction, and the block's next such branch (kNoFixup ends the list).
 struct Fixup {
@@ -142,6 +137,11 @@ struct Fixup {
   uint32_t next;
 };
 
+// The buffers a translation grows, kept per thread between translations: each function's
+// code grows into the capacity earlier ones left instead of reallocating from empty. A
+// short run compiles a few dozen functions; from empty, their doubling buffers touched
+// ~15 fresh heap pages, and each first touch of a page is a page fault (~11 us on the
+// PVM machines here: start-up, issue 5).
 struct CompilerBuffers {
   std::vector<uint64_t> const_values;
   std::vector<Fixup> fixups;
@@ -270,13 +270,14 @@ class Compiler {
   void MaterializeTop(uint32_t n) { for (uint32_t i = H() - n; i < H(); ++i) Materialize(i); }
 
   // The slot an instruction can read entry i from. Constants live in the frame's constant
-  // slots (copied in on entry), up to Function::kMaxConstSlots distinct values; beyond that they are
-  // written into their positional slot.
+  // slots (copied in on entry), up to Function::kMaxConstSlots distinct values; beyond
+  // that they are written into their positional slot.
   uint64_t SlotOf(uint32_t i) {
     Entry& e = stack_[i];
     if (e.kind == Entry::kLocal) return e.local;
     if (e.kind == Entry::kConst) {
-      // At most Function::kMaxConstSlots values: a linear search, and no allocation per constant.
+      // At most Function::kMaxConstSlots values: a linear search, and no allocation per
+      // constant.
       auto it = std::find(const_values_.begin(), const_values_.end(), e.bits);
       if (it != const_values_.end()) {
         return num_locals_ + static_cast<uint32_t>(it - const_values_.begin());
