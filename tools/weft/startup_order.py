@@ -36,6 +36,10 @@ def functions(binary):
     return sorted(syms)
 
 
+# entry.cc's entry point and the marker after the start-up code: first and last.
+ENTRY, END_MARKER = "weft_entry", "weft_startup_text_end"
+
+
 # Run natively before main but not under valgrind, found by single-stepping from _start
 # to main in gdb: the AMD cache-size probe (valgrind's virtual CPU is an Intel one), the
 # vDSO's link map (valgrind maps no vDSO), and crtbegin's frame_dummy. Listed first.
@@ -93,7 +97,9 @@ def main():
     starts = [s[0] for s in syms]
     names = {s[2] for s in syms}
     base = None
-    seen = set()
+    # The entry point (entry.cc) populates the code from its own page to the end marker.
+    seen = {ENTRY, END_MARKER}
+    print(ENTRY)
     for name in NATIVE_ONLY:  # frame_dummy has no size, so `names` lacks it
         seen.add(name)
         print(name)
@@ -112,6 +118,7 @@ def main():
                 if variant not in seen:
                     seen.add(variant)
                     print(variant)
+    print(END_MARKER)
 
 
 if __name__ == "__main__":
