@@ -5,7 +5,8 @@
 // the static PIE's relocation alone writes all of .data.rel.ro before main. Two
 // madvise calls before glibc's _start map what start-up touches in two system calls:
 //   - MADV_POPULATE_WRITE over the writable segment (RELRO, .data, .bss);
-//   - MADV_POPULATE_READ over the start-up code, which the linker's ordering file
+//   - MADV_POPULATE_READ from the ELF header to the end of the start-up code: the
+//     relocation entries, .rodata, then the code the linker's ordering file
 //     (startup_order.txt) places between weft_entry and weft_startup_text_end.
 // Runs before relocation, so it uses only PC-relative addresses and raw system calls, and
 // keeps %rdx (the kernel's rtld_fini argument to _start). A kernel older than 5.14 answers
