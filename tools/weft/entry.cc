@@ -10,7 +10,10 @@
 //     (startup_order.txt) places between weft_entry and weft_startup_text_end.
 // Runs before relocation, so it uses only PC-relative addresses and raw system calls, and
 // keeps %rdx (the kernel's rtld_fini argument to _start). A kernel older than 5.14 answers
-// EINVAL, which is ignored; so is a text range that the ordering did not produce.
+// EINVAL, which is ignored. The read populate is skipped when the end marker lies before
+// the entry or more than 1 MiB after it (an order the linker did not apply). Linked
+// without the order (-DWEFT_STARTUP_ORDER=OFF, GNU ld) the two sit side by side, and it
+// covers the read-only data and whatever code precedes them.
 asm(R"(
   .section .text.weft_entry, "ax", @progbits
   .globl weft_entry
@@ -28,14 +31,14 @@ weft_entry:
   mov $28, %eax                        # SYS_madvise
   syscall
 
-  lea weft_entry(%rip), %rdi
   lea weft_startup_text_end(%rip), %rsi
-  sub %rdi, %rsi
+  lea weft_entry(%rip), %rax
+  mov %rsi, %rcx
+  sub %rax, %rcx
   jbe 1f                               # not ordered: the end lies before the entry
-  cmp $0x100000, %rsi                  # nor is an order spanning more than 1 MiB
+  cmp $0x100000, %rcx                  # nor is an order spanning more than 1 MiB
   ja 1f
   lea __ehdr_start(%rip), %rdi         # read-only data, then the start-up code
-  lea weft_startup_text_end(%rip), %rsi
   sub %rdi, %rsi
   mov $22, %edx                        # MADV_POPULATE_READ
   mov $28, %eax

@@ -32,7 +32,11 @@ std::string DataSegment(uint32_t offset, size_t size) {
 // Instantiates `wat` in `store` with an empty linker.
 Result<Instance*, InstantiateError> InstantiateWat(Store& store, const std::string& wat) {
   auto m = ParseWat(wat);
-  if (m == nullptr) return Err(InstantiateError{});
+  if (m == nullptr) {
+    InstantiateError e;
+    e.link = Diag{0, "the test's WAT did not parse"};
+    return Err(std::move(e));
+  }
   return Linker().Instantiate(store, m);
 }
 
