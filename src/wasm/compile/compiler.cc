@@ -195,11 +195,14 @@ class CompilerBuffersLease {
 
 class Compiler {
  public:
-  Compiler(Store& store, FuncInst* func)
-      : store_(store), func_(func), inst_(func->instance), module_(*inst_->module),
+  explicit Compiler(FuncInst* func)
+      : func_(func), inst_(func->instance), module_(*inst_->module),
         handlers_(interp::HandlerTable()) {}
 
   std::unique_ptr<CompiledFunc> Run();
+  // Translates again, recording where each instruction came from; empty locations if the
+  // translation does not reproduce `compiled` (it always should: nothing it reads changes).
+  CodeLocations Locate(const CompiledFunc& compiled);
 
  private:
   // The translation, with num_consts_ constant slots reserved between the locals and the
@@ -237,7 +240,7 @@ class Compiler {
     last_instr_ = at;
     last_op_ = op;
     code_.push_back(HandlerWord(handlers_, op));
-    if (offsets_.empty() || offsets_.back().second != instr_offset_)
+    if (record_offsets_ && (offsets_.empty() || offsets_.back().second != instr_offset_))
       offsets_.emplace_back(static_cast<uint32_t>(at), instr_offset_);
     producer_word_ = kNone;
     return at;
@@ -533,7 +536,6 @@ class Compiler {
   void EmitEnd();
   void EmitElse();
 
-  Store& store_;
   FuncInst* func_;
   Instance* inst_;
   const Module& module_;
@@ -541,6 +543,7 @@ class Compiler {
   const uint8_t* bytes_ = nullptr;
   size_t pos_ = 0;
   uint32_t instr_offset_ = 0;
+  bool record_offsets_ = false;  // only Locate records them
   uint32_t num_locals_ = 0;
   // Constant slots reserved after the locals; a constant beyond them is written into its
   // positional slot where it is used.
@@ -610,8 +613,16 @@ std::unique_ptr<CompiledFunc> Compiler::Run() {
   std::unique_ptr<CompiledFunc> out = Translate();
   out->consts = const_values_;
   out->code.assign(code_.begin(), code_.end());  // exactly sized: the buffers stay here
-  out->locations = CodeLocations(offsets_);
   return out;
+}
+
+CodeLocations Compiler::Locate(const CompiledFunc& compiled) {
+  record_offsets_ = true;
+  num_consts_ = module_.DefinedFunction(func_->func_index).distinct_consts;
+  Translate();
+  if (!std::equal(code_.begin(), code_.end(), compiled.code.begin(), compiled.code.end()))
+    return CodeLocations();
+  return CodeLocations(offsets_);
 }
 
 std::unique_ptr<CompiledFunc> Compiler::Translate() {
@@ -1057,13 +1068,19 @@ std::unique_ptr<CompiledFunc> Compiler::Translate() {
 
 CompiledFunc* CompileFunction(Store& store, FuncInst* func) {
   if (func->compiled) return static_cast<CompiledFunc*>(func->compiled);
-  Compiler c(store, func);
+  Compiler c(func);
   std::unique_ptr<CompiledFunc> out = c.Run();
   CompiledFunc* raw = out.get();
   store.objects().compiled.push_back(std::move(out));
   func->compiled = raw;
   if (jit::Enabled() && jit::HotThreshold() == 0) CompileNativeCode(store, func);
   return raw;
+}
+
+uint32_t CodeOffsetAt(FuncInst* func, size_t code_index) {
+  auto* cf = static_cast<CompiledFunc*>(func->compiled);
+  if (!cf->locations) cf->locations = std::make_unique<CodeLocations>(Compiler(func).Locate(*cf));
+  return cf->locations->At(code_index);
 }
 
 void CompileNativeCode(Store& store, FuncInst* func) {

@@ -32,7 +32,7 @@ TrapFrame MakeFrame(FuncInst* f, const CodeWord* pc) {
   fr.func_index = f->func_index;
   fr.func_name = inst->module->FuncName(f->func_index);
   auto* cf = static_cast<const CompiledFunc*>(f->compiled);
-  if (cf && pc) fr.code_offset = cf->OffsetAt(static_cast<size_t>(pc - cf->code.data()));
+  if (cf && pc) fr.code_offset = CodeOffsetAt(f, static_cast<size_t>(pc - cf->code.data()));
   return fr;
 }
 

@@ -46,9 +46,10 @@ struct CompiledFunc {
   uint32_t frame_slots = 0;    // locals + constants + the deepest operand stack
   // Frame layout: [params][locals][consts][operands]; consts are copied in on entry.
   std::vector<uint64_t> consts;
-  // The module byte offset of each instruction, for backtraces.
-  CodeLocations locations;
-  uint32_t OffsetAt(size_t code_index) const { return locations.At(code_index); }
+  // The module byte offset of each instruction, for backtraces. Built on the first trap
+  // that needs it, by translating the function again (CodeOffsetAt): recording them on
+  // every translation was ~6% of the instructions a short run executes (issue 5).
+  std::unique_ptr<CodeLocations> locations;
   // Native code (jit/), when the JIT translated this function: native_at[i] is the offset
   // in `native` of the instruction starting at code[i] (only instruction starts are valid).
   const uint8_t* native = nullptr;
@@ -102,6 +103,8 @@ struct Store::Objects {
 // Translates a wasm function (validated) to internal code; the result is owned by the
 // store and cached in func->compiled.
 CompiledFunc* CompileFunction(Store& store, FuncInst* func);
+// The module byte offset of the instruction at `code_index` of compiled `func`.
+uint32_t CodeOffsetAt(FuncInst* func, size_t code_index);
 // Translates an already compiled function to native code (no-op when the JIT is off or
 // the function already has it; it stays interpreted if translation fails).
 void CompileNativeCode(Store& store, FuncInst* func);

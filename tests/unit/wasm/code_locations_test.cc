@@ -1,12 +1,15 @@
 // CodeLocations: the compact (code index -> module byte offset) table behind backtraces
-// gives the same answers as the plain sorted pairs it replaces.
+// gives the same answers as the plain sorted pairs it replaces, and traps find them.
 #include "wasm/compile/code_locations.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <vector>
+
+#include "runtime_wat.h"
 
 namespace weft::wasm {
 namespace {
@@ -61,6 +64,64 @@ TEST(CodeLocations, OffsetsThatGoBackAreStillExact) {
   std::vector<Pair> pairs = {{0, 5000}, {3, 4000}, {4, 4001}, {8, 0xFFFFFFF0u}, {9, 12}};
   CodeLocations t(pairs);
   for (size_t i = 0; i < 12; ++i) EXPECT_EQ(t.At(i), Expected(pairs, i)) << "code index " << i;
+}
+
+}  // namespace
+}  // namespace weft::wasm
+
+// Locations are built on the first trap through a function by translating it again.
+// Each trap's offset is that of its instruction in the module bytes, for two traps in one
+// function (the second uses the table the first built) and for the calling frame.
+namespace weft::wasm {
+namespace {
+
+size_t FindOnce(const std::vector<uint8_t>& bytes, std::vector<uint8_t> pattern) {
+  size_t found = SIZE_MAX, count = 0;
+  for (size_t i = 0; i + pattern.size() <= bytes.size(); ++i)
+    if (std::equal(pattern.begin(), pattern.end(), bytes.begin() + i)) found = i, ++count;
+  EXPECT_EQ(count, 1u) << "pattern not unique in the module";
+  return found;
+}
+
+TEST(TrapOffsets, AreThoseOfTheTrappingInstructionAndTheCall) {
+  std::vector<uint8_t> bytes = testing::WatToWasm(R"(
+    (module
+      (func $check (param i32) (result i32)
+        local.get 0 i32.const 7 i32.lt_s
+        if (result i32) i32.const 1
+        else
+          local.get 0 i32.const 100 i32.gt_s  ;; a fused compare-and-branch before the trap
+          if unreachable end
+          i32.const 1000 local.get 0 i32.const 7 i32.sub i32.div_u
+        end)
+      (func (export "run") (param i32) (result i32)
+        local.get 0 call $check))
+  )");
+  ASSERT_FALSE(bytes.empty());
+  auto module = DecodeModule(bytes);
+  ASSERT_TRUE(module.ok());
+  Store store;
+  auto inst = Linker().Instantiate(store, *module);
+  ASSERT_TRUE(inst.ok());
+  FuncInst* run = (*inst)->GetFunc("run");
+  const uint32_t unreachable_at = static_cast<uint32_t>(FindOnce(bytes, {0x04, 0x40, 0x00, 0x0b}) + 2);
+  const uint32_t div_at = static_cast<uint32_t>(FindOnce(bytes, {0x6b, 0x6e}) + 1);
+  const uint32_t call_at = static_cast<uint32_t>(FindOnce(bytes, {0x20, 0x00, 0x10, 0x00}) + 2);
+
+  Value big = Value::I32(200), seven = Value::I32(7);
+  auto first = Invoke(store, run, {&big, 1});
+  ASSERT_FALSE(first.ok());
+  EXPECT_EQ(first.error().kind, TrapKind::kUnreachable);
+  ASSERT_EQ(first.error().backtrace.size(), 2u);
+  EXPECT_EQ(first.error().backtrace[0].code_offset, unreachable_at);
+  EXPECT_EQ(first.error().backtrace[1].code_offset, call_at);
+
+  auto second = Invoke(store, run, {&seven, 1});
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().kind, TrapKind::kIntegerDivideByZero);
+  ASSERT_EQ(second.error().backtrace.size(), 2u);
+  EXPECT_EQ(second.error().backtrace[0].code_offset, div_at);
+  EXPECT_EQ(second.error().backtrace[1].code_offset, call_at);
 }
 
 }  // namespace
