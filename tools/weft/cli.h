@@ -11,6 +11,7 @@
 #include "base/result.h"
 #include "weft/wasi/ctx.h"
 #include "weft/wasm/module.h"
+#include "weft/wasm/runtime.h"
 #include "weft/wasm/types.h"
 
 namespace weft::cli {
@@ -51,6 +52,21 @@ bool ReadModuleFile(const std::string& path, std::vector<uint8_t>* out, std::str
 // Runs a parsed `weft run`; returns the process exit code (or, with
 // options.exit_when_done, ends the process with it once the guest has run).
 int Run(const RunOptions& options);
+
+// The executable's static interpreter stacks (run.cc), for one store at a time: declare
+// it before the store, so that it is released after the store is gone, then GiveTo the
+// store. When another store holds them, GiveTo does nothing and the store maps its own.
+class StaticExecStacks {
+ public:
+  StaticExecStacks();
+  ~StaticExecStacks();
+  StaticExecStacks(const StaticExecStacks&) = delete;
+  StaticExecStacks& operator=(const StaticExecStacks&) = delete;
+  void GiveTo(weft::wasm::Store& store) const;
+
+ private:
+  bool held_ = false;
+};
 
 // Start-up (issue 5): ends the process with `code` without tearing anything down. The
 // guest's output is never held in weft's memory (fd_write is a write(2) on the host fd),

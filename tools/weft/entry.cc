@@ -4,7 +4,8 @@
 // spends its time on (issue 5): every first touch of a writable page is a page fault, and
 // the static PIE's relocation alone writes all of .data.rel.ro before main. Two
 // madvise calls before glibc's _start map what start-up touches in two system calls:
-//   - MADV_POPULATE_WRITE over the writable segment (RELRO, .data, .bss);
+//   - MADV_POPULATE_WRITE over the writable segment (RELRO, .data, .bss), up to the
+//     interpreter stacks in .lbss (run.cc: 32 MiB, touched only as deep as calls go);
 //   - MADV_POPULATE_READ from the ELF header to the end of the start-up code: the
 //     relocation entries, .rodata, then the code the linker's ordering file
 //     (startup_order.txt) places between weft_entry and weft_startup_text_end.
@@ -24,12 +25,17 @@ weft_entry:
   lea __init_array_start(%rip), %rdi   # the RELRO part starts on this page
   and $-4096, %rdi
   lea _end(%rip), %rsi
+  lea weft_exec_stacks(%rip), %rax     # up to the interpreter stacks (.lbss, run.cc)
+  cmp %rsi, %rax
+  cmovb %rax, %rsi
   add $4095, %rsi
   and $-4096, %rsi
   sub %rdi, %rsi
+  jbe 2f
   mov $23, %edx                        # MADV_POPULATE_WRITE
   mov $28, %eax                        # SYS_madvise
   syscall
+2:
 
   lea weft_startup_text_end(%rip), %rsi
   lea weft_entry(%rip), %rax

@@ -1,5 +1,6 @@
 // `weft run`: argument parsing, loading, and running a module without WASI (--invoke).
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -178,6 +179,29 @@ std::optional<RunOptions> ParseRunArgs(const std::vector<std::string>& argv, std
 // (a profile must match the code it is used on).
 extern "C" [[gnu::weak]] void __gcov_dump();
 
+// The stacks of the store `weft run` makes (Store::UseExecStacks). In .lbss, which the
+// linker places after .bss: the first frames and slots share page tables with .data and
+// .bss, where a fresh mapping needs new ones. Address space until touched; entry.cc's
+// populate stops where it starts.
+extern "C" {
+#if defined(__x86_64__)
+[[gnu::section(".lbss")]]
+#endif
+alignas(4096) char weft_exec_stacks[wasm::ExecStackBytes(wasm::StoreLimits{}.max_call_depth)];
+}
+
+namespace {
+std::atomic<bool> exec_stacks_held{false};
+}  // namespace
+
+StaticExecStacks::StaticExecStacks() : held_(!exec_stacks_held.exchange(true)) {}
+StaticExecStacks::~StaticExecStacks() {
+  if (held_) exec_stacks_held.store(false);
+}
+void StaticExecStacks::GiveTo(wasm::Store& store) const {
+  if (held_) store.UseExecStacks(weft_exec_stacks, sizeof weft_exec_stacks);
+}
+
 void ExitNow(int code) {
   std::fflush(nullptr);
   if (__gcov_dump != nullptr) __gcov_dump();
@@ -227,7 +251,9 @@ int Run(const RunOptions& options) {
     if (im.module == "wasi_snapshot_preview1" || im.module == "wasi_unstable")
       return RunWasi(options, module);
 
+  StaticExecStacks stacks;
   weft::wasm::Store store;
+  stacks.GiveTo(store);
   weft::wasm::Linker linker;
   auto inst = linker.Instantiate(store, module);
   if (!inst.ok()) {

@@ -67,6 +67,18 @@ enum HostLeafAnswer : int { kHostLeafDeclined = -1, kHostLeafTrapped = 0, kHostL
 using HostLeafPtr = int (*)(void* user_data, uint8_t* mem, uint64_t mem_size, Value* io,
                             std::optional<Trap>* trap);
 
+// The interpreter's stacks for a store whose deepest call chain is `max_call_depth`
+// frames: the frames (24 bytes each, rounded up to pages), then 4M value slots (32 MiB).
+// Mapped without reserving memory, so most of it stays address space.
+inline constexpr size_t kExecFrameBytes = 24;
+inline constexpr size_t kExecSlotCount = size_t{1} << 22;
+constexpr size_t ExecFrameRegionBytes(uint32_t max_call_depth) {
+  return ((size_t{max_call_depth} + 1) * kExecFrameBytes + 4095) / 4096 * 4096;
+}
+constexpr size_t ExecStackBytes(uint32_t max_call_depth) {
+  return ExecFrameRegionBytes(max_call_depth) + kExecSlotCount * 8;
+}
+
 struct StoreLimits {
   uint32_t max_call_depth = 20000;        // wasm frames; deeper -> "call stack exhausted"
   uint64_t max_memory_pages = 65536;      // memory.grow beyond this returns -1
@@ -170,6 +182,14 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   const StoreLimits& limits() const { return limits_; }
+
+  // Puts the interpreter's stacks in `memory` instead of a mapping the store makes on its
+  // first call: at least ExecStackBytes(limits().max_call_depth) bytes, 4096-aligned, used
+  // by no other store while this one lives (its contents need not be zero). Ignored after
+  // the first call into wasm, or when `bytes` is too small. The weft executable passes a
+  // static array placed after its .bss: the first touch of a fresh mapping costs new page
+  // tables, which there already exist (-80 us of a short run here, issue 5).
+  void UseExecStacks(void* memory, size_t bytes);
 
   // Thread-safe. The running guest stops with TrapKind::kInterrupted at its next call or
   // loop back-edge (and a host function blocked on the embedder's behalf should check

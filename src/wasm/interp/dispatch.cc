@@ -67,12 +67,12 @@ std::optional<Trap> Run(Store* store_ptr, FuncInst* entry, Value* fp,
     jit::JitState* caller = st.native_host_caller;
     st.native_host_caller = nullptr;
     st.depth = static_cast<uint32_t>(
-        jit::MaterializeHostCaller(*caller, st.frames.get() + st.depth) - st.frames.get());
+        jit::MaterializeHostCaller(*caller, st.frames + st.depth) - st.frames);
   }
   const uint32_t base_depth = st.depth;
   // The frame stack pointer lives in a register; st.depth is synced before anything that
   // reads it (host calls, which may re-enter, and traps).
-  Frame* const frames = st.frames.get();
+  Frame* const frames = st.frames;
   Frame* const frames_base = frames + base_depth;
   Frame* const frames_end = frames + store.limits().max_call_depth;
   Frame* fsp = frames_base;

@@ -12,8 +12,6 @@ constexpr uint64_t kPageSize = 65536;
 // wasm32 effective addresses are < 2^32 + 2^32 (index + static offset), so an 8 GiB
 // reservation plus a guard lets a later tier drop bounds checks (SIGSEGV path).
 constexpr uint64_t kFullReservation = (8ull << 30) + kPageSize;
-// Slot stack of the interpreter: 4M values (32 MiB of address space, committed lazily).
-constexpr size_t kSlotStackSize = size_t{1} << 22;
 
 std::string TypeKey(const FuncType& t) {
   std::string k;
@@ -30,7 +28,12 @@ Store::Store(StoreLimits limits) : limits_(limits), objects_(std::make_unique<Ob
 Store::~Store() {
   for (auto& m : objects_->memories)
     if (m->data) munmap(m->data, m->reserved_bytes);
-  if (objects_->exec.slots) munmap(objects_->exec.slots, objects_->exec.num_slots * sizeof(Value));
+  if (objects_->exec.mapping) munmap(objects_->exec.mapping, objects_->exec.mapping_bytes);
+}
+
+void Store::UseExecStacks(void* memory, size_t bytes) {
+  ExecState& st = objects_->exec;
+  if (!st.slots && bytes >= ExecStackBytes(limits_.max_call_depth)) st.provided = memory;
 }
 
 uint32_t Store::InternType(const FuncType& type) {
@@ -153,13 +156,20 @@ namespace {
 bool EnsureExecState(Store& store) {
   ExecState& st = store.objects().exec;
   if (st.slots) return true;
-  void* p = mmap(nullptr, kSlotStackSize * sizeof(Value), PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (p == MAP_FAILED) return false;
-  st.slots = static_cast<Value*>(p);
-  st.num_slots = kSlotStackSize;
+  const uint32_t depth = store.limits().max_call_depth;
+  void* region = st.provided;
+  if (region == nullptr) {
+    const size_t bytes = ExecStackBytes(depth);
+    region = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (region == MAP_FAILED) return false;
+    st.mapping = region;
+    st.mapping_bytes = bytes;
+  }
+  st.frames = static_cast<Frame*>(region);
+  st.slots = reinterpret_cast<Value*>(static_cast<uint8_t*>(region) + ExecFrameRegionBytes(depth));
+  st.num_slots = kExecSlotCount;
   st.sp_top = st.slots;
-  st.frames.reset(new Frame[static_cast<size_t>(store.limits().max_call_depth) + 1]);
   return true;
 }
 }  // namespace

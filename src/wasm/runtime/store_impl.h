@@ -70,16 +70,21 @@ struct Frame {
   Value* fp;               // caller's frame
   FuncInst* func;          // the caller
 };
+static_assert(sizeof(Frame) <= kExecFrameBytes && sizeof(Value) == 8,
+              "ExecStackBytes() sizes the stacks from these");
 
 // The interpreter's stacks, allocated on first call and reused by every call (and by
 // re-entrant calls from host functions, which continue above the current frame).
+// Both live in one region of ExecStackBytes(max_call_depth): the embedder's
+// (Store::UseExecStacks) or a mapping of the store's own.
 struct ExecState {
-  Value* slots = nullptr;      // mmap'ed slot stack
+  Value* slots = nullptr;      // the slot stack, after the frames
   size_t num_slots = 0;
   Value* sp_top = nullptr;     // first free slot for a new activation
-  // max_call_depth + 1 frames, never reallocated while running; left uninitialised (a
-  // zero-filled vector touched ~0.5 MB of pages on every first call).
-  std::unique_ptr<Frame[]> frames;
+  Frame* frames = nullptr;     // max_call_depth + 1, never reallocated while running
+  void* provided = nullptr;    // Store::UseExecStacks's memory, until the first call
+  void* mapping = nullptr;     // the region, when the store mapped it (unmapped with it)
+  size_t mapping_bytes = 0;
   uint32_t depth = 0;          // frames in use
   uint32_t activations = 0;    // nested Execute() calls (host re-entry)
   // The native activation whose host call is in progress, while its Frames are not yet

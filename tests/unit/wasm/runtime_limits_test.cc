@@ -1,4 +1,6 @@
-// Limits: call depth, slot stack, memory and table growth.
+// Limits: call depth, slot stack (the store's or the embedder's), memory and table growth.
+#include <cstdlib>
+#include <cstring>
 #include <thread>
 
 #include "runtime_wat.h"
@@ -104,6 +106,65 @@ TEST(RuntimeLimits, MaxCallDepthIsConfigurable) {
   auto deep = Invoke(store, inst->GetFunc("down"), {&arg, 1});
   ASSERT_FALSE(deep.ok());
   EXPECT_EQ(deep.error().kind, TrapKind::kCallStackExhausted);
+}
+
+// Stacks the embedder provides (Store::UseExecStacks): filled with a pattern, since they
+// need not be zero; a call writes frames at the start and slots after the frame region.
+struct ProvidedStacks {
+  explicit ProvidedStacks(size_t bytes) : bytes(bytes) {
+    memory = static_cast<uint8_t*>(std::aligned_alloc(4096, bytes));
+    std::memset(memory, 0xAB, bytes);
+  }
+  ~ProvidedStacks() { std::free(memory); }
+  bool Untouched(size_t from, size_t len) const {
+    for (size_t i = from; i < from + len; ++i)
+      if (memory[i] != 0xAB) return false;
+    return true;
+  }
+  uint8_t* memory;
+  size_t bytes;
+};
+
+TEST(RuntimeLimits, ProvidedStacksHoldTheFramesAndSlots) {
+  StoreLimits limits;
+  limits.max_call_depth = 50;
+  ProvidedStacks stacks(ExecStackBytes(limits.max_call_depth));
+  Store store(limits);
+  store.UseExecStacks(stacks.memory, stacks.bytes);
+  Instance* inst = Instantiate(store, kRecursion);
+  ASSERT_NE(inst, nullptr);
+  Value arg = Value::I32(40);
+  auto ok = Invoke(store, inst->GetFunc("down"), {&arg, 1});
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ((*ok)[0].i32(), 40u);
+  const size_t slots_at = ExecFrameRegionBytes(limits.max_call_depth);
+  EXPECT_FALSE(stacks.Untouched(0, 40 * kExecFrameBytes));  // the 40 nested calls' frames
+  EXPECT_FALSE(stacks.Untouched(slots_at, 8));                // the argument slot
+  // The limits hold as with the store's own stacks.
+  arg = Value::I32(60);
+  auto deep = Invoke(store, inst->GetFunc("down"), {&arg, 1});
+  ASSERT_FALSE(deep.ok());
+  EXPECT_EQ(deep.error().kind, TrapKind::kCallStackExhausted);
+  arg = Value::I32(0);
+  auto fat = Invoke(store, inst->GetFunc("fat"), {&arg, 1});
+  ASSERT_FALSE(fat.ok());
+  EXPECT_EQ(fat.error().kind, TrapKind::kCallStackExhausted);
+}
+
+TEST(RuntimeLimits, ProvidedStacksTooSmallOrTooLateAreNotUsed) {
+  ProvidedStacks small(ExecStackBytes(StoreLimits{}.max_call_depth) - 4096);
+  Store store;
+  store.UseExecStacks(small.memory, small.bytes);
+  Instance* inst = Instantiate(store, kRecursion);
+  ASSERT_NE(inst, nullptr);
+  Value arg = Value::I32(40);
+  ASSERT_TRUE(Invoke(store, inst->GetFunc("down"), {&arg, 1}).ok());
+  EXPECT_TRUE(small.Untouched(0, small.bytes));
+
+  ProvidedStacks late(ExecStackBytes(StoreLimits{}.max_call_depth));
+  store.UseExecStacks(late.memory, late.bytes);  // after the first call: its stacks stay
+  ASSERT_TRUE(Invoke(store, inst->GetFunc("down"), {&arg, 1}).ok());
+  EXPECT_TRUE(late.Untouched(0, late.bytes));
 }
 
 constexpr char kMemory[] = R"(
