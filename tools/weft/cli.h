@@ -53,19 +53,22 @@ bool ReadModuleFile(const std::string& path, std::vector<uint8_t>* out, std::str
 // options.exit_when_done, ends the process with it once the guest has run).
 int Run(const RunOptions& options);
 
-// The executable's static interpreter stacks (run.cc), for one store at a time: declare
-// it before the store, so that it is released after the store is gone, then GiveTo the
-// store. When another store holds them, GiveTo does nothing and the store maps its own.
-class StaticExecStacks {
+// Where the store of a run puts what it touches first, so that those first touches need
+// no new page tables (issue 5): its interpreter stacks in the executable's static array
+// (run.cc, Store::UseExecStacks) and its first memory just above the vDSO
+// (Store::PlaceNextMemoryAt). The array serves one store at a time: declare this before
+// the store, so that it is released after the store is gone, then ApplyTo the store.
+// While another store holds the array, the store maps its own stacks.
+class RunStoreLayout {
  public:
-  StaticExecStacks();
-  ~StaticExecStacks();
-  StaticExecStacks(const StaticExecStacks&) = delete;
-  StaticExecStacks& operator=(const StaticExecStacks&) = delete;
-  void GiveTo(weft::wasm::Store& store) const;
+  RunStoreLayout();
+  ~RunStoreLayout();
+  RunStoreLayout(const RunStoreLayout&) = delete;
+  RunStoreLayout& operator=(const RunStoreLayout&) = delete;
+  void ApplyTo(weft::wasm::Store& store) const;
 
  private:
-  bool held_ = false;
+  bool holds_stacks_ = false;
 };
 
 // Start-up (issue 5): ends the process with `code` without tearing anything down. The

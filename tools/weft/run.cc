@@ -7,6 +7,9 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <elf.h>
+#include <link.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #include "base/populate.h"
@@ -179,10 +182,9 @@ std::optional<RunOptions> ParseRunArgs(const std::vector<std::string>& argv, std
 // (a profile must match the code it is used on).
 extern "C" [[gnu::weak]] void __gcov_dump();
 
-// The stacks of the store `weft run` makes (Store::UseExecStacks). In .lbss, which the
-// linker places after .bss: the first frames and slots share page tables with .data and
-// .bss, where a fresh mapping needs new ones. Address space until touched; entry.cc's
-// populate stops where it starts.
+// The stacks of the store a run makes (RunStoreLayout). In .lbss, which the linker places
+// after .bss: the first frames and slots share page tables with .data and .bss. Address
+// space until touched; entry.cc's populate stops where it starts.
 extern "C" {
 #if defined(__x86_64__)
 [[gnu::section(".lbss")]]
@@ -191,15 +193,36 @@ alignas(4096) char weft_exec_stacks[wasm::ExecStackBytes(wasm::StoreLimits{}.max
 }
 
 namespace {
+
 std::atomic<bool> exec_stacks_held{false};
+
+// The first 64 KiB boundary above the vDSO, or nullptr without one. The kernel maps the
+// vDSO above a static executable's image with the address space beyond it free, and
+// glibc's start-up has read it, so its 2 MiB already has page tables.
+void* AboveVdso() {
+  const uintptr_t base = getauxval(AT_SYSINFO_EHDR);
+  if (base == 0) return nullptr;
+  const auto* ehdr = reinterpret_cast<const ElfW(Ehdr)*>(base);
+  const auto* phdr = reinterpret_cast<const ElfW(Phdr)*>(base + ehdr->e_phoff);
+  uintptr_t first = UINTPTR_MAX, end = 0;  // link-time addresses of the loaded range
+  for (int i = 0; i < ehdr->e_phnum; ++i) {
+    if (phdr[i].p_type != PT_LOAD) continue;
+    first = std::min<uintptr_t>(first, phdr[i].p_vaddr - phdr[i].p_offset);
+    end = std::max<uintptr_t>(end, phdr[i].p_vaddr + phdr[i].p_memsz);
+  }
+  if (end == 0) return nullptr;
+  return reinterpret_cast<void*>((base + (end - first) + 0xFFFF) & ~uintptr_t{0xFFFF});
+}
+
 }  // namespace
 
-StaticExecStacks::StaticExecStacks() : held_(!exec_stacks_held.exchange(true)) {}
-StaticExecStacks::~StaticExecStacks() {
-  if (held_) exec_stacks_held.store(false);
+RunStoreLayout::RunStoreLayout() : holds_stacks_(!exec_stacks_held.exchange(true)) {}
+RunStoreLayout::~RunStoreLayout() {
+  if (holds_stacks_) exec_stacks_held.store(false);
 }
-void StaticExecStacks::GiveTo(wasm::Store& store) const {
-  if (held_) store.UseExecStacks(weft_exec_stacks, sizeof weft_exec_stacks);
+void RunStoreLayout::ApplyTo(wasm::Store& store) const {
+  if (holds_stacks_) store.UseExecStacks(weft_exec_stacks, sizeof weft_exec_stacks);
+  if (void* at = AboveVdso()) store.PlaceNextMemoryAt(at);
 }
 
 void ExitNow(int code) {
@@ -251,9 +274,9 @@ int Run(const RunOptions& options) {
     if (im.module == "wasi_snapshot_preview1" || im.module == "wasi_unstable")
       return RunWasi(options, module);
 
-  StaticExecStacks stacks;
+  RunStoreLayout layout;
   weft::wasm::Store store;
-  stacks.GiveTo(store);
+  layout.ApplyTo(store);
   weft::wasm::Linker linker;
   auto inst = linker.Instantiate(store, module);
   if (!inst.ok()) {

@@ -73,9 +73,9 @@ int RunWasi(const RunOptions& options, std::shared_ptr<const weft::wasm::Module>
   auto ctx = BuildWasiCtx(options, builder);
   if (!ctx.ok()) return SetupError(ctx.error());
 
-  StaticExecStacks stacks;
+  RunStoreLayout layout;
   weft::wasm::Store store;
-  stacks.GiveTo(store);
+  layout.ApplyTo(store);
   weft::wasm::Linker linker;
   weft::wasi::AddToLinker(linker, store, *ctx);
   auto inst = linker.Instantiate(store, module);

@@ -2,6 +2,7 @@
 #include <sys/mman.h>
 
 #include <cstring>
+#include <utility>
 
 #include "wasm/runtime/store_impl.h"
 
@@ -71,11 +72,18 @@ MemInst* Store::CreateMemory(MemoryType type) {
   max_pages = std::min<uint64_t>(max_pages, 65536);
   if (type.limits.min > max_pages) return nullptr;
   uint64_t reserve = kFullReservation;
-  void* p = mmap(nullptr, reserve, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  constexpr int kReserve = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+  void* p = MAP_FAILED;
+  if (void* at = std::exchange(next_memory_at_, nullptr)) {
+    // Without MAP_FIXED_NOREPLACE (Linux < 4.17) the address is only a hint: keep what
+    // the kernel gave, wherever it is.
+    p = mmap(at, reserve, PROT_NONE, kReserve | MAP_FIXED_NOREPLACE, -1, 0);
+  }
+  if (p == MAP_FAILED) p = mmap(nullptr, reserve, PROT_NONE, kReserve, -1, 0);
   if (p == MAP_FAILED) {
     // Fallback: reserve only what the memory may ever use.
     reserve = max_pages * kPageSize + kPageSize;
-    p = mmap(nullptr, reserve, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    p = mmap(nullptr, reserve, PROT_NONE, kReserve, -1, 0);
     if (p == MAP_FAILED) return nullptr;
   }
   auto m = std::make_unique<MemInst>();

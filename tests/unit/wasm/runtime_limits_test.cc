@@ -1,4 +1,6 @@
 // Limits: call depth, slot stack (the store's or the embedder's), memory and table growth.
+#include <sys/mman.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <thread>
@@ -165,6 +167,41 @@ TEST(RuntimeLimits, ProvidedStacksTooSmallOrTooLateAreNotUsed) {
   store.UseExecStacks(late.memory, late.bytes);  // after the first call: its stacks stay
   ASSERT_TRUE(Invoke(store, inst->GetFunc("down"), {&arg, 1}).ok());
   EXPECT_TRUE(late.Untouched(0, late.bytes));
+}
+
+// A free range for Store::PlaceNextMemoryAt: mapped, then unmapped again.
+uint8_t* FreeRange(size_t bytes) {
+  void* p = mmap(nullptr, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) return nullptr;
+  munmap(p, bytes);
+  return static_cast<uint8_t*>(p);
+}
+
+TEST(RuntimeLimits, NextMemoryGoesWhereAskedWhenFree) {
+  uint8_t* free_at = FreeRange((9ull << 30));
+  ASSERT_NE(free_at, nullptr);
+  Store store;
+  store.PlaceNextMemoryAt(free_at);
+  MemInst* first = store.CreateMemory(MemoryType{Limits{1, 2}});
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(first->data, free_at);
+  first->data[65535] = 7;  // committed as usual
+  MemInst* second = store.CreateMemory(MemoryType{Limits{1, 2}});  // the request is used up
+  ASSERT_NE(second, nullptr);
+  EXPECT_NE(second->data, free_at);
+}
+
+TEST(RuntimeLimits, NextMemoryGoesElsewhereWhenTheRangeIsTaken) {
+  void* taken = mmap(nullptr, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(taken, MAP_FAILED);
+  Store store;
+  store.PlaceNextMemoryAt(taken);
+  MemInst* m = store.CreateMemory(MemoryType{Limits{1, 2}});
+  ASSERT_NE(m, nullptr);
+  EXPECT_NE(m->data, taken);
+  m->data[0] = 1;
+  EXPECT_EQ(static_cast<uint8_t*>(taken)[0], 0);  // the existing mapping is left alone
+  munmap(taken, 4096);
 }
 
 constexpr char kMemory[] = R"(
