@@ -32,13 +32,14 @@ constexpr size_t kNone = ~size_t{0};
 constexpr uint32_t kNoFixup = ~uint32_t{0};
 // Accumulator bookkeeping (see dispatch.cc): which ops leave their result in the
 // interpreter's accumulator register, and the variant of an op that reads operand a from it.
+// Built at compile time: in .rodata, nothing to initialise or write at run time.
 struct AccTables {
-  IOp variant[static_cast<size_t>(IOp::kCount)];
-  IOp base[static_cast<size_t>(IOp::kCount)];
+  IOp variant[static_cast<size_t>(IOp::kCount)] = {};
+  IOp base[static_cast<size_t>(IOp::kCount)] = {};
   // Store -> its variant reading the stored value from the accumulator.
-  IOp value_variant[static_cast<size_t>(IOp::kCount)];
+  IOp value_variant[static_cast<size_t>(IOp::kCount)] = {};
   bool sets_acc[static_cast<size_t>(IOp::kCount)] = {};
-  AccTables() {
+  constexpr AccTables() {
     for (size_t i = 0; i < static_cast<size_t>(IOp::kCount); ++i) {
       variant[i] = IOp::kCount;
       value_variant[i] = IOp::kCount;
@@ -61,10 +62,8 @@ struct AccTables {
 #undef IOP
   }
 };
-const AccTables& Acc() {
-  static const AccTables t;
-  return t;
-}
+constexpr AccTables kAccTables;
+const AccTables& Acc() { return kAccTables; }
 
 struct Entry {
   enum Kind : uint8_t { kSlot, kLocal, kConst } kind = kSlot;
@@ -539,7 +538,7 @@ class Compiler {
   FuncInst* func_;
   Instance* inst_;
   const Module& module_;
-  const void* const* handlers_;
+  const int32_t* handlers_;
   const uint8_t* bytes_ = nullptr;
   size_t pos_ = 0;
   uint32_t instr_offset_ = 0;

@@ -47,14 +47,19 @@ void FillBacktrace(Trap& t, const ExecState& st, FuncInst* func, const CodeWord*
 }
 
 std::optional<Trap> Run(Store* store_ptr, FuncInst* entry, Value* fp,
-                        const void* const** table_out) {
-  static const void* const kTable[] = {
-#define IOP(Name) &&L_##Name,
+                        const int32_t** table_out) {
+  // Each handler's offset from the first handler's label: differences of labels are
+  // constants, so the table sits in .rodata (a table of addresses needed ~300 relocations,
+  // written at every start-up).
+  static const int32_t kOffsets[] = {
+#define IOP(Name)                                             \
+  static_cast<int32_t>(static_cast<const char*>(&&L_##Name) - \
+                       static_cast<const char*>(&&L_Unreachable)),
 #include "wasm/interp/iops.def"
 #undef IOP
   };
   if (table_out) {
-    *table_out = kTable;
+    *table_out = kOffsets;
     return std::nullopt;
   }
 
@@ -114,7 +119,7 @@ std::optional<Trap> Run(Store* store_ptr, FuncInst* entry, Value* fp,
     mem_size = memi ? memi->size : 0;                           \
   } while (0)
   // Handler words are offsets from the first handler's label (see HandlerWord).
-  const char* const handler_base = static_cast<const char*>(kTable[0]);
+  const char* const handler_base = static_cast<const char*>(&&L_Unreachable);
 #define NEXT() goto* static_cast<const void*>(handler_base + static_cast<int32_t>(*pc))
 // Makes `f` the current function (its code, and its instance's memory when that changes).
 #define SWITCH_TO(f)                                    \
@@ -614,9 +619,9 @@ std::optional<Trap> Execute(Store& store, FuncInst* func, Value* fp) {
   return Run(&store, func, fp, nullptr);
 }
 
-const void* const* HandlerTable() {
-  static const void* const* table = [] {
-    const void* const* t = nullptr;
+const int32_t* HandlerTable() {
+  static const int32_t* table = [] {
+    const int32_t* t = nullptr;
     (void)Run(nullptr, nullptr, nullptr, &t);
     return t;
   }();

@@ -124,7 +124,7 @@ struct OpTables {
 #include "wasm/interp/iops.def"
 #undef IOP
 #undef AT
-    const void* const* handlers = interp::HandlerTable();
+    const int32_t* handlers = interp::HandlerTable();
     for (size_t i = 0; i < static_cast<size_t>(IOp::kCount); ++i)
       by_handler.emplace(HandlerWord(handlers, static_cast<IOp>(i)), static_cast<IOp>(i));
   }

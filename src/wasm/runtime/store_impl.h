@@ -26,9 +26,8 @@ using CodeWord = uint32_t;
 
 // The handler word of `op`: the distance of its label from the first op's, so that
 // dispatch is one add and one indirect jump (handlers = interp::HandlerTable()).
-inline CodeWord HandlerWord(const void* const* handlers, IOp op) {
-  return static_cast<CodeWord>(reinterpret_cast<uintptr_t>(handlers[static_cast<size_t>(op)]) -
-                               reinterpret_cast<uintptr_t>(handlers[0]));
+inline CodeWord HandlerWord(const int32_t* handlers, IOp op) {
+  return static_cast<CodeWord>(handlers[static_cast<size_t>(op)]);
 }
 // A branch from the instruction at word `from` to word `to`.
 inline CodeWord BranchWord(size_t to, size_t from) {
@@ -118,8 +117,8 @@ namespace interp {
 // Runs `func` (a wasm function) with its arguments already in fp[0..params); on success
 // the results are in fp[0..results). fp must lie inside store's slot stack.
 std::optional<Trap> Execute(Store& store, FuncInst* func, Value* fp);
-// The handler address of every internal op, indexed by IOp.
-const void* const* HandlerTable();
+// Every internal op's handler, as its label's offset from the first op's, indexed by IOp.
+const int32_t* HandlerTable();
 // Calls host function `callee` for wasm code of `caller` (both tiers): arguments in
 // nfp[0..params), results written to nfp[0..results). `depth` is the frame count with the
 // caller's Frame pushed; a re-entrant call from the host starts at `sp_top`, above the
