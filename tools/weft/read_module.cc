@@ -12,6 +12,9 @@
 #include "cli.h"
 
 namespace weft::cli {
+namespace {
+constexpr size_t kPopulateBytes = 64 * 1024;  // below this, a fault or two at most
+}  // namespace
 
 bool ReadModuleFile(const std::string& path, std::vector<uint8_t>* out, std::string* error) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -35,10 +38,11 @@ bool ReadModuleFile(const std::string& path, std::vector<uint8_t>* out, std::str
   size_t capacity = S_ISREG(st.st_mode) && st.st_size > 0 ? static_cast<size_t>(st.st_size) : 0;
   out->clear();
   // The buffer's pages are mapped in one call before the zero fill touches them
-  // (base/populate.h): a 30 MB module is ~7,500 pages.
+  // (base/populate.h): a 30 MB module is ~7,500 pages. A small one (hello.wasm, 5 KB)
+  // lands in the heap top weft run has populated already, and the call would be wasted.
   size_t initial = capacity > 0 ? capacity : 64 * 1024;
   out->reserve(initial);
-  base::PopulateForWrite(out->data(), initial);
+  if (initial >= kPopulateBytes) base::PopulateForWrite(out->data(), initial);
   out->resize(initial);
   size_t used = 0;
   for (;;) {
