@@ -108,20 +108,17 @@ TEST(TrapOffsets, AreThoseOfTheTrappingInstructionAndTheCall) {
   const uint32_t div_at = static_cast<uint32_t>(FindOnce(bytes, {0x6b, 0x6e}) + 1);
   const uint32_t call_at = static_cast<uint32_t>(FindOnce(bytes, {0x20, 0x00, 0x10, 0x00}) + 2);
 
-  Value big = Value::I32(200), seven = Value::I32(7);
-  auto first = Invoke(store, run, {&big, 1});
-  ASSERT_FALSE(first.ok());
-  EXPECT_EQ(first.error().kind, TrapKind::kUnreachable);
-  ASSERT_EQ(first.error().backtrace.size(), 2u);
-  EXPECT_EQ(first.error().backtrace[0].code_offset, unreachable_at);
-  EXPECT_EQ(first.error().backtrace[1].code_offset, call_at);
-
-  auto second = Invoke(store, run, {&seven, 1});
-  ASSERT_FALSE(second.ok());
-  EXPECT_EQ(second.error().kind, TrapKind::kIntegerDivideByZero);
-  ASSERT_EQ(second.error().backtrace.size(), 2u);
-  EXPECT_EQ(second.error().backtrace[0].code_offset, div_at);
-  EXPECT_EQ(second.error().backtrace[1].code_offset, call_at);
+  auto expect_trap = [&](uint32_t arg, TrapKind kind, uint32_t trap_at) {
+    Value v = Value::I32(arg);
+    auto r = Invoke(store, run, {&v, 1});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().kind, kind);
+    ASSERT_EQ(r.error().backtrace.size(), 2u);
+    EXPECT_EQ(r.error().backtrace[0].code_offset, trap_at);
+    EXPECT_EQ(r.error().backtrace[1].code_offset, call_at);
+  };
+  expect_trap(200, TrapKind::kUnreachable, unreachable_at);
+  expect_trap(7, TrapKind::kIntegerDivideByZero, div_at);  // from the table the first built
 }
 
 }  // namespace

@@ -94,12 +94,8 @@ TEST(RuntimeLimits, SlotStackExhaustionIsATrapNotACrash) {
   EXPECT_EQ(r.error().kind, TrapKind::kCallStackExhausted);
 }
 
-TEST(RuntimeLimits, MaxCallDepthIsConfigurable) {
-  StoreLimits limits;
-  limits.max_call_depth = 50;
-  Store store(limits);
-  Instance* inst = Instantiate(store, kRecursion);
-  ASSERT_NE(inst, nullptr);
+// For a store with max_call_depth 50: 40 nested calls return, 60 are too deep.
+void ExpectCallDepthLimitOf50(Store& store, Instance* inst) {
   Value arg = Value::I32(40);
   auto ok = Invoke(store, inst->GetFunc("down"), {&arg, 1});
   ASSERT_TRUE(ok.ok());
@@ -108,6 +104,15 @@ TEST(RuntimeLimits, MaxCallDepthIsConfigurable) {
   auto deep = Invoke(store, inst->GetFunc("down"), {&arg, 1});
   ASSERT_FALSE(deep.ok());
   EXPECT_EQ(deep.error().kind, TrapKind::kCallStackExhausted);
+}
+
+TEST(RuntimeLimits, MaxCallDepthIsConfigurable) {
+  StoreLimits limits;
+  limits.max_call_depth = 50;
+  Store store(limits);
+  Instance* inst = Instantiate(store, kRecursion);
+  ASSERT_NE(inst, nullptr);
+  ExpectCallDepthLimitOf50(store, inst);
 }
 
 // Stacks the embedder provides (Store::UseExecStacks): filled with a pattern, since they
@@ -135,19 +140,11 @@ TEST(RuntimeLimits, ProvidedStacksHoldTheFramesAndSlots) {
   store.UseExecStacks(stacks.memory, stacks.bytes);
   Instance* inst = Instantiate(store, kRecursion);
   ASSERT_NE(inst, nullptr);
-  Value arg = Value::I32(40);
-  auto ok = Invoke(store, inst->GetFunc("down"), {&arg, 1});
-  ASSERT_TRUE(ok.ok());
-  EXPECT_EQ((*ok)[0].i32(), 40u);
+  ExpectCallDepthLimitOf50(store, inst);  // as with the store's own stacks
   const size_t slots_at = ExecFrameRegionBytes(limits.max_call_depth);
-  EXPECT_FALSE(stacks.Untouched(0, 40 * kExecFrameBytes));  // the 40 nested calls' frames
+  EXPECT_FALSE(stacks.Untouched(0, 40 * kExecFrameBytes));  // the nested calls' frames
   EXPECT_FALSE(stacks.Untouched(slots_at, 8));                // the argument slot
-  // The limits hold as with the store's own stacks.
-  arg = Value::I32(60);
-  auto deep = Invoke(store, inst->GetFunc("down"), {&arg, 1});
-  ASSERT_FALSE(deep.ok());
-  EXPECT_EQ(deep.error().kind, TrapKind::kCallStackExhausted);
-  arg = Value::I32(0);
+  Value arg = Value::I32(0);
   auto fat = Invoke(store, inst->GetFunc("fat"), {&arg, 1});
   ASSERT_FALSE(fat.ok());
   EXPECT_EQ(fat.error().kind, TrapKind::kCallStackExhausted);
