@@ -196,9 +196,11 @@ namespace {
 
 std::atomic<bool> exec_stacks_held{false};
 
-// The first 64 KiB boundary above the vDSO, or nullptr without one. The kernel maps the
-// vDSO above a static executable's image with the address space beyond it free, and
-// glibc's start-up has read it, so its 2 MiB already has page tables.
+// The first 64 KiB boundary above the vDSO, or nullptr without one or when the main
+// thread's stack is too close above it. The kernel maps the vDSO above a static
+// executable's image with the address space beyond it free, and glibc's start-up has read
+// it, so its 2 MiB already has page tables. The kernel keeps the stack's growth room free
+// of its own mappings; a fixed one must keep clear of it too.
 void* AboveVdso() {
   const uintptr_t base = getauxval(AT_SYSINFO_EHDR);
   if (base == 0) return nullptr;
@@ -211,7 +213,12 @@ void* AboveVdso() {
     end = std::max<uintptr_t>(end, phdr[i].p_vaddr + phdr[i].p_memsz);
   }
   if (end == 0) return nullptr;
-  return reinterpret_cast<void*>((base + (end - first) + 0xFFFF) & ~uintptr_t{0xFFFF});
+  const uintptr_t above = (base + (end - first) + 0xFFFF) & ~uintptr_t{0xFFFF};
+  // A memory's reservation (a little over 8 GiB), then 1 GiB of room for the stack.
+  constexpr uintptr_t kNeeded = (8ull << 30) + (1ull << 16) + (1ull << 30);
+  const auto stack = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+  if (stack < above || stack - above < kNeeded) return nullptr;
+  return reinterpret_cast<void*>(above);
 }
 
 }  // namespace
