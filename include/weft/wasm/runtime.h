@@ -76,7 +76,7 @@ constexpr size_t ExecFrameRegionBytes(uint32_t max_call_depth) {
   return ((size_t{max_call_depth} + 1) * kExecFrameBytes + 4095) / 4096 * 4096;
 }
 constexpr size_t ExecStackBytes(uint32_t max_call_depth) {
-  return ExecFrameRegionBytes(max_call_depth) + kExecSlotCount * 8;
+  return ExecFrameRegionBytes(max_call_depth) + kExecSlotCount * sizeof(Value);
 }
 
 struct StoreLimits {

@@ -604,11 +604,6 @@ void Compiler::EmitElse() {
 }
 
 std::unique_ptr<CompiledFunc> Compiler::Run() {
-  // The validator counted the body's distinct constants, so the operand slots can start
-  // after that many constant slots before anything is translated. A constant that is
-  // never read from its slot (one only stored to a local, say) leaves its slot unused in
-  // the frame: cheaper than translating the body a second time.
-  num_consts_ = module_.DefinedFunction(func_->func_index).distinct_consts;
   std::unique_ptr<CompiledFunc> out = Translate();
   out->consts = const_values_;
   out->code.assign(code_.begin(), code_.end());  // exactly sized: the buffers stay here
@@ -617,7 +612,6 @@ std::unique_ptr<CompiledFunc> Compiler::Run() {
 
 CodeLocations Compiler::Locate(const CompiledFunc& compiled) {
   record_offsets_ = true;
-  num_consts_ = module_.DefinedFunction(func_->func_index).distinct_consts;
   Translate();
   if (!std::equal(code_.begin(), code_.end(), compiled.code.begin(), compiled.code.end()))
     return CodeLocations();
@@ -633,6 +627,11 @@ std::unique_ptr<CompiledFunc> Compiler::Translate() {
   const_values_.clear();
   producer_word_ = kNone;
   const Function& fn = module_.DefinedFunction(func_->func_index);
+  // The validator counted the body's distinct constants, so the operand slots can start
+  // after that many constant slots before anything is translated. A constant that is
+  // never read from its slot (one only stored to a local, say) leaves its slot unused in
+  // the frame: cheaper than translating the body a second time.
+  num_consts_ = fn.distinct_consts;
   const FuncType& type = *func_->type;
   auto out = std::make_unique<CompiledFunc>();
   out->num_params = static_cast<uint32_t>(type.params.size());

@@ -69,8 +69,7 @@ struct Frame {
   Value* fp;               // caller's frame
   FuncInst* func;          // the caller
 };
-static_assert(sizeof(Frame) <= kExecFrameBytes && sizeof(Value) == 8,
-              "ExecStackBytes() sizes the stacks from these");
+static_assert(sizeof(Frame) <= kExecFrameBytes, "ExecStackBytes() sizes frames from this");
 
 // The interpreter's stacks, allocated on first call and reused by every call (and by
 // re-entrant calls from host functions, which continue above the current frame).
