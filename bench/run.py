@@ -79,6 +79,7 @@ BENCHMARKS = [
 GROUPS = ["compute", "host calls"]
 # Runtime columns in table order; "wizer" is the optional peer.
 COLUMNS = ["weft", "node", "wizer"]
+WEFT_NO_CACHE = "weft -C cache=n"  # start-up only: weft without its code cache
 PEER_CACHE = Path(os.environ.get("WEFT_BENCH_CACHE",
                                   Path.home() / ".cache" / "weft-bench"))
 HELLO = "hello"
@@ -432,7 +433,14 @@ def measure_startup(runtimes, native_dir, wasm_dir, work_root, args, errors):
     A "native static" row (hello.c linked with -static, as weft is) comes first:
     what starting any static program costs on this machine."""
     static = Runtime("native static", lambda n, w, a: [str(native_dir / HELLO_STATIC)])
-    runtimes = [static] + list(runtimes)
+    extra = []
+    weft = next((rt for rt in runtimes if rt.name == "weft"), None)
+    if weft is not None:
+        # weft run keeps translated code between runs (CodeCache, on by default as in
+        # wasmtime's CLI); this row shows a start without it.
+        extra.append(Runtime(WEFT_NO_CACHE, lambda n, w, a: weft.make_cmd(
+            n, w, a)[:2] + ["-C", "cache=n"] + weft.make_cmd(n, w, a)[2:]))
+    runtimes = [static] + list(runtimes) + extra
     rounds = max(args.runs, 3) if not args.quick else 1
     batch = STARTUP_BATCH if not args.quick else 2
     secs = {rt.name: [] for rt in runtimes}
@@ -576,7 +584,7 @@ def results_table(results, runtime_names):
 def startup_table(startup):
     lines = ["| runtime | hello wall ms | first run of a batch ms | peak RSS MiB | runs |",
              "|---|---|---|---|---|"]
-    for name in ["native static", "native"] + COLUMNS:
+    for name in ["native static", "native"] + COLUMNS + [WEFT_NO_CACHE]:
         s = startup.get(name)
         if s:
             first = s.get("median_first_s")
@@ -968,6 +976,12 @@ def main():
     log(f"native costs: {args.machine_costs}")
     work_root = out_dir / "work"
     work_root.mkdir(parents=True, exist_ok=True)
+    # weft run keeps translated code between runs (weft/wasm/code_cache.h), as it does for
+    # its users: here in a cache of this run's own, emptied first, so that every run of
+    # the runner starts alike (and a PGO training run translates every module once).
+    cache_dir = out_dir / "weft-cache"
+    shutil.rmtree(cache_dir, ignore_errors=True)
+    os.environ["WEFT_CACHE_DIR"] = str(cache_dir)
 
     runtimes, notes, _ = make_runtimes(args)
     notes = list(args.note) + notes

@@ -10,6 +10,7 @@
 
 #include "base/result.h"
 #include "weft/wasi/ctx.h"
+#include "weft/wasm/code_cache.h"
 #include "weft/wasm/module.h"
 #include "weft/wasm/runtime.h"
 #include "weft/wasm/types.h"
@@ -34,6 +35,7 @@ struct RunOptions {
   std::vector<std::pair<std::string, std::optional<std::string>>> env;
   std::vector<std::string> tcplisten;  // --tcplisten HOST:PORT, repeatable
   bool trace_wasi = false;             // --trace-wasi: one strace-like line per call on stderr
+  bool cache = true;                   // -C cache=y|n: weft::wasm::CodeCache::DefaultDir()
   // Set by main(): once the guest has run, end the process from inside Run/RunWasi
   // (ExitNow) instead of returning through the Store, Module and Ctx destructors. Off for
   // callers that need Run to return.
@@ -89,8 +91,10 @@ int RunPipeline(const std::vector<std::string>& argv);
 
 // Implemented by the WASI runner (tools/weft/run_wasi.cc): runs a module that imports
 // wasi_snapshot_preview1. Returns the process exit code (the guest's exit status, 134 on
-// a trap, 1 on a setup error).
-int RunWasi(const RunOptions& options, std::shared_ptr<const weft::wasm::Module> module);
+// a trap, 1 on a setup error). Once the guest has run, `cache` (if any) saves the code
+// it translated.
+int RunWasi(const RunOptions& options, std::shared_ptr<const weft::wasm::Module> module,
+            weft::wasm::CodeCache* cache);
 
 // Builds the WASI context that `weft run` options describe (tools/weft/run_wasi.cc), for
 // `weft run` and for each stage of `weft pipe`: the --tcplisten sockets at fds 3, 4, ...

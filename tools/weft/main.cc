@@ -24,6 +24,9 @@ void PrintUsage(FILE* out) {
                "  --env NAME=VAL | NAME    set (or inherit) a guest environment variable\n"
                "  --tcplisten HOST:PORT    preopen a listening TCP socket\n"
                "  --trace-wasi             print every WASI call to stderr\n"
+               "  -C cache=y|n             keep translated code between runs (default y), in\n"
+               "                           $WEFT_CACHE_DIR, else $XDG_CACHE_HOME/weft, else\n"
+               "                           ~/.cache/weft\n"
                "  --                       end of options\n"
                "\n"
                "weft --version (or -V) prints the version.\n");

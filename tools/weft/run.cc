@@ -163,6 +163,17 @@ std::optional<RunOptions> ParseRunArgs(const std::vector<std::string>& argv, std
       o.tcplisten.push_back(value);
     } else if (arg == "--trace-wasi") {
       o.trace_wasi = true;
+    } else if (name == "-C" || name == "--codegen") {
+      // wasmtime's spelling: -C cache=n. Only the cache switch is weft's to honour.
+      if (!value_of(arg, name, &value)) return std::nullopt;
+      if (value == "cache" || value == "cache=y" || value == "cache=yes" || value == "cache=true") {
+        o.cache = true;
+      } else if (value == "cache=n" || value == "cache=no" || value == "cache=false") {
+        o.cache = false;
+      } else {
+        *error = "unsupported codegen option " + value + " (weft knows cache=y|n)";
+        return std::nullopt;
+      }
     } else {
       *error = "unknown option " + arg;
       return std::nullopt;
@@ -272,14 +283,15 @@ int Run(const RunOptions& options) {
   std::string error;
   if (!ReadModuleFile(options.module_path, &bytes, &error))
     return Fail("failed to read `" + options.module_path + "`: " + error);
-  auto decoded = weft::wasm::DecodeModule(std::move(bytes));
+  weft::wasm::CodeCache cache(options.cache ? weft::wasm::CodeCache::DefaultDir() : "");
+  auto decoded = cache.Decode(std::move(bytes));
   if (!decoded.ok())
     return Fail("failed to compile `" + options.module_path + "`: " + decoded.error().ToString());
   std::shared_ptr<const weft::wasm::Module> module = std::move(decoded).value();
 
   for (const auto& im : module->imports)
     if (im.module == "wasi_snapshot_preview1" || im.module == "wasi_unstable")
-      return RunWasi(options, module);
+      return RunWasi(options, module, &cache);
 
   RunStoreLayout layout;
   weft::wasm::Store store;
@@ -309,6 +321,7 @@ int Run(const RunOptions& options) {
                   options.args[k] + "` is not a valid " + weft::wasm::ValTypeName(params[k]));
   }
   auto results = weft::wasm::Invoke(store, func, args);
+  cache.Save(**inst);
   if (!results.ok()) {
     if (results.error().kind == weft::wasm::TrapKind::kExit)
       return Done(options, results.error().exit_code);

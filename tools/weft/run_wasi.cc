@@ -15,6 +15,7 @@
 #include "weft/wasi/ctx.h"
 #include "weft/wasi/net.h"
 #include "weft/wasi/table.h"
+#include "weft/wasm/code_cache.h"
 #include "weft/wasm/runtime.h"
 
 namespace weft::cli {
@@ -31,11 +32,66 @@ int SetupError(const std::string& message) {
   return 1;
 }
 
+// The guest's exit status for a finished call, or the trap report's.
+int StatusOf(const RunOptions& options, const Trap& trap, const std::string& what) {
+  return trap.kind == TrapKind::kExit ? trap.exit_code : ReportTrap(options, trap, what);
+}
 
-// The guest's exit status for a finished call, or the trap report.
-int Finish(const RunOptions& options, const Trap& trap, const std::string& what) {
-  if (trap.kind == TrapKind::kExit) return Done(options, trap.exit_code);
-  return Done(options, ReportTrap(options, trap, what));
+// Runs the instantiated guest: `_start`, or `_initialize` and --invoke. Returns the exit
+// status (the guest's, 134 after a trap report, 1 when the invocation is wrong).
+int RunGuest(const RunOptions& options, weft::wasm::Store& store, weft::wasm::Instance& instance) {
+  if (!options.invoke) {
+    weft::wasm::FuncInst* start = instance.GetFunc("_start");
+    if (start == nullptr) {
+      // A reactor without --invoke: instantiating (and _initialize) is all there is.
+      if (weft::wasm::FuncInst* init = instance.GetFunc("_initialize")) {
+        if (auto trap = weft::wasm::Call(store, init, {}, {})) {
+          return StatusOf(options, *trap, "failed to run `_initialize`");
+        }
+      }
+      return 0;
+    }
+    if (!start->type->params.empty() || !start->type->results.empty()) {
+      return SetupError("`_start` in `" + options.module_path + "` must have type [] -> []");
+    }
+    if (auto trap = weft::wasm::Call(store, start, {}, {})) {
+      return StatusOf(options, *trap, "");
+    }
+    return 0;
+  }
+
+  const std::string& name = *options.invoke;
+  weft::wasm::FuncInst* func = instance.GetFunc(name);
+  if (func == nullptr) {
+    return SetupError("no exported function `" + name + "` in `" + options.module_path + "`");
+  }
+  const auto& params = func->type->params;
+  if (options.args.size() != params.size()) {
+    return SetupError("`" + name + "` takes " + std::to_string(params.size()) +
+                      " argument(s), " + std::to_string(options.args.size()) + " given");
+  }
+  std::vector<Value> args(params.size());
+  for (size_t k = 0; k < params.size(); ++k) {
+    if (!ParseValue(options.args[k], params[k], &args[k])) {
+      return SetupError("invalid argument " + std::to_string(k) + " for `" + name + "`: `" +
+                        options.args[k] + "` is not a valid " +
+                        weft::wasm::ValTypeName(params[k]));
+    }
+  }
+  // A reactor is initialised once before its exports are used.
+  if (weft::wasm::FuncInst* init = instance.GetFunc("_initialize")) {
+    if (auto trap = weft::wasm::Call(store, init, {}, {})) {
+      return StatusOf(options, *trap, "failed to run `_initialize`");
+    }
+  }
+  auto results = weft::wasm::Invoke(store, func, args);
+  if (!results.ok()) return StatusOf(options, results.error(), "failed to invoke `" + name + "`");
+  const auto& types = func->type->results;
+  for (size_t k = 0; k < types.size(); ++k) {
+    std::printf("%s\n", weft::wasm::FormatValue({types[k], (*results)[k]}).c_str());
+  }
+  std::fflush(stdout);
+  return 0;
 }
 
 }  // namespace
@@ -67,7 +123,8 @@ weft::Result<std::shared_ptr<weft::wasi::Ctx>, std::string> BuildWasiCtx(
   return builder.Build();
 }
 
-int RunWasi(const RunOptions& options, std::shared_ptr<const weft::wasm::Module> module) {
+int RunWasi(const RunOptions& options, std::shared_ptr<const weft::wasm::Module> module,
+            weft::wasm::CodeCache* cache) {
   weft::wasi::CtxBuilder builder;
   builder.InheritStdio();
   auto ctx = BuildWasiCtx(options, builder);
@@ -82,64 +139,14 @@ int RunWasi(const RunOptions& options, std::shared_ptr<const weft::wasm::Module>
   if (!inst.ok()) {
     const auto& e = inst.error();
     if (e.kind == weft::wasm::InstantiateError::Kind::kTrap) {
-      return Finish(options, e.trap, "failed to instantiate `" + options.module_path + "`");
+      return Done(options, StatusOf(options, e.trap, "failed to instantiate `" + options.module_path + "`"));
     }
     return SetupError("failed to instantiate `" + options.module_path + "`: " + e.link.message);
   }
   weft::wasm::Instance* instance = *inst;
-
-  if (!options.invoke) {
-    weft::wasm::FuncInst* start = instance->GetFunc("_start");
-    if (start == nullptr) {
-      // A reactor without --invoke: instantiating (and _initialize) is all there is.
-      if (weft::wasm::FuncInst* init = instance->GetFunc("_initialize")) {
-        if (auto trap = weft::wasm::Call(store, init, {}, {})) {
-          return Finish(options, *trap, "failed to run `_initialize`");
-        }
-      }
-      return Done(options, 0);
-    }
-    if (!start->type->params.empty() || !start->type->results.empty()) {
-      return SetupError("`_start` in `" + options.module_path + "` must have type [] -> []");
-    }
-    if (auto trap = weft::wasm::Call(store, start, {}, {})) {
-      return Finish(options, *trap, "");
-    }
-    return Done(options, 0);
-  }
-
-  const std::string& name = *options.invoke;
-  weft::wasm::FuncInst* func = instance->GetFunc(name);
-  if (func == nullptr) {
-    return SetupError("no exported function `" + name + "` in `" + options.module_path + "`");
-  }
-  const auto& params = func->type->params;
-  if (options.args.size() != params.size()) {
-    return SetupError("`" + name + "` takes " + std::to_string(params.size()) +
-                      " argument(s), " + std::to_string(options.args.size()) + " given");
-  }
-  std::vector<Value> args(params.size());
-  for (size_t k = 0; k < params.size(); ++k) {
-    if (!ParseValue(options.args[k], params[k], &args[k])) {
-      return SetupError("invalid argument " + std::to_string(k) + " for `" + name + "`: `" +
-                        options.args[k] + "` is not a valid " +
-                        weft::wasm::ValTypeName(params[k]));
-    }
-  }
-  // A reactor is initialised once before its exports are used.
-  if (weft::wasm::FuncInst* init = instance->GetFunc("_initialize")) {
-    if (auto trap = weft::wasm::Call(store, init, {}, {})) {
-      return Finish(options, *trap, "failed to run `_initialize`");
-    }
-  }
-  auto results = weft::wasm::Invoke(store, func, args);
-  if (!results.ok()) return Finish(options, results.error(), "failed to invoke `" + name + "`");
-  const auto& types = func->type->results;
-  for (size_t k = 0; k < types.size(); ++k) {
-    std::printf("%s\n", weft::wasm::FormatValue({types[k], (*results)[k]}).c_str());
-  }
-  std::fflush(stdout);
-  return Done(options, 0);
+  int status = RunGuest(options, store, *instance);
+  if (cache) cache->Save(*instance);
+  return Done(options, status);
 }
 
 }  // namespace weft::cli

@@ -97,6 +97,8 @@ struct CustomSection {
   uint32_t data_size = 0;
 };
 
+struct TranslatedCode;  // the runtime's; opaque here
+
 struct Module {
   std::vector<uint8_t> bytes;  // the whole binary; offsets above point into it
 
@@ -137,6 +139,10 @@ struct Module {
   }
   // The name for backtraces: the name section's, else "".
   std::string_view FuncName(uint32_t func_index) const;
+
+  // Functions translated by an earlier run, when a CodeCache (code_cache.h) decoded the
+  // module; their bodies were validated then and are not validated again.
+  std::shared_ptr<const TranslatedCode> translated;
 };
 
 // Feature switches. Everything in Wasm 2.0 except SIMD is on and cannot be turned off yet.

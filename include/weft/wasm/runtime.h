@@ -168,6 +168,9 @@ struct Instance {
   std::vector<DataInst> datas;
   std::unordered_map<std::string, Extern> exports;
   std::vector<uint32_t> type_ids;  // store-canonical id of each module type (call_indirect)
+  // module->translated when this instance's imports are linked as they were then (set by
+  // Linker::Instantiate); its functions start from that code instead of translating.
+  std::shared_ptr<const TranslatedCode> translated;
 
   std::optional<Extern> GetExport(std::string_view export_name) const;
   FuncInst* GetFunc(std::string_view export_name) const;

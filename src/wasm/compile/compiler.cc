@@ -547,6 +547,8 @@ class Compiler {
   // Constant slots reserved after the locals; a constant beyond them is written into its
   // positional slot where it is used.
   uint32_t num_consts_ = 0;
+  std::vector<TypeIdWord> type_id_words_;  // CompiledFunc::type_id_words
+  bool embeds_address_ = false;
   uint32_t max_height_ = 0;
   CompilerBuffersLease buffers_;  // before the references into it
   std::vector<uint64_t>& const_values_ = buffers_->const_values;
@@ -605,8 +607,12 @@ void Compiler::EmitElse() {
 
 std::unique_ptr<CompiledFunc> Compiler::Run() {
   std::unique_ptr<CompiledFunc> out = Translate();
-  out->consts = const_values_;
-  out->code.assign(code_.begin(), code_.end());  // exactly sized: the buffers stay here
+  out->own_consts = const_values_;
+  out->own_code.assign(code_.begin(), code_.end());  // exactly sized: the buffers stay here
+  out->consts = out->own_consts;
+  out->code = out->own_code;
+  out->type_id_words = type_id_words_;
+  out->embeds_address = embeds_address_;
   return out;
 }
 
@@ -625,6 +631,8 @@ std::unique_ptr<CompiledFunc> Compiler::Translate() {
   ctrls_.clear();
   fixups_.clear();
   const_values_.clear();
+  type_id_words_.clear();
+  embeds_address_ = false;
   producer_word_ = kNone;
   const Function& fn = module_.DefinedFunction(func_->func_index);
   // The validator counted the body's distinct constants, so the operand slots can start
@@ -807,6 +815,7 @@ std::unique_ptr<CompiledFunc> Compiler::Translate() {
         uint64_t fp_off = PosSlot(H() - np);
         Emit(IOp::kCallIndirect);
         Word(table);
+        type_id_words_.push_back({static_cast<uint32_t>(code_.size()), tidx});
         Word(inst_->type_ids[tidx]);
         Word(idx);
         Word(fp_off);
@@ -827,6 +836,7 @@ std::unique_ptr<CompiledFunc> Compiler::Translate() {
         uint32_t fidx = ReadU32();
         LIVE();
         PushConst(reinterpret_cast<uint64_t>(inst_->funcs[fidx]));
+        embeds_address_ = true;
         break;
       }
       case Op::Drop:
@@ -1062,12 +1072,54 @@ std::unique_ptr<CompiledFunc> Compiler::Translate() {
   return out;
 }
 
+// The function's code from the instance's code cache entry, made this store's: null when
+// the entry lacks it.
+std::unique_ptr<CompiledFunc> FromTranslated(const FuncInst& func) {
+  const Instance& inst = *func.instance;
+  if (!inst.translated) return nullptr;
+  const auto& t = inst.translated->funcs[func.func_index - inst.module->num_imported_funcs];
+  if (!t) return nullptr;
+  auto out = std::make_unique<CompiledFunc>();
+  out->num_params = t->num_params;
+  out->num_results = t->num_results;
+  out->num_locals = t->num_locals;
+  out->frame_slots = t->frame_slots;
+  out->consts = t->consts;
+  // The entry's words are used in place when every store type id in them is this store's
+  // already, as in every run of the same command (the store interns the same types in the
+  // same order); otherwise the code is copied and those words rewritten.
+  bool fits = true;
+  for (size_t k = 0; k + 1 < t->type_id_words.size(); k += 2) {
+    TypeIdWord w{t->type_id_words[k], t->type_id_words[k + 1]};
+    if (w.word >= t->code.size() || w.type_index >= inst.type_ids.size()) return nullptr;
+    fits = fits && t->code[w.word] == inst.type_ids[w.type_index];
+    out->type_id_words.push_back(w);
+  }
+  if (fits) {
+    out->code = t->code;
+  } else {
+    out->own_code.assign(t->code.begin(), t->code.end());
+    for (const TypeIdWord& w : out->type_id_words) out->own_code[w.word] = inst.type_ids[w.type_index];
+    out->code = out->own_code;
+  }
+  return out;
+}
+
 }  // namespace
+
+bool TranslatedCode::FitsLinking(const Instance& inst) const {
+  const Module& m = *inst.module;
+  if (import_is_host.size() != m.num_imported_funcs || funcs.size() != m.functions.size())
+    return false;
+  for (uint32_t i = 0; i < m.num_imported_funcs; ++i)
+    if (import_is_host[i] != inst.funcs[i]->is_host()) return false;
+  return true;
+}
 
 CompiledFunc* CompileFunction(Store& store, FuncInst* func) {
   if (func->compiled) return static_cast<CompiledFunc*>(func->compiled);
-  Compiler c(func);
-  std::unique_ptr<CompiledFunc> out = c.Run();
+  std::unique_ptr<CompiledFunc> out = FromTranslated(*func);
+  if (!out) out = Compiler(func).Run();
   CompiledFunc* raw = out.get();
   store.objects().compiled.push_back(std::move(out));
   func->compiled = raw;

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "wasm/decode/decode_validated.h"
 #include "wasm/decode/reader.h"
 #include "wasm/validate/function_validator.h"
 #include "weft/wasm/module.h"
@@ -56,6 +57,11 @@ class ModuleDecoder {
 
   Result<std::shared_ptr<const Module>, Diag> Decode();
 
+  // DecodeValidatedModule: the bodies' instructions are skipped, and these are their
+  // Function::distinct_consts.
+  void TrustBodies(std::span<const uint32_t> distinct_consts) { known_consts_ = distinct_consts; }
+  Module& module() { return *module_; }
+
  private:
   Module& m() { return *module_; }
 
@@ -76,6 +82,7 @@ class ModuleDecoder {
   Result<void, Diag> ElemSection();
   Result<void, Diag> DataCountSection();
   Result<void, Diag> CodeSection();
+  Result<void, Diag> KnownCodeSection(uint32_t num_bodies);
   unsigned CodeThreads(uint32_t num_bodies) const;
   Result<void, Diag> CodeSectionParallel(uint32_t num_bodies, unsigned threads);
   Result<void, Diag> DataSection();
@@ -110,6 +117,7 @@ class ModuleDecoder {
   std::shared_ptr<Module> module_;
   Reader r_;
   std::optional<Diag> invalid_;
+  std::span<const uint32_t> known_consts_;
   std::vector<bool> declared_refs_;
   BodyScratch scratch_;               // the validator's buffers, reused for every body  // C.refs, sized once the function section is read
   uint32_t num_defined_funcs_ = 0;
@@ -498,6 +506,7 @@ Result<void, Diag> ModuleDecoder::CodeSection() {
   WEFT_TRY_ASSIGN(uint32_t n, r_.ReadCount(1));
   if (n != num_defined_funcs_)
     return Err(Diag{at, "function and code section have inconsistent lengths"});
+  if (!known_consts_.empty()) return KnownCodeSection(n);
   if (unsigned threads = CodeThreads(n); threads > 1) return CodeSectionParallel(n, threads);
   for (uint32_t i = 0; i < n; ++i) {
     BodyContext ctx = MakeBodyContext();
@@ -510,6 +519,25 @@ Result<void, Diag> ModuleDecoder::CodeSection() {
     WEFT_TRY(DecodeFunctionBody(r_, ctx, ft, &f, &invalid_));
     uses_data_index_ |= ctx.uses_data_index;
     if (r_.offset() != start + size) return Err(Diag{start, "section size mismatch"});
+  }
+  return {};
+}
+
+// Bodies that an earlier decode of these same bytes validated: only their locals are read
+// (the compiler needs them); the instructions are skipped by the bodies' size prefixes.
+Result<void, Diag> ModuleDecoder::KnownCodeSection(uint32_t n) {
+  if (known_consts_.size() != n)
+    return Err(Diag{r_.offset(), "code cache entry does not match the code section"});
+  for (uint32_t i = 0; i < n; ++i) {
+    WEFT_TRY_ASSIGN(uint32_t size, r_.ReadU32());
+    if (size > r_.remaining()) return Err(Diag{r_.offset(), "length out of bounds"});
+    size_t end = r_.offset() + size;
+    Function& f = m().functions[i];
+    WEFT_TRY(DecodeLocals(r_, options_, &f));
+    if (f.body_offset > end) return Err(Diag{f.body_offset, "section size mismatch"});
+    f.body_size = static_cast<uint32_t>(end - f.body_offset);
+    f.distinct_consts = known_consts_[i];
+    WEFT_TRY(r_.Skip(f.body_size));
   }
   return {};
 }
@@ -781,6 +809,15 @@ Result<std::shared_ptr<const Module>, Diag> DecodeModule(std::span<const uint8_t
 Result<std::shared_ptr<const Module>, Diag> DecodeModule(std::vector<uint8_t>&& bytes,
                                                          const DecodeOptions& options) {
   ModuleDecoder d(std::move(bytes), options);
+  return d.Decode();
+}
+
+Result<std::shared_ptr<const Module>, Diag> DecodeValidatedModule(
+    std::vector<uint8_t>&& bytes, const DecodeOptions& options,
+    std::span<const uint32_t> distinct_consts, std::shared_ptr<const TranslatedCode> translated) {
+  ModuleDecoder d(std::move(bytes), options);
+  d.TrustBodies(distinct_consts);
+  d.module().translated = std::move(translated);
   return d.Decode();
 }
 

@@ -212,6 +212,7 @@ Result<Instance*, InstantiateError> Linker::Instantiate(Store& store,
     inst.funcs.push_back(f.get());
     store.objects().funcs.push_back(std::move(f));
   }
+  if (module->translated && module->translated->FitsLinking(inst)) inst.translated = module->translated;
   for (size_t i = module->num_imported_tables; i < module->tables.size(); ++i) {
     TableInst* t = store.CreateTable(module->tables[i], Value{0});
     if (!t) return link_error("table allocation failed: minimum size exceeds the store limit");

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -36,15 +37,31 @@ inline CodeWord BranchWord(size_t to, size_t from) {
 inline int32_t BranchOffset(CodeWord w) { return static_cast<int32_t>(w); }
 inline uint64_t Imm64(const CodeWord* at) { return at[0] | static_cast<uint64_t>(at[1]) << 32; }
 
+// A code word holding Instance::type_ids[type_index].
+struct TypeIdWord {
+  uint32_t word;
+  uint32_t type_index;
+};
+
 // A function translated to the interpreter's internal code (see interp/README.md).
 struct CompiledFunc {
-  std::vector<CodeWord> code;  // [handler][operands...] per instruction
+  // [handler][operands...] per instruction: own_code, or a code cache entry's words when
+  // they fit this store as they are (the instance's TranslatedCode keeps them mapped).
+  std::span<const CodeWord> code;
   uint32_t num_params = 0;
   uint32_t num_results = 0;
   uint32_t num_locals = 0;     // params + declared locals: the first operand slot
   uint32_t frame_slots = 0;    // locals + constants + the deepest operand stack
   // Frame layout: [params][locals][consts][operands]; consts are copied in on entry.
-  std::vector<uint64_t> consts;
+  std::span<const uint64_t> consts;  // own_consts, or a code cache entry's
+  std::vector<CodeWord> own_code;
+  std::vector<uint64_t> own_consts;
+  // What ties the code to this store, for a code cache (weft/wasm/code_cache.h): the
+  // code words that hold a store type id (call_indirect's expected type), with the module
+  // type index each stands for; and whether the code embeds an address of this process
+  // (ref.func's FuncInst), which no other process can use.
+  std::vector<TypeIdWord> type_id_words;
+  bool embeds_address = false;
   // The module byte offset of each instruction, for backtraces. Built on the first trap
   // that needs it, by translating the function again (CodeOffsetAt): recording them on
   // every translation was ~6% of the instructions a short run executes (issue 5).
@@ -57,6 +74,37 @@ struct CompiledFunc {
   // Calls and loop back-edges taken in the interpreter; at jit::HotThreshold() the
   // function is translated (most functions of a short program never are).
   uint32_t hotness = 0;
+};
+
+// Internal code that a code cache read for a module (weft/wasm/code_cache.h), in store-
+// independent form: CompileFunction copies a function's entry instead of translating it.
+struct TranslatedFunc {
+  uint32_t num_params = 0;
+  uint32_t num_results = 0;
+  uint32_t num_locals = 0;
+  uint32_t frame_slots = 0;
+  std::span<const uint64_t> consts;
+  std::span<const CodeWord> code;  // its type_id_words hold module type indices
+  std::span<const uint32_t> type_id_words;  // (word, module type index) pairs
+};
+struct TranslatedCode {
+  TranslatedCode() = default;
+  TranslatedCode(const TranslatedCode&) = delete;
+  TranslatedCode& operator=(const TranslatedCode&) = delete;
+  ~TranslatedCode();  // unmaps the entry (wasm/cache/code_cache.cc)
+
+  // The cache entry, mapped read-only; the spans below point into it.
+  const uint8_t* mapping = nullptr;
+  size_t mapping_bytes = 0;
+  // Per imported function, whether it was a host function when the code was translated:
+  // a call to an import that only forwards to a host function is translated as a direct
+  // call (compiler.cc, ForwardOf), so the code fits only instances linked the same way.
+  std::vector<bool> import_is_host;
+  std::span<const uint32_t> distinct_consts;  // Function::distinct_consts, per function
+  std::vector<std::optional<TranslatedFunc>> funcs;  // by defined-function index
+
+  // True when `inst`'s imports are linked as they were at translation.
+  bool FitsLinking(const Instance& inst) const;
 };
 
 namespace jit {

@@ -980,9 +980,8 @@ Result<ValType, Diag> ReadRefType(Reader& r) {
   return Err(Diag{at, "malformed reference type"});
 }
 
-Result<void, Diag> DecodeFunctionBody(Reader& r, const BodyContext& ctx, const FuncType* func_type,
-                                      Function* f, std::optional<Diag>* invalid) {
-  // Locals: vec(count, valtype). The total is checked before anything is allocated.
+Result<void, Diag> DecodeLocals(Reader& r, const DecodeOptions& options, Function* f) {
+  // vec(count, valtype). The total is checked before anything is allocated.
   WEFT_TRY_ASSIGN(uint32_t runs, r.ReadCount(2));
   uint64_t total = 0;
   f->locals.clear();
@@ -991,13 +990,18 @@ Result<void, Diag> DecodeFunctionBody(Reader& r, const BodyContext& ctx, const F
     size_t at = r.offset();
     WEFT_TRY_ASSIGN(uint32_t count, r.ReadU32());
     total += count;
-    if (total > ctx.options->max_function_locals) return Err(Diag{at, "too many locals"});
+    if (total > options.max_function_locals) return Err(Diag{at, "too many locals"});
     WEFT_TRY_ASSIGN(ValType t, ReadValType(r));
     f->locals.push_back(LocalRun{count, t});
   }
   f->num_locals = static_cast<uint32_t>(total);
-
   f->body_offset = static_cast<uint32_t>(r.offset());
+  return {};
+}
+
+Result<void, Diag> DecodeFunctionBody(Reader& r, const BodyContext& ctx, const FuncType* func_type,
+                                      Function* f, std::optional<Diag>* invalid) {
+  WEFT_TRY(DecodeLocals(r, *ctx.options, f));
   std::optional<BodyScratch> own_scratch;
   BodyScratch* scratch = ctx.scratch;
   if (scratch == nullptr) scratch = &own_scratch.emplace();

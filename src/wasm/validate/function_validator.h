@@ -52,6 +52,10 @@ struct BodyContext {
   mutable bool uses_data_index = false;
 };
 
+// Parses a body's `locals` vector, from `r` at its start; fills f->locals, f->num_locals and
+// f->body_offset (where the instructions start).
+Result<void, Diag> DecodeLocals(Reader& r, const DecodeOptions& options, Function* f);
+
 // Parses `locals` then instructions up to and including the function's final `end`.
 // `r` is positioned at the start of the locals vector. On success fills
 // f->locals / f->num_locals and leaves `r` just after the final `end`.

@@ -1,0 +1,61 @@
+// Translated code kept in files between runs, as wasmtime's CLI keeps compiled code: a
+// module that this same build of weft has run before starts without validating its
+// function bodies again or translating the functions the earlier runs called. `weft run`
+// uses DefaultDir(); `-C cache=n` turns it off.
+//
+//   weft::wasm::CodeCache cache(weft::wasm::CodeCache::DefaultDir());
+//   auto module = cache.Decode(std::move(bytes));   // like DecodeModule
+//   ... instantiate, run ...
+//   cache.Save(*instance);  // adds the functions this run translated
+//
+// An entry is used only for exactly the bytes it holds (compared in full, not by hash),
+// only by the executable that wrote it (its GNU build ID names a subdirectory), and only
+// when the file belongs to the user running weft; a damaged entry fails its checksum and
+// is ignored. An entry is written to a temporary file and renamed into place, so runs may
+// share a directory. Nothing evicts old entries: the directory may be deleted at any time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "weft/wasm/module.h"
+#include "weft/wasm/runtime.h"
+
+namespace weft::wasm {
+
+class CodeCache {
+ public:
+  // Entries go under `dir` (created, with its parents, by the first Save). An empty dir
+  // turns the cache off: Decode is DecodeModule and Save writes nothing.
+  explicit CodeCache(std::string dir);
+
+  // $WEFT_CACHE_DIR, else $XDG_CACHE_HOME/weft, else $HOME/.cache/weft; "" when none is
+  // set, or when the executable carries no build ID to tell its entries apart.
+  static std::string DefaultDir();
+
+  // DecodeModule through the cache. With an entry for exactly these bytes the function
+  // bodies are not validated again (that entry's run validated them) and the module
+  // carries the entry's translated code (Module::translated), which the instances that
+  // are linked alike use instead of translating those functions.
+  Result<std::shared_ptr<const Module>, Diag> Decode(std::vector<uint8_t>&& bytes,
+                                                     const DecodeOptions& options = {});
+
+  // Writes the entry for `instance`'s module when the instance translated functions that
+  // the entry lacks (a function whose code holds an address of this process, from
+  // ref.func, is left out). Returns false when the entry could not be written; the
+  // cache is only ever an optimisation, so callers may ignore that.
+  bool Save(const Instance& instance);
+
+  // The file that holds (or would hold) the entry for `module_bytes`; "" when off.
+  std::string EntryPath(std::span<const uint8_t> module_bytes) const;
+
+ private:
+  std::shared_ptr<const TranslatedCode> Load(std::span<const uint8_t> module_bytes) const;
+
+  std::string dir_;  // DefaultDir()-style root plus the build-ID subdirectory, or ""
+};
+
+}  // namespace weft::wasm
