@@ -39,7 +39,8 @@ bool LoadModule(Stage& stage, std::string* error) {
     *error = "failed to read `" + stage.options.module_path + "`: " + read_error;
     return false;
   }
-  auto module = weft::wasm::DecodeModule(std::move(bytes));
+  weft::wasm::CodeCache cache(stage.options.cache ? weft::wasm::CodeCache::DefaultDir() : "");
+  auto module = cache.Decode(std::move(bytes));
   if (!module.ok()) {
     *error = "failed to load `" + stage.options.module_path + "`: " + module.error().ToString();
     return false;
@@ -72,6 +73,8 @@ int RunStage(const RunOptions& options, std::shared_ptr<const weft::wasm::Module
     return 1;
   }
   auto trap = weft::wasm::Call(store, start, {}, {});
+  // The code this stage translated, for the next run (weft/wasm/code_cache.h).
+  weft::wasm::CodeCache(options.cache ? weft::wasm::CodeCache::DefaultDir() : "").Save(**inst);
   if (!trap) return 0;
   if (trap->kind == weft::wasm::TrapKind::kExit) return trap->exit_code;
   return ReportTrap(options, *trap, "");

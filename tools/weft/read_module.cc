@@ -49,6 +49,8 @@ bool ReadModuleFile(const std::string& path, std::vector<uint8_t>* out, std::str
     ssize_t n;
     if (used < out->size()) {
       n = ::read(fd, out->data() + used, out->size() - used);
+    } else if (capacity > 0) {
+      break;  // a regular file is read to the size fstat gave: one system call fewer
     } else {
       // Full: confirm end of file through a small buffer rather than doubling a buffer
       // that is most likely exactly the file's size. Small enough not to reach a stack

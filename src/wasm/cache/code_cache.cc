@@ -29,10 +29,6 @@
 #include "wasm/decode/decode_validated.h"
 #include "wasm/runtime/store_impl.h"
 
-// The ELF header of the executable (or shared object) this code is linked into, defined
-// by the linker; weak, so a link without it leaves the cache off rather than failing.
-extern "C" const ElfW(Ehdr) __ehdr_start __attribute__((weak, visibility("hidden")));
-
 namespace weft::wasm {
 namespace {
 
@@ -70,37 +66,49 @@ std::string Hex(const uint8_t* p, size_t n) {
   return s;
 }
 
-// The GNU build ID note of the executable, in hex; "" without one.
-std::string BuildIdHex() {
-  const ElfW(Ehdr)* eh = &__ehdr_start;
-  if (eh == nullptr) return "";
-  const char* base = reinterpret_cast<const char*>(eh);
-  const auto* ph = reinterpret_cast<const ElfW(Phdr)*>(base + eh->e_phoff);
-  uintptr_t bias = 0;
-  bool found = false;
-  for (int i = 0; i < eh->e_phnum && !found; ++i) {
-    if (ph[i].p_type == PT_LOAD && ph[i].p_offset == 0) {
-      bias = reinterpret_cast<uintptr_t>(base) - ph[i].p_vaddr;
-      found = true;
-    }
-  }
-  if (!found) return "";
-  for (int i = 0; i < eh->e_phnum; ++i) {
-    if (ph[i].p_type != PT_NOTE) continue;
-    const char* p = reinterpret_cast<const char*>(bias + ph[i].p_vaddr);
-    const char* end = p + ph[i].p_memsz;
-    while (p + sizeof(ElfW(Nhdr)) <= end) {
-      const auto* note = reinterpret_cast<const ElfW(Nhdr)*>(p);
-      const char* name = p + sizeof(ElfW(Nhdr));
-      const char* desc = name + ((note->n_namesz + 3) & ~3u);
-      if (note->n_type == NT_GNU_BUILD_ID && note->n_namesz == 4 &&
-          std::memcmp(name, "GNU", 4) == 0 && desc + note->n_descsz <= end) {
-        return Hex(reinterpret_cast<const uint8_t*>(desc), note->n_descsz);
-      }
-      p = desc + ((note->n_descsz + 3) & ~3u);
-    }
-  }
-  return "";
+// The GNU build ID of the ELF object this code is linked into (the executable, or a shared
+// library holding weft), in hex; "" without one.
+std::string FindBuildIdHex() {
+  struct Search {
+    uintptr_t code;  // an address inside this object
+    std::string id;
+  } search{reinterpret_cast<uintptr_t>(&Hash64), ""};
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, size_t, void* data) -> int {
+        auto* s = static_cast<Search*>(data);
+        bool contains = false;
+        for (int i = 0; i < info->dlpi_phnum && !contains; ++i) {
+          const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+          uintptr_t start = info->dlpi_addr + ph.p_vaddr;
+          contains = ph.p_type == PT_LOAD && s->code >= start && s->code - start < ph.p_memsz;
+        }
+        if (!contains) return 0;
+        for (int i = 0; i < info->dlpi_phnum; ++i) {
+          const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+          if (ph.p_type != PT_NOTE) continue;
+          uintptr_t p = info->dlpi_addr + ph.p_vaddr, end = p + ph.p_memsz;
+          while (p + sizeof(ElfW(Nhdr)) <= end) {
+            ElfW(Nhdr) note;
+            std::memcpy(&note, reinterpret_cast<const void*>(p), sizeof note);
+            uintptr_t name = p + sizeof note;
+            uintptr_t desc = name + ((note.n_namesz + 3) & ~3u);
+            if (note.n_type == NT_GNU_BUILD_ID && note.n_namesz == 4 && desc + note.n_descsz <= end &&
+                std::memcmp(reinterpret_cast<const void*>(name), "GNU", 4) == 0) {
+              s->id = Hex(reinterpret_cast<const uint8_t*>(desc), note.n_descsz);
+              return 1;
+            }
+            p = desc + ((note.n_descsz + 3) & ~3u);
+          }
+        }
+        return 1;  // the object, without a build ID
+      },
+      &search);
+  return search.id;
+}
+
+const std::string& BuildIdHex() {
+  static const std::string id = FindBuildIdHex();
+  return id;
 }
 
 // Appends the file's fields (see the layout above).
@@ -204,7 +212,9 @@ std::shared_ptr<const TranslatedCode> CodeCache::Load(std::span<const uint8_t> m
                 st.st_size > static_cast<off_t>(kHeaderBytes);
   // Mapped, not read: read() into fresh memory cost ~3x as much here (issue 5). Entries
   // are replaced by rename, never rewritten in place, so the mapping stays whole.
-  void* map = usable ? ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0)
+  // Every page is read below: MAP_POPULATE maps them all in this one call.
+  void* map = usable ? ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ,
+                              MAP_PRIVATE | MAP_POPULATE, fd, 0)
                      : MAP_FAILED;
   ::close(fd);
   if (map == MAP_FAILED) return nullptr;
