@@ -29,11 +29,11 @@ namespace weft::wasm {
 class CodeCache {
  public:
   // Entries go under `dir` (created, with its parents, by the first Save). An empty dir
-  // turns the cache off: Decode is DecodeModule and Save writes nothing.
+  // turns the cache off: Decode is DecodeModule and Save writes nothing. So does an
+  // executable without a GNU build ID, which would not tell its entries apart.
   explicit CodeCache(std::string dir);
 
-  // $WEFT_CACHE_DIR, else $XDG_CACHE_HOME/weft, else $HOME/.cache/weft; "" when none is
-  // set, or when the executable carries no build ID to tell its entries apart.
+  // $WEFT_CACHE_DIR, else $XDG_CACHE_HOME/weft, else $HOME/.cache/weft; "" when none is set.
   static std::string DefaultDir();
 
   // DecodeModule through the cache. With an entry for exactly these bytes the function

@@ -29,6 +29,10 @@
 #include "wasm/decode/decode_validated.h"
 #include "wasm/runtime/store_impl.h"
 
+// The ELF header of the object this code is linked into, defined by the linker; weak, so
+// a link without it leaves the cache off rather than failing.
+extern "C" const ElfW(Ehdr) __ehdr_start __attribute__((weak, visibility("hidden")));
+
 namespace weft::wasm {
 namespace {
 
@@ -67,49 +71,50 @@ std::string Hex(const uint8_t* p, size_t n) {
 }
 
 // The GNU build ID of the ELF object this code is linked into (the executable, or a shared
-// library holding weft), in hex; "" without one.
+// library holding weft), in hex; "" without one. Read from the object's own headers
+// (__ehdr_start): dl_iterate_phdr cost ~30 us at start-up here, reading the vDSO's too.
+// Addresses are integers and fields are copied out, since the headers past the ELF
+// header are not C++ objects the compiler knows of. Found once per CodeCache, not kept in
+// a static: its guard and atexit cost ~15 us at start-up.
 std::string FindBuildIdHex() {
-  struct Search {
-    uintptr_t code;  // an address inside this object
-    std::string id;
-  } search{reinterpret_cast<uintptr_t>(&Hash64), ""};
-  dl_iterate_phdr(
-      [](dl_phdr_info* info, size_t, void* data) -> int {
-        auto* s = static_cast<Search*>(data);
-        bool contains = false;
-        for (int i = 0; i < info->dlpi_phnum && !contains; ++i) {
-          const ElfW(Phdr)& ph = info->dlpi_phdr[i];
-          uintptr_t start = info->dlpi_addr + ph.p_vaddr;
-          contains = ph.p_type == PT_LOAD && s->code >= start && s->code - start < ph.p_memsz;
-        }
-        if (!contains) return 0;
-        for (int i = 0; i < info->dlpi_phnum; ++i) {
-          const ElfW(Phdr)& ph = info->dlpi_phdr[i];
-          if (ph.p_type != PT_NOTE) continue;
-          uintptr_t p = info->dlpi_addr + ph.p_vaddr, end = p + ph.p_memsz;
-          while (p + sizeof(ElfW(Nhdr)) <= end) {
-            ElfW(Nhdr) note;
-            std::memcpy(&note, reinterpret_cast<const void*>(p), sizeof note);
-            uintptr_t name = p + sizeof note;
-            uintptr_t desc = name + ((note.n_namesz + 3) & ~3u);
-            if (note.n_type == NT_GNU_BUILD_ID && note.n_namesz == 4 && desc + note.n_descsz <= end &&
-                std::memcmp(reinterpret_cast<const void*>(name), "GNU", 4) == 0) {
-              s->id = Hex(reinterpret_cast<const uint8_t*>(desc), note.n_descsz);
-              return 1;
-            }
-            p = desc + ((note.n_descsz + 3) & ~3u);
-          }
-        }
-        return 1;  // the object, without a build ID
-      },
-      &search);
-  return search.id;
+  if (&__ehdr_start == nullptr) return "";
+  ElfW(Ehdr) eh;
+  std::memcpy(&eh, &__ehdr_start, sizeof eh);
+  const uintptr_t base = reinterpret_cast<uintptr_t>(&__ehdr_start);
+  auto phdr = [&](int i) {
+    ElfW(Phdr) ph;
+    std::memcpy(&ph, reinterpret_cast<const void*>(base + eh.e_phoff + i * sizeof ph), sizeof ph);
+    return ph;
+  };
+  // The headers are mapped at the segment that holds file offset 0.
+  uintptr_t bias = 0;
+  bool found = false;
+  for (int i = 0; i < eh.e_phnum && !found; ++i) {
+    ElfW(Phdr) ph = phdr(i);
+    if (ph.p_type == PT_LOAD && ph.p_offset == 0) {
+      bias = base - ph.p_vaddr;
+      found = true;
+    }
+  }
+  for (int i = 0; i < eh.e_phnum && found; ++i) {
+    ElfW(Phdr) ph = phdr(i);
+    if (ph.p_type != PT_NOTE) continue;
+    uintptr_t p = bias + ph.p_vaddr, end = p + ph.p_memsz;
+    while (p + sizeof(ElfW(Nhdr)) <= end) {
+      ElfW(Nhdr) note;
+      std::memcpy(&note, reinterpret_cast<const void*>(p), sizeof note);
+      uintptr_t name = p + sizeof note;
+      uintptr_t desc = name + ((note.n_namesz + 3) & ~3u);
+      if (note.n_type == NT_GNU_BUILD_ID && note.n_namesz == 4 && desc + note.n_descsz <= end &&
+          std::memcmp(reinterpret_cast<const void*>(name), "GNU", 4) == 0) {
+        return Hex(reinterpret_cast<const uint8_t*>(desc), note.n_descsz);
+      }
+      p = desc + ((note.n_descsz + 3) & ~3u);
+    }
+  }
+  return "";
 }
 
-const std::string& BuildIdHex() {
-  static const std::string id = FindBuildIdHex();
-  return id;
-}
 
 // Appends the file's fields (see the layout above).
 class EntryWriter {
@@ -176,12 +181,11 @@ TranslatedCode::~TranslatedCode() {
 
 CodeCache::CodeCache(std::string dir) {
   if (dir.empty()) return;
-  std::string id = BuildIdHex();
+  std::string id = FindBuildIdHex();
   if (!id.empty()) dir_ = std::move(dir) + "/" + id;
 }
 
 std::string CodeCache::DefaultDir() {
-  if (BuildIdHex().empty()) return "";
   if (const char* d = std::getenv("WEFT_CACHE_DIR")) return d;
   if (const char* d = std::getenv("XDG_CACHE_HOME"); d && *d) return std::string(d) + "/weft";
   if (const char* d = std::getenv("HOME"); d && *d) return std::string(d) + "/.cache/weft";
