@@ -30,8 +30,9 @@ class CodeCache {
  public:
   // Entries go under `dir` (created, with its parents, by the first Save). An empty dir
   // turns the cache off: Decode is DecodeModule and Save writes nothing. So does an
-  // executable without a GNU build ID, which would not tell its entries apart.
-  explicit CodeCache(std::string dir);
+  // executable without a GNU build ID, which would not tell its entries apart. Modules
+  // are decoded with `options`; an entry written under other limits is not used.
+  explicit CodeCache(std::string dir, DecodeOptions options = {});
 
   // $WEFT_CACHE_DIR, else $XDG_CACHE_HOME/weft, else $HOME/.cache/weft; "" when none is set.
   static std::string DefaultDir();
@@ -40,8 +41,7 @@ class CodeCache {
   // bodies are not validated again (that entry's run validated them) and the module
   // carries the entry's translated code (Module::translated), which the instances that
   // are linked alike use instead of translating those functions.
-  Result<std::shared_ptr<const Module>, Diag> Decode(std::vector<uint8_t>&& bytes,
-                                                     const DecodeOptions& options = {});
+  Result<std::shared_ptr<const Module>, Diag> Decode(std::vector<uint8_t>&& bytes);
 
   // Writes the entry for `instance`'s module when the instance translated functions that
   // the entry lacks (a function whose code holds an address of this process, from
@@ -56,6 +56,7 @@ class CodeCache {
   std::shared_ptr<const TranslatedCode> Load(std::span<const uint8_t> module_bytes) const;
 
   std::string dir_;  // DefaultDir()-style root plus the build-ID subdirectory, or ""
+  DecodeOptions options_;
 };
 
 }  // namespace weft::wasm

@@ -3,6 +3,7 @@
 //
 //   u64 magic, u64 checksum of everything after it,
 //   u64 module size, the module's bytes, padding to 8,
+//   u32 DecodeOptions::max_function_locals and max_nesting_depth,
 //   u32 imported functions, u32 defined functions,
 //   u8 per imported function: 1 when it was a host function, padding to 4,
 //   u32 per defined function: Function::distinct_consts,
@@ -179,7 +180,7 @@ TranslatedCode::~TranslatedCode() {
   if (mapping != nullptr) ::munmap(const_cast<uint8_t*>(mapping), mapping_bytes);
 }
 
-CodeCache::CodeCache(std::string dir) {
+CodeCache::CodeCache(std::string dir, DecodeOptions options) : options_(options) {
   if (dir.empty()) return;
   std::string id = FindBuildIdHex();
   if (!id.empty()) dir_ = std::move(dir) + "/" + id;
@@ -198,12 +199,11 @@ std::string CodeCache::EntryPath(std::span<const uint8_t> module_bytes) const {
   return dir_ + "/" + Hex(reinterpret_cast<const uint8_t*>(&h), 8) + ".wcc";
 }
 
-Result<std::shared_ptr<const Module>, Diag> CodeCache::Decode(std::vector<uint8_t>&& bytes,
-                                                              const DecodeOptions& options) {
+Result<std::shared_ptr<const Module>, Diag> CodeCache::Decode(std::vector<uint8_t>&& bytes) {
   std::shared_ptr<const TranslatedCode> entry = Load(bytes);
-  if (!entry) return DecodeModule(std::move(bytes), options);
+  if (!entry) return DecodeModule(std::move(bytes), options_);
   std::span<const uint32_t> consts = entry->distinct_consts;
-  return DecodeValidatedModule(std::move(bytes), options, consts, std::move(entry));
+  return DecodeValidatedModule(std::move(bytes), options_, consts, std::move(entry));
 }
 
 std::shared_ptr<const TranslatedCode> CodeCache::Load(std::span<const uint8_t> module_bytes) const {
@@ -236,6 +236,9 @@ std::shared_ptr<const TranslatedCode> CodeCache::Load(std::span<const uint8_t> m
     return nullptr;
   }
   r.Pad(8);
+  // Validation's limits: bodies validated under other ones are validated again.
+  if (r.U32() != options_.max_function_locals || r.U32() != options_.max_nesting_depth)
+    return nullptr;
   uint32_t num_imports = r.U32();
   uint32_t num_funcs = r.U32();
   for (uint8_t is_host : r.Array<uint8_t>(num_imports)) code->import_is_host.push_back(is_host);
@@ -280,6 +283,8 @@ bool CodeCache::Save(const Instance& instance) {
   w.U64(m.bytes.size());
   w.Bytes(m.bytes.data(), m.bytes.size());
   w.Pad(8);
+  w.U32(options_.max_function_locals);
+  w.U32(options_.max_nesting_depth);
   w.U32(m.num_imported_funcs);
   w.U32(static_cast<uint32_t>(m.functions.size()));
   for (uint32_t i = 0; i < m.num_imported_funcs; ++i) {

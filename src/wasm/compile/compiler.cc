@@ -1079,6 +1079,14 @@ std::unique_ptr<CompiledFunc> FromTranslated(const FuncInst& func) {
   if (!inst.translated) return nullptr;
   const auto& t = inst.translated->funcs[func.func_index - inst.module->num_imported_funcs];
   if (!t) return nullptr;
+  // The frame the code expects must be the one its type and locals make (a damaged entry
+  // that passed the checksum is translated afresh rather than trusted).
+  const Function& fn = inst.module->DefinedFunction(func.func_index);
+  if (t->num_params != func.type->params.size() || t->num_results != func.type->results.size() ||
+      t->num_locals != t->num_params + fn.num_locals ||
+      t->frame_slots < t->num_locals + t->consts.size() || t->frame_slots < t->num_results) {
+    return nullptr;
+  }
   auto out = std::make_unique<CompiledFunc>();
   out->num_params = t->num_params;
   out->num_results = t->num_results;

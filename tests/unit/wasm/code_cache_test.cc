@@ -145,6 +145,19 @@ TEST_F(CodeCacheTest, OnlyCalledFunctionsAreSavedAndLaterRunsAddTheirs) {
     EXPECT_EQ((*m)->functions[i].distinct_consts, (*DecodeModule(bytes_))->functions[i].distinct_consts);
 }
 
+TEST_F(CodeCacheTest, AnEntryValidatedUnderOtherLimitsIsNotUsed) {
+  CodeCache cache(dir_);
+  RunOnce(cache, 1);
+  DecodeOptions strict;
+  strict.max_nesting_depth = 50;
+  auto m = CodeCache(dir_, strict).Decode(std::vector<uint8_t>(bytes_));
+  ASSERT_TRUE(m.ok());
+  EXPECT_FALSE((*m)->translated);  // its bodies were validated again, under these limits
+  auto again = cache.Decode(std::vector<uint8_t>(bytes_));
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE((*again)->translated);
+}
+
 TEST_F(CodeCacheTest, AnInstanceLinkedOtherwiseTranslatesAfresh) {
   CodeCache cache(dir_);
   RunOnce(cache, 2);
