@@ -45,7 +45,8 @@ class CodeCache {
 
   // Writes the entry for `instance`'s module when the instance translated functions that
   // the entry lacks (a function whose code holds an address of this process, from
-  // ref.func, is left out). Returns false when the entry could not be written; the
+  // ref.func, is left out; an entry past 256 MiB is not written, since it is rewritten
+  // whole each time it grows). Returns false when the entry could not be written; the
   // cache is only ever an optimisation, so callers may ignore that.
   bool Save(const Instance& instance);
 

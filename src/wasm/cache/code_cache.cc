@@ -39,6 +39,9 @@ namespace {
 
 constexpr uint64_t kMagic = 0x31306363'74666577;  // "weftcc01"
 constexpr size_t kHeaderBytes = 16;               // magic and checksum
+// An entry is rewritten whole when a run translates functions it lacks; past this size
+// that would cost more at exit than the cache saves at the next start.
+constexpr size_t kMaxEntryBytes = size_t{256} << 20;
 
 uint64_t Rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
 
@@ -327,6 +330,7 @@ bool CodeCache::Save(const Instance& instance) {
     }
   }
   std::vector<uint8_t>& out = w.bytes();
+  if (out.size() > kMaxEntryBytes) return false;
   uint64_t sum = Hash64(std::span<const uint8_t>(out).subspan(kHeaderBytes));
   std::memcpy(out.data() + 8, &sum, 8);
 
