@@ -98,6 +98,10 @@ struct Forward {
   bool masked = false;
   uint32_t mask = 0;
 };
+// The choice depends on how the instance is linked, not only on the module: a code cache
+// entry (weft/wasm/code_cache.h) records which imports were host functions and is used
+// only by instances linked alike (TranslatedCode::FitsLinking). Any other translation
+// choice that depends on linking needs recording the same way.
 std::optional<Forward> ForwardOf(const Instance& inst, uint32_t fidx) {
   const Module& m = *inst.module;
   const FuncInst* f = inst.funcs[fidx];
