@@ -48,3 +48,14 @@ weft_cli_test(invoke_float_format ARGS --invoke swap ${W}/invoke.wasm 1e30 0.1
 # As `wasmtime --version`: the name and the project's version, nothing else.
 weft_cli_test(version ARGS --version STDOUT "weft ${PROJECT_VERSION}\\n")
 weft_cli_test(version_short ARGS -V STDOUT "weft ${PROJECT_VERSION}\\n")
+# Without --invoke, a `_start` that is not [] -> [] is called like an --invoke'd function
+# (run_module.cc, RunGuest): arguments parsed from the command line, results printed.
+weft_cli_test(plain_start_with_params ARGS run ${W}/plain_start.wasm 40 2 STDOUT "42\\n")
+weft_cli_test(plain_start_arg_count ARGS run ${W}/plain_start.wasm 40 EXIT 1 STDOUT ""
+  STDERR_CONTAINS "`_start` takes 2 argument(s), 1 given")
+# --invoke of a reactor's export runs `_initialize` first.
+weft_cli_test(plain_invoke_initializes ARGS run --invoke _start ${W}/plain_start.wasm 40 2
+  STDOUT "1042\\n")
+# A library module: instantiating it is the whole run.
+weft_cli_test(plain_library ARGS run ${W}/library.wasm EXIT 0 STDOUT "")
+weft_cli_test(plain_library_invoke ARGS run --invoke peek ${W}/library.wasm STDOUT "7\\n")

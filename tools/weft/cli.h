@@ -36,7 +36,7 @@ struct RunOptions {
   std::vector<std::string> tcplisten;  // --tcplisten HOST:PORT, repeatable
   bool trace_wasi = false;             // --trace-wasi: one strace-like line per call on stderr
   bool cache = true;                   // -C cache=y|n: weft::wasm::CodeCache::DefaultDir()
-  // Set by main(): once the guest has run, end the process from inside Run/RunWasi
+  // Set by main(): once the guest has run, end the process from inside Run
   // (ExitNow) instead of returning through the Store, Module and Ctx destructors. Off for
   // callers that need Run to return.
   bool exit_when_done = false;
@@ -89,14 +89,22 @@ int Done(const RunOptions& options, int code);
 // the last stage (1 on a setup error, before anything runs).
 int RunPipeline(const std::vector<std::string>& argv);
 
-// Implemented by the WASI runner (tools/weft/run_wasi.cc): runs a module that imports
-// wasi_snapshot_preview1. Returns the process exit code (the guest's exit status, 134 on
-// a trap, 1 on a setup error). Once the guest has run, `cache` (if any) saves the code
-// it translated.
-int RunWasi(const RunOptions& options, std::shared_ptr<const weft::wasm::Module> module,
-            weft::wasm::CodeCache* cache);
+// The code cache of a run: CodeCache::DefaultDir(), or none with -C cache=n.
+weft::wasm::CodeCache RunCache(const RunOptions& options);
 
-// Builds the WASI context that `weft run` options describe (tools/weft/run_wasi.cc), for
+// Whether `module` imports wasi_snapshot_preview1 (or wasi_unstable), so that `weft run`
+// gives it a WASI context.
+bool ImportsWasi(const weft::wasm::Module& module);
+
+// Links `module` into `store`, with WASI when `ctx` is given (tools/weft/run_module.cc),
+// instantiates it, runs it (--invoke NAME, else `_start`), then saves the code the run
+// translated in `cache`. Returns the exit code: the guest's exit status, 134 after a trap
+// report, 1 when linking or the invocation is wrong.
+int RunModule(const RunOptions& options, weft::wasm::Store& store,
+              std::shared_ptr<const weft::wasm::Module> module,
+              std::shared_ptr<weft::wasi::Ctx> ctx, weft::wasm::CodeCache& cache);
+
+// Builds the WASI context that `weft run` options describe (tools/weft/run_module.cc), for
 // `weft run` and for each stage of `weft pipe`: the --tcplisten sockets at fds 3, 4, ...
 // (wasmtime's order: before the --dir preopens), argv (the module path, then the
 // arguments unless --invoke takes them), --env, --dir and --trace-wasi. `builder` comes
@@ -104,12 +112,12 @@ int RunWasi(const RunOptions& options, std::shared_ptr<const weft::wasm::Module>
 weft::Result<std::shared_ptr<weft::wasi::Ctx>, std::string> BuildWasiCtx(
     const RunOptions& options, weft::wasi::CtxBuilder& builder);
 
-// Prints a trap to stderr the way wasmtime does (`Error: failed to run main module ...`,
-// the wasm backtrace, `wasm trap: ...`) and returns 134, the exit code for a trap.
-// `what` is the failing step, e.g. "failed to invoke `f`"; may be empty.
 // Parses one --invoke argument (decimal; i32 also accepts -2^31..2^32-1) as `type`.
 bool ParseValue(const std::string& text, weft::wasm::ValType type, weft::wasm::Value* out);
 
+// Prints a trap to stderr the way wasmtime does (`Error: failed to run main module ...`,
+// the wasm backtrace, `wasm trap: ...`) and returns 134, the exit code for a trap.
+// `what` is the failing step, e.g. "failed to invoke `f`"; may be empty.
 int ReportTrap(const RunOptions& options, const weft::wasm::Trap& trap, const std::string& what);
 
 }  // namespace weft::cli

@@ -27,6 +27,7 @@ constexpr size_t kPipeCapacity = 64 * 1024;
 
 struct Stage {
   RunOptions options;
+  weft::wasm::CodeCache cache{""};  // RunCache(options), read by LoadModule, saved to after
   std::shared_ptr<const weft::wasm::Module> module;
   std::shared_ptr<weft::wasi::Ctx> ctx;
   int status = 0;
@@ -39,45 +40,14 @@ bool LoadModule(Stage& stage, std::string* error) {
     *error = "failed to read `" + stage.options.module_path + "`: " + read_error;
     return false;
   }
-  weft::wasm::CodeCache cache(stage.options.cache ? weft::wasm::CodeCache::DefaultDir() : "");
-  auto module = cache.Decode(std::move(bytes));
+  stage.cache = RunCache(stage.options);
+  auto module = stage.cache.Decode(std::move(bytes));
   if (!module.ok()) {
     *error = "failed to load `" + stage.options.module_path + "`: " + module.error().ToString();
     return false;
   }
   stage.module = *module;
   return true;
-}
-
-// Runs one stage's `_start`; returns its exit status (134 after reporting a trap).
-int RunStage(const RunOptions& options, std::shared_ptr<const weft::wasm::Module> module,
-             std::shared_ptr<weft::wasi::Ctx> ctx) {
-  weft::wasm::Store store;
-  weft::wasm::Linker linker;
-  weft::wasi::AddToLinker(linker, store, std::move(ctx));
-  auto inst = linker.Instantiate(store, std::move(module));
-  if (!inst.ok()) {
-    const auto& e = inst.error();
-    if (e.kind == weft::wasm::InstantiateError::Kind::kTrap) {
-      if (e.trap.kind == weft::wasm::TrapKind::kExit) return e.trap.exit_code;
-      return ReportTrap(options, e.trap, "failed to instantiate `" + options.module_path + "`");
-    }
-    std::fprintf(stderr, "Error: failed to instantiate `%s`: %s\n", options.module_path.c_str(),
-                 e.link.message.c_str());
-    return 1;
-  }
-  weft::wasm::FuncInst* start = (*inst)->GetFunc("_start");
-  if (start == nullptr || !start->type->params.empty() || !start->type->results.empty()) {
-    std::fprintf(stderr, "Error: `%s` has no `_start` of type [] -> []\n",
-                 options.module_path.c_str());
-    return 1;
-  }
-  auto trap = weft::wasm::Call(store, start, {}, {});
-  // The code this stage translated, for the next run (weft/wasm/code_cache.h).
-  weft::wasm::CodeCache(options.cache ? weft::wasm::CodeCache::DefaultDir() : "").Save(**inst);
-  if (!trap) return 0;
-  if (trap->kind == weft::wasm::TrapKind::kExit) return trap->exit_code;
-  return ReportTrap(options, *trap, "");
 }
 
 int SetupError(const std::string& message) {
@@ -137,7 +107,8 @@ int RunPipeline(const std::vector<std::string>& argv) {
   threads.reserve(stages.size());
   for (Stage& stage : stages) {
     threads.emplace_back([&stage, ctx = std::move(stage.ctx), module = stage.module]() mutable {
-      stage.status = RunStage(stage.options, std::move(module), std::move(ctx));
+      weft::wasm::Store store;
+      stage.status = RunModule(stage.options, store, std::move(module), std::move(ctx), stage.cache);
       std::fflush(stdout);
     });
   }

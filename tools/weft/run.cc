@@ -1,4 +1,5 @@
-// `weft run`: argument parsing, loading, and running a module without WASI (--invoke).
+// `weft run`: argument parsing, reading and decoding the module, the process-level set-up
+// (heap, store layout, exit); run_module.cc runs it.
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -283,54 +284,24 @@ int Run(const RunOptions& options) {
   std::string error;
   if (!ReadModuleFile(options.module_path, &bytes, &error))
     return Fail("failed to read `" + options.module_path + "`: " + error);
-  weft::wasm::CodeCache cache(options.cache ? weft::wasm::CodeCache::DefaultDir() : "");
+  weft::wasm::CodeCache cache = RunCache(options);
   auto decoded = cache.Decode(std::move(bytes));
   if (!decoded.ok())
     return Fail("failed to compile `" + options.module_path + "`: " + decoded.error().ToString());
   std::shared_ptr<const weft::wasm::Module> module = std::move(decoded).value();
 
-  for (const auto& im : module->imports)
-    if (im.module == "wasi_snapshot_preview1" || im.module == "wasi_unstable")
-      return RunWasi(options, module, &cache);
-
+  std::shared_ptr<weft::wasi::Ctx> ctx;
+  if (ImportsWasi(*module)) {
+    weft::wasi::CtxBuilder builder;
+    builder.InheritStdio();
+    auto built = BuildWasiCtx(options, builder);
+    if (!built.ok()) return Fail(built.error());
+    ctx = std::move(built).value();
+  }
   RunStoreLayout layout;
   weft::wasm::Store store;
   layout.ApplyTo(store);
-  weft::wasm::Linker linker;
-  auto inst = linker.Instantiate(store, module);
-  if (!inst.ok()) {
-    const auto& e = inst.error();
-    if (e.kind == weft::wasm::InstantiateError::Kind::kTrap)
-      return ReportTrap(options, e.trap, "failed to instantiate `" + options.module_path + "`");
-    return Fail("failed to instantiate `" + options.module_path + "`: " + e.link.message);
-  }
-  std::string name = options.invoke.value_or("_start");
-  weft::wasm::FuncInst* func = (*inst)->GetFunc(name);
-  if (!func) {
-    if (!options.invoke) return 0;  // a library module: instantiating ran its start function
-    return Fail("no exported function `" + name + "` in `" + options.module_path + "`");
-  }
-  const auto& params = func->type->params;
-  if (options.args.size() != params.size())
-    return Fail("`" + name + "` takes " + std::to_string(params.size()) + " argument(s), " +
-                std::to_string(options.args.size()) + " given");
-  std::vector<Value> args(params.size());
-  for (size_t k = 0; k < params.size(); ++k) {
-    if (!ParseValue(options.args[k], params[k], &args[k]))
-      return Fail("invalid argument " + std::to_string(k) + " for `" + name + "`: `" +
-                  options.args[k] + "` is not a valid " + weft::wasm::ValTypeName(params[k]));
-  }
-  auto results = weft::wasm::Invoke(store, func, args);
-  cache.Save(**inst);
-  if (!results.ok()) {
-    if (results.error().kind == weft::wasm::TrapKind::kExit)
-      return Done(options, results.error().exit_code);
-    return Done(options, ReportTrap(options, results.error(), "failed to invoke `" + name + "`"));
-  }
-  const auto& types = func->type->results;
-  for (size_t k = 0; k < types.size(); ++k)
-    std::printf("%s\n", weft::wasm::FormatValue({types[k], (*results)[k]}).c_str());
-  return Done(options, 0);
+  return Done(options, RunModule(options, store, std::move(module), std::move(ctx), cache));
 }
 
 }  // namespace weft::cli

@@ -184,6 +184,15 @@ TranslatedCode::~TranslatedCode() {
   if (mapping != nullptr) ::munmap(const_cast<uint8_t*>(mapping), mapping_bytes);
 }
 
+bool TranslatedCode::FitsLinking(const Instance& inst) const {
+  const Module& m = *inst.module;
+  if (import_is_host.size() != m.num_imported_funcs || funcs.size() != m.functions.size())
+    return false;
+  for (uint32_t i = 0; i < m.num_imported_funcs; ++i)
+    if (import_is_host[i] != inst.funcs[i]->is_host()) return false;
+  return true;
+}
+
 CodeCache::CodeCache(std::string dir, DecodeOptions options) : options_(options) {
   if (dir.empty()) return;
   std::string id = FindBuildIdHex();

@@ -1119,15 +1119,6 @@ std::unique_ptr<CompiledFunc> FromTranslated(const FuncInst& func) {
 
 }  // namespace
 
-bool TranslatedCode::FitsLinking(const Instance& inst) const {
-  const Module& m = *inst.module;
-  if (import_is_host.size() != m.num_imported_funcs || funcs.size() != m.functions.size())
-    return false;
-  for (uint32_t i = 0; i < m.num_imported_funcs; ++i)
-    if (import_is_host[i] != inst.funcs[i]->is_host()) return false;
-  return true;
-}
-
 CompiledFunc* CompileFunction(Store& store, FuncInst* func) {
   if (func->compiled) return static_cast<CompiledFunc*>(func->compiled);
   std::unique_ptr<CompiledFunc> out = FromTranslated(*func);

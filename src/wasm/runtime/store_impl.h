@@ -103,7 +103,7 @@ struct TranslatedCode {
   std::span<const uint32_t> distinct_consts;  // Function::distinct_consts, per function
   std::vector<std::optional<TranslatedFunc>> funcs;  // by defined-function index
 
-  // True when `inst`'s imports are linked as they were at translation.
+  // True when `inst`'s imports are linked as they were at translation (code_cache.cc).
   bool FitsLinking(const Instance& inst) const;
 };
 

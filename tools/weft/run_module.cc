@@ -1,12 +1,14 @@
-// `weft run` for modules that import wasi_snapshot_preview1: builds the WASI context from
-// the command line, links, instantiates, then runs `_start` (a command) or
-// `_initialize` + `--invoke NAME` (a reactor). Exit code: the guest's status, 134 on a
-// trap, 1 when setting up fails (nothing of the guest has run then).
+// Running a decoded module, for `weft run` and each stage of `weft pipe`: the WASI context
+// the command line describes (BuildWasiCtx), then linking, instantiating and running
+// `_start` (a command) or `_initialize` + `--invoke NAME` (a reactor), with or without
+// WASI (RunModule). Exit code: the guest's status, 134 on a trap, 1 when setting up fails
+// (nothing of the guest has run then).
 #include <cerrno>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,35 +39,39 @@ int StatusOf(const RunOptions& options, const Trap& trap, const std::string& wha
   return trap.kind == TrapKind::kExit ? trap.exit_code : ReportTrap(options, trap, what);
 }
 
-// Runs the instantiated guest: `_start`, or `_initialize` and --invoke. Returns the exit
-// status (the guest's, 134 after a trap report, 1 when the invocation is wrong).
-int RunGuest(const RunOptions& options, weft::wasm::Store& store, weft::wasm::Instance& instance) {
-  if (!options.invoke) {
-    weft::wasm::FuncInst* start = instance.GetFunc("_start");
-    if (start == nullptr) {
-      // A reactor without --invoke: instantiating (and _initialize) is all there is.
-      if (weft::wasm::FuncInst* init = instance.GetFunc("_initialize")) {
-        if (auto trap = weft::wasm::Call(store, init, {}, {})) {
-          return StatusOf(options, *trap, "failed to run `_initialize`");
-        }
-      }
-      return 0;
-    }
-    if (!start->type->params.empty() || !start->type->results.empty()) {
-      return SetupError("`_start` in `" + options.module_path + "` must have type [] -> []");
-    }
-    if (auto trap = weft::wasm::Call(store, start, {}, {})) {
-      return StatusOf(options, *trap, "");
-    }
-    return 0;
-  }
+// A reactor is initialised once, before its exports are used. Returns the status of a
+// trap in `_initialize`; nullopt when there is none or it returned.
+std::optional<int> InitializeReactor(const RunOptions& options, weft::wasm::Store& store,
+                                     weft::wasm::Instance& instance) {
+  weft::wasm::FuncInst* init = instance.GetFunc("_initialize");
+  if (init == nullptr) return std::nullopt;
+  auto trap = weft::wasm::Call(store, init, {}, {});
+  if (!trap) return std::nullopt;
+  return StatusOf(options, *trap, "failed to run `_initialize`");
+}
 
-  const std::string& name = *options.invoke;
+// Runs the instantiated guest, as `wasmtime run` does: --invoke NAME, else `_start`; a
+// module with neither is a reactor or a library, which instantiating (and `_initialize`)
+// has set up. A `_start` of type [] -> [] is a command, whose arguments are its argv; any
+// other function takes its arguments from the command line and prints its results.
+// Returns the exit status (the guest's, 134 after a trap report, 1 when the invocation
+// is wrong).
+int RunGuest(const RunOptions& options, weft::wasm::Store& store, weft::wasm::Instance& instance) {
+  const std::string name = options.invoke.value_or("_start");
   weft::wasm::FuncInst* func = instance.GetFunc(name);
   if (func == nullptr) {
-    return SetupError("no exported function `" + name + "` in `" + options.module_path + "`");
+    if (options.invoke) {
+      return SetupError("no exported function `" + name + "` in `" + options.module_path + "`");
+    }
+    return InitializeReactor(options, store, instance).value_or(0);
   }
   const auto& params = func->type->params;
+  const auto& types = func->type->results;
+  if (!options.invoke && params.empty() && types.empty()) {
+    auto trap = weft::wasm::Call(store, func, {}, {});
+    return trap ? StatusOf(options, *trap, "") : 0;
+  }
+
   if (options.args.size() != params.size()) {
     return SetupError("`" + name + "` takes " + std::to_string(params.size()) +
                       " argument(s), " + std::to_string(options.args.size()) + " given");
@@ -78,15 +84,11 @@ int RunGuest(const RunOptions& options, weft::wasm::Store& store, weft::wasm::In
                         weft::wasm::ValTypeName(params[k]));
     }
   }
-  // A reactor is initialised once before its exports are used.
-  if (weft::wasm::FuncInst* init = instance.GetFunc("_initialize")) {
-    if (auto trap = weft::wasm::Call(store, init, {}, {})) {
-      return StatusOf(options, *trap, "failed to run `_initialize`");
-    }
+  if (options.invoke) {
+    if (auto status = InitializeReactor(options, store, instance)) return *status;
   }
   auto results = weft::wasm::Invoke(store, func, args);
   if (!results.ok()) return StatusOf(options, results.error(), "failed to invoke `" + name + "`");
-  const auto& types = func->type->results;
   for (size_t k = 0; k < types.size(); ++k) {
     std::printf("%s\n", weft::wasm::FormatValue({types[k], (*results)[k]}).c_str());
   }
@@ -123,30 +125,34 @@ weft::Result<std::shared_ptr<weft::wasi::Ctx>, std::string> BuildWasiCtx(
   return builder.Build();
 }
 
-int RunWasi(const RunOptions& options, std::shared_ptr<const weft::wasm::Module> module,
-            weft::wasm::CodeCache* cache) {
-  weft::wasi::CtxBuilder builder;
-  builder.InheritStdio();
-  auto ctx = BuildWasiCtx(options, builder);
-  if (!ctx.ok()) return SetupError(ctx.error());
-
-  RunStoreLayout layout;
-  weft::wasm::Store store;
-  layout.ApplyTo(store);
+int RunModule(const RunOptions& options, weft::wasm::Store& store,
+              std::shared_ptr<const weft::wasm::Module> module,
+              std::shared_ptr<weft::wasi::Ctx> ctx, weft::wasm::CodeCache& cache) {
   weft::wasm::Linker linker;
-  weft::wasi::AddToLinker(linker, store, *ctx);
-  auto inst = linker.Instantiate(store, module);
+  if (ctx) weft::wasi::AddToLinker(linker, store, std::move(ctx));
+  auto inst = linker.Instantiate(store, std::move(module));
   if (!inst.ok()) {
     const auto& e = inst.error();
     if (e.kind == weft::wasm::InstantiateError::Kind::kTrap) {
-      return Done(options, StatusOf(options, e.trap, "failed to instantiate `" + options.module_path + "`"));
+      return StatusOf(options, e.trap, "failed to instantiate `" + options.module_path + "`");
     }
     return SetupError("failed to instantiate `" + options.module_path + "`: " + e.link.message);
   }
   weft::wasm::Instance* instance = *inst;
   int status = RunGuest(options, store, *instance);
-  if (cache) cache->Save(*instance);
-  return Done(options, status);
+  cache.Save(*instance);
+  return status;
+}
+
+weft::wasm::CodeCache RunCache(const RunOptions& options) {
+  return weft::wasm::CodeCache(options.cache ? weft::wasm::CodeCache::DefaultDir() : "");
+}
+
+bool ImportsWasi(const weft::wasm::Module& module) {
+  for (const auto& im : module.imports) {
+    if (im.module == "wasi_snapshot_preview1" || im.module == "wasi_unstable") return true;
+  }
+  return false;
 }
 
 }  // namespace weft::cli
