@@ -29,3 +29,11 @@ if(WEFT_WASI_CC)
   weft_cli_test(pipeline_missing_module ARGS pipe ${P} cat | /nonexistent.wasm EXIT 1
     STDERR_CONTAINS "/nonexistent.wasm")
 endif()
+# A stage without `_start` (a library module, no WASI) is instantiated and ends at once,
+# as under `weft run` (run_module.cc): the next stage reads end of file.
+if(WEFT_WASI_CC)
+  weft_cli_test(pipeline_library_stage ARGS pipe ${WEFT_CLI_WASM_DIR}/library.wasm | ${P} wcl
+    STDOUT "0\\n")
+  weft_cli_test(pipeline_library_stage_last ARGS pipe ${P} lines 3 | ${WEFT_CLI_WASM_DIR}/library.wasm
+    EXIT 0 STDOUT "")
+endif()
