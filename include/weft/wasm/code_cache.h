@@ -12,7 +12,8 @@
 // only by the executable that wrote it (its GNU build ID names a subdirectory), and only
 // when the file belongs to the user running weft; a damaged entry fails its checksum and
 // is ignored. An entry is written to a temporary file and renamed into place, so runs may
-// share a directory. Nothing evicts old entries: the directory may be deleted at any time.
+// share a directory. The directory may be deleted at any time; Save keeps it under a
+// size limit (set_size_limit).
 #pragma once
 
 #include <cstdint>
@@ -53,11 +54,22 @@ class CodeCache {
   // The file that holds (or would hold) the entry for `module_bytes`; "" when off.
   std::string EntryPath(std::span<const uint8_t> module_bytes) const;
 
+  // When Save has written an entry and the entries under the directory (those of every
+  // weft build, each in its build ID's subdirectory) take more than `bytes`, the least
+  // recently written ones are deleted until the rest take at most three quarters of it;
+  // the entry just written stays. Only this user's files named as entries are deleted,
+  // and temporary files of writers that died an hour or more ago.
+  static constexpr uint64_t kDefaultSizeLimit = uint64_t{512} << 20;  // as wasmtime's cache
+  void set_size_limit(uint64_t bytes) { size_limit_ = bytes; }
+
  private:
   std::shared_ptr<const TranslatedCode> Load(std::span<const uint8_t> module_bytes) const;
+  void Trim(const std::string& keep) const;
 
-  std::string dir_;  // DefaultDir()-style root plus the build-ID subdirectory, or ""
+  std::string root_;  // the directory given
+  std::string dir_;   // root_ plus the build-ID subdirectory, or "" when off
   DecodeOptions options_;
+  uint64_t size_limit_ = kDefaultSizeLimit;
 };
 
 }  // namespace weft::wasm

@@ -16,6 +16,7 @@
 // executes 226K (callgrind, issue 5).
 #include "weft/wasm/code_cache.h"
 
+#include <dirent.h>
 #include <elf.h>
 #include <fcntl.h>
 #include <link.h>
@@ -23,8 +24,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <ctime>
+#include <string_view>
 #include <cstdlib>
 #include <cstring>
 
@@ -178,6 +182,60 @@ bool MakeDirs(const std::string& path) {
   return true;
 }
 
+// Whether `name` is spelled like a build ID's subdirectory (FindBuildIdHex), an entry
+// (EntryPath) or an entry's temporary file (Save): the only names Trim may delete.
+bool IsHex(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  });
+}
+bool IsBuildDirName(std::string_view name) {
+  return name.size() >= 8 && name.size() <= 128 && IsHex(name);
+}
+bool IsEntryName(std::string_view name) {
+  return name.size() == 16 + 4 && name.substr(16) == ".wcc" && IsHex(name.substr(0, 16));
+}
+bool IsTempName(std::string_view name) {
+  return name.size() > 16 + 9 && name.substr(16, 9) == ".wcc.tmp." && IsHex(name.substr(0, 16));
+}
+
+// Calls visit(path, stat, is_entry) for each regular file of this user under
+// root/<build ID>/ that is named as an entry (is_entry) or as a temporary file.
+template <class Visit>
+void ForEachCacheFile(const std::string& root, Visit visit) {
+  DIR* top = ::opendir(root.c_str());
+  if (top == nullptr) return;
+  while (const dirent* d = ::readdir(top)) {
+    if (!IsBuildDirName(d->d_name)) continue;
+    std::string sub = root + "/" + d->d_name;
+    DIR* dir = ::opendir(sub.c_str());
+    if (dir == nullptr) continue;
+    while (const dirent* f = ::readdir(dir)) {
+      const bool entry = IsEntryName(f->d_name);
+      if (!entry && !IsTempName(f->d_name)) continue;
+      struct stat st;
+      if (::fstatat(::dirfd(dir), f->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+      if (!S_ISREG(st.st_mode) || st.st_uid != ::geteuid()) continue;
+      visit(sub + "/" + f->d_name, st, entry);
+    }
+    ::closedir(dir);
+  }
+  ::closedir(top);
+}
+
+// Removes the build-ID subdirectories of root left empty, but `own` (rmdir leaves the
+// others alone).
+void RemoveEmptyBuildDirs(const std::string& root, const std::string& own) {
+  DIR* top = ::opendir(root.c_str());
+  if (top == nullptr) return;
+  while (const dirent* d = ::readdir(top)) {
+    if (!IsBuildDirName(d->d_name)) continue;
+    std::string sub = root + "/" + d->d_name;
+    if (sub != own) ::rmdir(sub.c_str());
+  }
+  ::closedir(top);
+}
+
 }  // namespace
 
 TranslatedCode::~TranslatedCode() {
@@ -196,7 +254,9 @@ bool TranslatedCode::FitsLinking(const Instance& inst) const {
 CodeCache::CodeCache(std::string dir, DecodeOptions options) : options_(options) {
   if (dir.empty()) return;
   std::string id = FindBuildIdHex();
-  if (!id.empty()) dir_ = std::move(dir) + "/" + id;
+  if (id.empty()) return;
+  root_ = std::move(dir);
+  dir_ = root_ + "/" + id;
 }
 
 std::string CodeCache::DefaultDir() {
@@ -359,7 +419,39 @@ bool CodeCache::Save(const Instance& instance) {
   }
   bool ok = ::close(fd) == 0 && done == out.size() && ::rename(tmp.c_str(), path.c_str()) == 0;
   if (!ok) ::unlink(tmp.c_str());
+  if (ok) Trim(path);
   return ok;
+}
+
+void CodeCache::Trim(const std::string& keep) const {
+  struct File {
+    std::string path;
+    uint64_t bytes;
+    timespec written;
+  };
+  std::vector<File> entries;
+  uint64_t total = 0;
+  const time_t now = ::time(nullptr);
+  ForEachCacheFile(root_, [&](const std::string& path, const struct stat& st, bool is_entry) {
+    if (!is_entry) {
+      // A temporary file whose writer died: a live writer renames its file within moments.
+      if (now - st.st_mtime >= 3600) ::unlink(path.c_str());
+      return;
+    }
+    total += static_cast<uint64_t>(st.st_size);
+    if (path != keep) entries.push_back({path, static_cast<uint64_t>(st.st_size), st.st_mtim});
+  });
+  if (total <= size_limit_) return;
+  std::sort(entries.begin(), entries.end(), [](const File& a, const File& b) {
+    return a.written.tv_sec != b.written.tv_sec ? a.written.tv_sec < b.written.tv_sec
+                                                : a.written.tv_nsec < b.written.tv_nsec;
+  });
+  const uint64_t target = size_limit_ / 4 * 3;
+  for (const File& f : entries) {
+    if (total <= target) break;
+    if (::unlink(f.path.c_str()) == 0 || errno == ENOENT) total -= f.bytes;
+  }
+  RemoveEmptyBuildDirs(root_, dir_);
 }
 
 }  // namespace weft::wasm

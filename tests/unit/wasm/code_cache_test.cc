@@ -3,7 +3,9 @@
 // and used only where it fits (same bytes, same linking, an undamaged file).
 #include "weft/wasm/code_cache.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -245,6 +247,69 @@ TEST_F(CodeCacheTest, AnUnwritableDirectoryOnlyCostsTheSave) {
   Outcome o = RunOnce(cache, 9);
   EXPECT_EQ(o.result, std::optional<uint32_t>(9 * 2 + 1));
   EXPECT_FALSE(std::filesystem::exists(cache.EntryPath(bytes_)));
+}
+
+// Files under the cache directory for the size-limit tests: entries of another build,
+// and files Trim must leave alone.
+class CodeCacheTrimTest : public CodeCacheTest {
+ protected:
+  static void WriteFile(const std::string& path, size_t bytes, int hours_old) {
+    std::ofstream(path) << std::string(bytes, 'x');
+    timespec when[2];
+    ::clock_gettime(CLOCK_REALTIME, &when[0]);
+    when[0].tv_sec -= hours_old * 3600;
+    when[1] = when[0];
+    ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), when, 0), 0);
+  }
+  bool Exists(const std::string& path) { return std::filesystem::exists(path); }
+};
+
+TEST_F(CodeCacheTrimTest, PastTheLimitTheLeastRecentlyWrittenEntriesOfEveryBuildGo) {
+  CodeCache cache(dir_);
+  const std::string path = cache.EntryPath(bytes_);
+  ASSERT_FALSE(path.empty()) << "the test binary has no build ID";
+  RunOnce(cache, 1);
+  const uint64_t entry = std::filesystem::file_size(path);
+  ASSERT_LT(entry, 4000u);
+  std::filesystem::remove(path);  // so that the next run writes it again
+
+  const std::string other = dir_ + "/" + std::string(40, 'a');
+  std::filesystem::create_directories(other);
+  WriteFile(other + "/0123456789abcdef.wcc", 4000, 72);  // the oldest
+  WriteFile(other + "/fedcba9876543210.wcc", 4000, 48);
+  WriteFile(other + "/1111111111111111.wcc.tmp.77.0", 10, 2);  // its writer died
+  WriteFile(other + "/2222222222222222.wcc.tmp.78.0", 10, 0);  // a writer at work
+  WriteFile(other + "/notes.txt", 100000, 96);          // not an entry: neither counted
+  WriteFile(dir_ + "/3333333333333333.wcc", 100000, 96);  // nor outside a build's folder
+
+  // Over the limit by one byte: the oldest entry goes, which brings the rest under three
+  // quarters of it.
+  cache.set_size_limit(entry + 8000 - 1);
+  RunOnce(cache, 1);
+  EXPECT_TRUE(Exists(path));
+  EXPECT_FALSE(Exists(other + "/0123456789abcdef.wcc"));
+  EXPECT_TRUE(Exists(other + "/fedcba9876543210.wcc"));
+  EXPECT_FALSE(Exists(other + "/1111111111111111.wcc.tmp.77.0"));
+  EXPECT_TRUE(Exists(other + "/2222222222222222.wcc.tmp.78.0"));
+  EXPECT_TRUE(Exists(other + "/notes.txt"));
+  EXPECT_TRUE(Exists(dir_ + "/3333333333333333.wcc"));
+}
+
+TEST_F(CodeCacheTrimTest, UnderTheLimitNothingGoesAndAnEmptiedBuildFolderIsRemoved) {
+  CodeCache cache(dir_);
+  const std::string path = cache.EntryPath(bytes_);
+  ASSERT_FALSE(path.empty()) << "the test binary has no build ID";
+  const std::string old_build = dir_ + "/" + std::string(40, 'b');
+  std::filesystem::create_directories(old_build);
+  WriteFile(old_build + "/0123456789abcdef.wcc", 4000, 72);
+  RunOnce(cache, 1);  // the default limit
+  EXPECT_TRUE(Exists(old_build + "/0123456789abcdef.wcc"));
+
+  std::filesystem::remove(path);
+  cache.set_size_limit(1);  // nothing but the entry just written fits
+  RunOnce(cache, 1);
+  EXPECT_TRUE(Exists(path));
+  EXPECT_FALSE(Exists(old_build));
 }
 
 }  // namespace
