@@ -199,17 +199,24 @@ bool IsTempName(std::string_view name) {
   return name.size() > 16 + 9 && name.substr(16, 9) == ".wcc.tmp." && IsHex(name.substr(0, 16));
 }
 
+// Calls visit(path) for each subdirectory of root named like a build ID.
+template <class Visit>
+void ForEachBuildDir(const std::string& root, Visit visit) {
+  DIR* top = ::opendir(root.c_str());
+  if (top == nullptr) return;
+  while (const dirent* d = ::readdir(top)) {
+    if (IsBuildDirName(d->d_name)) visit(root + "/" + d->d_name);
+  }
+  ::closedir(top);
+}
+
 // Calls visit(path, stat, is_entry) for each regular file of this user under
 // root/<build ID>/ that is named as an entry (is_entry) or as a temporary file.
 template <class Visit>
 void ForEachCacheFile(const std::string& root, Visit visit) {
-  DIR* top = ::opendir(root.c_str());
-  if (top == nullptr) return;
-  while (const dirent* d = ::readdir(top)) {
-    if (!IsBuildDirName(d->d_name)) continue;
-    std::string sub = root + "/" + d->d_name;
+  ForEachBuildDir(root, [&](const std::string& sub) {
     DIR* dir = ::opendir(sub.c_str());
-    if (dir == nullptr) continue;
+    if (dir == nullptr) return;
     while (const dirent* f = ::readdir(dir)) {
       const bool entry = IsEntryName(f->d_name);
       if (!entry && !IsTempName(f->d_name)) continue;
@@ -219,21 +226,7 @@ void ForEachCacheFile(const std::string& root, Visit visit) {
       visit(sub + "/" + f->d_name, st, entry);
     }
     ::closedir(dir);
-  }
-  ::closedir(top);
-}
-
-// Removes the build-ID subdirectories of root left empty, but `own` (rmdir leaves the
-// others alone).
-void RemoveEmptyBuildDirs(const std::string& root, const std::string& own) {
-  DIR* top = ::opendir(root.c_str());
-  if (top == nullptr) return;
-  while (const dirent* d = ::readdir(top)) {
-    if (!IsBuildDirName(d->d_name)) continue;
-    std::string sub = root + "/" + d->d_name;
-    if (sub != own) ::rmdir(sub.c_str());
-  }
-  ::closedir(top);
+  });
 }
 
 }  // namespace
@@ -451,7 +444,10 @@ void CodeCache::Trim(const std::string& keep) const {
     if (total <= target) break;
     if (::unlink(f.path.c_str()) == 0 || errno == ENOENT) total -= f.bytes;
   }
-  RemoveEmptyBuildDirs(root_, dir_);
+  // Folders left empty go (rmdir leaves the others alone), but this build's own.
+  ForEachBuildDir(root_, [&](const std::string& sub) {
+    if (sub != dir_) ::rmdir(sub.c_str());
+  });
 }
 
 }  // namespace weft::wasm
