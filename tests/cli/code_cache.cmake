@@ -1,6 +1,9 @@
 # weft run keeps translated code between runs (weft/wasm/code_cache.h). A second run of
 # the same module uses the first run's entry and behaves identically: the same trap
 # report, backtrace included, and the same results; -C cache=n reads and writes nothing.
+# This file is included before the others that find bash (alphabetical order), so it
+# finds bash itself: on a fresh configure the test was silently left out.
+find_program(WEFT_BASH bash)
 if(WEFT_BASH)
   add_test(NAME cli.code_cache_second_run_behaves_the_same
     COMMAND ${WEFT_BASH} -c "set -u; rm -rf \"$2\"; mkdir -p \"$2\"; export WEFT_CACHE_DIR=\"$2/cache\"
