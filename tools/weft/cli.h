@@ -80,6 +80,10 @@ class RunStoreLayout {
 // go at exit, which is cheaper than the destructors' munmap and close calls one by one.
 [[noreturn]] void ExitNow(int code);
 
+// Prints "Error: MESSAGE" to stderr and returns 1, the exit code when setting up a run
+// fails (nothing of the guest has run then).
+int Fail(const std::string& message);
+
 // Returns `code`, or ends the process with it when options.exit_when_done is set.
 int Done(const RunOptions& options, int code);
 

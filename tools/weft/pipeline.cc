@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "cli.h"
-#include "weft/wasi/binding.h"
 #include "weft/wasi/channel.h"
 #include "weft/wasi/ctx.h"
 #include "weft/wasi/stdio.h"
@@ -50,11 +49,6 @@ bool LoadModule(Stage& stage, std::string* error) {
   return true;
 }
 
-int SetupError(const std::string& message) {
-  std::fprintf(stderr, "Error: %s\n", message.c_str());
-  return 1;
-}
-
 }  // namespace
 
 int RunPipeline(const std::vector<std::string>& argv) {
@@ -69,13 +63,13 @@ int RunPipeline(const std::vector<std::string>& argv) {
   }
   std::vector<Stage> stages(parts.size());
   for (size_t k = 0; k < parts.size(); ++k) {
-    if (parts[k].empty()) return SetupError("pipe: stage " + std::to_string(k + 1) + " is empty");
+    if (parts[k].empty()) return Fail("pipe: stage " + std::to_string(k + 1) + " is empty");
     std::string error;
     auto options = ParseRunArgs(parts[k], &error);
-    if (!options) return SetupError("pipe: stage " + std::to_string(k + 1) + ": " + error);
-    if (options->invoke) return SetupError("pipe: --invoke cannot be used in a pipeline");
+    if (!options) return Fail("pipe: stage " + std::to_string(k + 1) + ": " + error);
+    if (options->invoke) return Fail("pipe: --invoke cannot be used in a pipeline");
     stages[k].options = std::move(*options);
-    if (!LoadModule(stages[k], &error)) return SetupError(error);
+    if (!LoadModule(stages[k], &error)) return Fail(error);
   }
 
   // Build every context first so that a setup error runs nothing.
@@ -96,7 +90,7 @@ int RunPipeline(const std::vector<std::string>& argv) {
           .Stderr(weft::wasi::HostStderr());
       next_stdin = std::move(after);
       auto ctx = BuildWasiCtx(stages[k].options, builder);
-      if (!ctx.ok()) return SetupError(ctx.error());
+      if (!ctx.ok()) return Fail(ctx.error());
       stages[k].ctx = std::move(*ctx);
     }
   }

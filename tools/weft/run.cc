@@ -63,12 +63,12 @@ void PopulateHeapTop() {
   }
 }
 
+}  // namespace
+
 int Fail(const std::string& message) {
   std::fprintf(stderr, "Error: %s\n", message.c_str());
   return 1;
 }
-
-}  // namespace
 
 // Parses one --invoke argument by the parameter's type.
 bool ParseValue(const std::string& text, ValType type, Value* out) {

@@ -3,10 +3,7 @@
 // `_start` (a command) or `_initialize` + `--invoke NAME` (a reactor), with or without
 // WASI (RunModule). Exit code: the guest's status, 134 on a trap, 1 when setting up fails
 // (nothing of the guest has run then).
-#include <cerrno>
-#include <climits>
 #include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,12 +24,6 @@ namespace {
 using weft::wasm::Trap;
 using weft::wasm::TrapKind;
 using weft::wasm::Value;
-using weft::wasm::ValType;
-
-int SetupError(const std::string& message) {
-  std::fprintf(stderr, "Error: %s\n", message.c_str());
-  return 1;
-}
 
 // The guest's exit status for a finished call, or the trap report's.
 int StatusOf(const RunOptions& options, const Trap& trap, const std::string& what) {
@@ -61,7 +52,7 @@ int RunGuest(const RunOptions& options, weft::wasm::Store& store, weft::wasm::In
   weft::wasm::FuncInst* func = instance.GetFunc(name);
   if (func == nullptr) {
     if (options.invoke) {
-      return SetupError("no exported function `" + name + "` in `" + options.module_path + "`");
+      return Fail("no exported function `" + name + "` in `" + options.module_path + "`");
     }
     return InitializeReactor(options, store, instance).value_or(0);
   }
@@ -73,13 +64,13 @@ int RunGuest(const RunOptions& options, weft::wasm::Store& store, weft::wasm::In
   }
 
   if (options.args.size() != params.size()) {
-    return SetupError("`" + name + "` takes " + std::to_string(params.size()) +
+    return Fail("`" + name + "` takes " + std::to_string(params.size()) +
                       " argument(s), " + std::to_string(options.args.size()) + " given");
   }
   std::vector<Value> args(params.size());
   for (size_t k = 0; k < params.size(); ++k) {
     if (!ParseValue(options.args[k], params[k], &args[k])) {
-      return SetupError("invalid argument " + std::to_string(k) + " for `" + name + "`: `" +
+      return Fail("invalid argument " + std::to_string(k) + " for `" + name + "`: `" +
                         options.args[k] + "` is not a valid " +
                         weft::wasm::ValTypeName(params[k]));
     }
@@ -136,7 +127,7 @@ int RunModule(const RunOptions& options, weft::wasm::Store& store,
     if (e.kind == weft::wasm::InstantiateError::Kind::kTrap) {
       return StatusOf(options, e.trap, "failed to instantiate `" + options.module_path + "`");
     }
-    return SetupError("failed to instantiate `" + options.module_path + "`: " + e.link.message);
+    return Fail("failed to instantiate `" + options.module_path + "`: " + e.link.message);
   }
   weft::wasm::Instance* instance = *inst;
   int status = RunGuest(options, store, *instance);

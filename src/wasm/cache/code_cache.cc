@@ -27,10 +27,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <ctime>
-#include <string_view>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
+#include <string_view>
 
 #include "wasm/decode/decode_validated.h"
 #include "wasm/runtime/store_impl.h"
