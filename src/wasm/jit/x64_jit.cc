@@ -414,6 +414,7 @@ class Translator {
   }
   void BrTable(const CodeWord* ins, size_t pc);
   void EmitPrologue();
+  std::vector<bool> LocalsSetBeforeRead() const;
   void EmitExits();
 
   struct PinnedLoop;
@@ -578,6 +579,9 @@ class Translator {
   // *rax_only (when given) is set when the consumer reads the value from rax alone, so it
   // needs no pool copy.
   bool StoreIsDead(uint64_t d, bool in_gpr, bool* rax_only = nullptr);
+  bool EqzFeedsBranch(uint64_t d) const;
+  // The temporary whose eqz the flags (ZF) hold for the br_if right after it (kNone: none).
+  uint64_t zf_is_eqz_of_ = kNone;
   bool ReadSoonFromPool(uint64_t d) const;
   bool ReadFromRaxNext(size_t pc, uint64_t slot) const;
   // Dead stores skipped for the next instruction: at its exits, the slot to write back
@@ -585,6 +589,8 @@ class Translator {
   struct Spill {
     uint64_t slot;
     Reg reg;
+    bool is_imm = false;  // then the slot gets `imm`, not `reg`
+    uint32_t imm = 0;
   };
   std::unordered_map<size_t, Spill> spill_at_;  // by instruction index
   size_t next_pc_ = 0;                           // the instruction after the current one
@@ -839,15 +845,65 @@ void Translator::EmitPrologue() {
   // something reads them: see Run.
   entry_offset_ = as_.size();
   as_.AluRI(5, true, RSP, 8);  // sub rsp, 8
-  uint32_t nzero = cf_->num_locals - cf_->num_params;
-  if (nzero > 0) as_.XorRR32(RAX);
-  if (nzero > 16) {
+  const uint32_t nzero = cf_->num_locals - cf_->num_params;
+  std::vector<bool> set_first = LocalsSetBeforeRead();
+  uint32_t needed = 0;
+  for (uint32_t i = cf_->num_params; i < cf_->num_locals; ++i) needed += !set_first[i];
+  if (needed > 0) as_.XorRR32(RAX);
+  if (needed > 16) {
     as_.Lea(RDI, SlotMem(cf_->num_params));
     as_.MovImm64(RCX, nzero);
     as_.Byte(0xF3); as_.Byte(0x48); as_.Byte(0xAB);  // rep stosq
   } else {
-    for (uint32_t i = cf_->num_params; i < cf_->num_locals; ++i) as_.Store64(SlotMem(i), RAX);
+    for (uint32_t i = cf_->num_params; i < cf_->num_locals; ++i)
+      if (!set_first[i]) as_.Store64(SlotMem(i), RAX);
   }
+}
+
+// Per local slot, whether every run of the function writes it before anything reads it:
+// it does in the straight-line code from the entry (up to the first label or an
+// instruction other than a plain numeric op, load, store, copy, constant or global
+// access), which every run goes through. Its zeroing at entry is dead: an exit there
+// hands the interpreter an instruction that writes it or reads only what was written.
+std::vector<bool> Translator::LocalsSetBeforeRead() const {
+  std::vector<bool> set(cf_->num_locals, false), read(cf_->num_locals, false);
+  const auto& ops = Ops();
+  auto reads = [&](uint64_t slot) {
+    if (slot < cf_->num_locals && !set[slot]) read[slot] = true;
+  };
+  auto writes = [&](uint64_t slot) {
+    if (slot < cf_->num_locals && !read[slot]) set[slot] = true;
+  };
+  for (size_t pc = 0, n = cf_->code.size(); pc < n;) {
+    if (pc > 0 && label_[pc]) break;
+    auto it = ops.by_handler.find(code_[pc]);
+    if (it == ops.by_handler.end()) break;
+    const IOp op = it->second;
+    const CodeWord* ins = code_ + pc;
+    const Kind kind = ops.info[static_cast<size_t>(op)].kind;
+    if (kind == Kind::kUn || kind == Kind::kLoad) {
+      reads(ins[2]);
+      writes(ins[1]);
+    } else if (kind == Kind::kBin) {
+      reads(ins[2]);
+      reads(ins[3]);
+      writes(ins[1]);
+    } else if (kind == Kind::kStore) {
+      reads(ins[1]);
+      reads(ins[2]);
+    } else if (op == IOp::kCopy) {
+      reads(ins[2]);
+      writes(ins[1]);
+    } else if (op == IOp::kConst || op == IOp::kConst32 || op == IOp::kGlobalGet) {
+      writes(ins[1]);
+    } else if (op == IOp::kGlobalSet) {
+      reads(ins[2]);
+    } else {
+      break;
+    }
+    pc += Length(op, ins);
+  }
+  return set;
 }
 
 // Writes the constant slots (as the interpreter's call path does).
@@ -907,6 +963,15 @@ bool Translator::Run() {
             break;
           case IOp::kBrIf:
           case IOp::kBrUnless:
+            if (zf_is_eqz_of_ == ins[1]) {
+              // eqz (just before) set ZF for "the eqz is 1". A taken backward branch's
+              // interrupt exit hands the interpreter the eqz result it implies.
+              zf_is_eqz_of_ = kNone;
+              const bool taken_on_one = op == IOp::kBrIf;
+              if (BranchOffset(ins[2]) <= 0) spill_at_[pc] = {ins[1], RAX, true, taken_on_one ? 1u : 0u};
+              Branch(pc, BranchOffset(ins[2]), taken_on_one ? kE : kNE, false);
+              break;
+            }
             if (held_ == ins[1]) {
               as_.TestRR(false, RAX, RAX);
             } else if (int k = Pinned(ins[1]); k >= 0) {
@@ -1073,8 +1138,12 @@ void Translator::EmitExits() {
       const CodeWord* ins = code_ + e.target;
       const OpInfo& oi = ops.info[static_cast<size_t>(ops.by_handler.at(ins[0]))];
       FlushPinned(e.loop);
-      if (auto sp = spill_at_.find(e.target); sp != spill_at_.end()) {
-        as_.Store64(Slot(sp->second.slot), sp->second.reg);  // the interpreter reads it
+      if (auto sp = spill_at_.find(e.target); sp != spill_at_.end()) {  // the interpreter reads it
+        if (sp->second.is_imm) {
+          as_.StoreImm32(Slot(sp->second.slot), static_cast<int32_t>(sp->second.imm), true);
+        } else {
+          as_.Store64(Slot(sp->second.slot), sp->second.reg);
+        }
       }
       // The interpreter's accumulator variants read the previous result from a register:
       // give it the value (which is also in the operand's slot).
@@ -1230,6 +1299,19 @@ void Translator::DivideUnsignedByConstant(bool w, uint64_t d, bool rem) {
   as_.OpRR(w, {0x0F, 0xAF}, RAX, RDX);  // imul rax, rdx
   as_.AluRR(Assembler::kSub, w, RCX, RAX);
   as_.MovRR64(RAX, RCX);
+}
+
+// Whether eqz's result `d` (a temporary) is read only by the br_if or br_unless right
+// after it, which is no label: eqz then only sets the flags and the branch tests ZF, one
+// test-and-jump instead of test, setcc, store and test again. Nothing else reads `d`: a
+// wasm operand is popped once.
+bool Translator::EqzFeedsBranch(uint64_t d) const {
+  if (d < cf_->num_locals || IsConstSlot(d)) return false;
+  const size_t next = next_pc_;
+  if (next >= cf_->code.size() || label_[next]) return false;
+  auto it = Ops().by_handler.find(code_[next]);
+  if (it == Ops().by_handler.end()) return false;
+  return (it->second == IOp::kBrIf || it->second == IOp::kBrUnless) && code_[next + 1] == d;
 }
 
 // Whether the result just computed into rax for operand-stack slot `d` need not be
@@ -1443,6 +1525,17 @@ bool Translator::InlineUn(IOp op, const CodeWord* ins, size_t pc) {
   switch (op) {
     case IOp::kI32Eqz:
     case IOp::kI64Eqz:
+      if (EqzFeedsBranch(ins[1])) {  // only the flags: the br_if after it jumps on ZF
+        const bool w = op == IOp::kI64Eqz;
+        if (int r = HeldIn(ins[2]); r >= 0) {
+          as_.TestRR(w, static_cast<Reg>(r), static_cast<Reg>(r));
+        } else {
+          as_.AluMI(7, w, Slot(ins[2]), 0);
+        }
+        Forget(ins[1]);
+        zf_is_eqz_of_ = ins[1];
+        return true;
+      }
       LoadSlot(RCX, ins[2], op == IOp::kI64Eqz);
       as_.XorRR32(RAX);
       as_.TestRR(op == IOp::kI64Eqz, RCX, RCX);
@@ -2005,11 +2098,41 @@ void WritePerfMap(FuncInst* func, const uint8_t* code, size_t size) {
 
 }  // namespace
 
-void CompileNative(CodeArena& arena, FuncInst* func, CompiledFunc* cf) {
-  // Generated calls read jit_frame_slots right after jit_code.
-  if (reinterpret_cast<char*>(&func->jit_frame_slots) - reinterpret_cast<char*>(&func->jit_code) != 8)
-    return;
-  if (!arena.ready()) return;
+namespace {
+
+// The functions of the same instance that `cf` calls directly and that the interpreter has
+// already run for at least half the hot threshold, not yet translated.
+std::vector<FuncInst*> WarmCallees(FuncInst* func, const CompiledFunc* cf) {
+  std::vector<FuncInst*> out;
+  const auto& ops = Ops();
+  const uint32_t warm = std::max<uint32_t>(1, HotThreshold() / 2);
+  for (size_t pc = 0, n = cf->code.size(); pc < n;) {
+    auto it = ops.by_handler.find(cf->code[pc]);
+    if (it == ops.by_handler.end()) break;
+    const CodeWord* ins = cf->code.data() + pc;
+    size_t len = Length(it->second, ins);
+    if (len == 0) break;
+    if (it->second == IOp::kCall) {
+      FuncInst* callee = func->instance->funcs[ins[1]];
+      auto* ccf = static_cast<const CompiledFunc*>(callee->compiled);
+      if (callee != func && callee->instance == func->instance && ccf && !ccf->native &&
+          ccf->hotness >= warm && std::find(out.begin(), out.end(), callee) == out.end())
+        out.push_back(callee);
+    }
+    pc += len;
+  }
+  return out;
+}
+
+void CompileNative(CodeArena& arena, FuncInst* func, CompiledFunc* cf, int depth) {
+  // Warm callees first, so that the calls to them are direct (no load of jit_code, no
+  // null check): a loop that calls a small function gets hot together with it, and
+  // usually first. Two levels: deeper callees are translated when they get hot.
+  if (depth < 2) {
+    for (FuncInst* callee : WarmCallees(func, cf))
+      CompileNative(arena, callee, static_cast<CompiledFunc*>(callee->compiled), depth + 1);
+    if (cf->native) return;  // (a callee's callee was this function)
+  }
   Translator t(func, cf);
   const Instance* inst = func->instance;
   t.set_guard(GuardPagesUsable() && !inst->memories.empty() &&
@@ -2024,6 +2147,16 @@ void CompileNative(CodeArena& arena, FuncInst* func, CompiledFunc* cf) {
   WritePerfMap(func, code, t.bytes().size());
   func->jit_frame_slots = cf->frame_slots;
   func->jit_code = code + t.entry_offset();
+}
+
+}  // namespace
+
+void CompileNative(CodeArena& arena, FuncInst* func, CompiledFunc* cf) {
+  // Generated calls read jit_frame_slots right after jit_code.
+  if (reinterpret_cast<char*>(&func->jit_frame_slots) - reinterpret_cast<char*>(&func->jit_code) != 8)
+    return;
+  if (!arena.ready()) return;
+  CompileNative(arena, func, cf, 0);
 }
 
 #endif  // x86-64 Linux

@@ -938,5 +938,119 @@ TEST(JitHostLeaf, NativeCodeCallsTheLeafAndFallsBackWhenItDeclines) {
   EXPECT_EQ(CallI32(store, inst, "once", {Value::I32(1)}), 1013u + 1000u);
 }
 
+// eqz followed by a br_if or br_unless on its result is one test-and-jump (the result is
+// never stored). Forward it must pick the right way; backward, an interrupt exit at the
+// branch must hand the interpreter the eqz result the taken branch implies, or the
+// interpreter would fall out of the loop instead of raising the interrupt.
+TEST(JitEqzBranch, ForwardBranchesAndInterruptedBackEdges) {
+  Store store;
+  Instance* inst = Instantiate(store, R"(
+    (module
+      ;; counts the zeros among i * k mod 7 for i < n
+      (func (export "zeros") (param $n i64) (param $k i64) (result i32) (local $z i32)
+        (loop $l
+          (block $skip
+            local.get $n local.get $k i64.mul i64.const 7 i64.rem_u
+            i64.eqz i32.eqz br_if $skip
+            local.get $z i32.const 1 i32.add local.set $z)
+          local.get $n i64.const 1 i64.sub local.tee $n
+          i64.eqz i32.eqz br_if $l)
+        local.get $z)
+      ;; loops while x is 0 (br_if back on eqz = 1), or while x is not 0 (br_unless)
+      (func (export "while_zero") (param $x i64) (result i32)
+        (loop $l local.get $x i64.eqz br_if $l) i32.const 11)
+      (func (export "while_nonzero") (param $x i64) (result i32)
+        (loop $l local.get $x i64.eqz i32.eqz br_if $l) i32.const 22))
+  )");
+  ASSERT_NE(inst, nullptr);
+  // n = 700: 100 of 1..700 are multiples of 7 (k = 3 is coprime to 7).
+  EXPECT_EQ(CallI32(store, inst, "zeros", {Value::I64(700), Value::I64(3)}), 100u);
+  EXPECT_EQ(CallI32(store, inst, "zeros", {Value::I64(700), Value::I64(7)}), 700u);
+  if (jit::Enabled()) {
+    EXPECT_TRUE(HasNative(inst, "zeros"));
+  }
+  // Each returns at once when its condition fails...
+  EXPECT_EQ(CallI32(store, inst, "while_zero", {Value::I64(5)}), 11u);
+  EXPECT_EQ(CallI32(store, inst, "while_nonzero", {Value::I64(0)}), 22u);
+  // ...and spins natively until interrupted when it holds.
+  for (const char* name : {"while_zero", "while_nonzero"}) {
+    std::thread stopper([&store] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      store.Interrupt();
+    });
+    auto r = InvokeByName(store, inst, name, {Value::I64(std::string_view(name) == "while_zero" ? 0 : 9)});
+    stopper.join();
+    store.ClearInterrupt();
+    ASSERT_FALSE(r.ok()) << name << " returned instead of being interrupted";
+    EXPECT_EQ(r.error().kind, TrapKind::kInterrupted) << name;
+    if (jit::Enabled()) {
+      EXPECT_TRUE(HasNative(inst, name)) << name;
+    }
+  }
+}
+
+// The native entry zeroes only the locals that may be read before they are written, but
+// every local still reads as zero until set, whatever an earlier call left in its slot.
+TEST(JitPrologue, LocalsReadBeforeSetAreZeroWhateverTheSlotHeld) {
+  Store store;
+  Instance* inst = Instantiate(store, R"(
+    (module
+      ;; leaves 77 in the slots of its locals
+      (func $dirty (local i64 i64 i64 i64) i64.const 77 local.set 0 i64.const 77 local.set 1
+        i64.const 77 local.set 2 i64.const 77 local.set 3)
+      ;; a and c are set before any read; b is read first (0); d is read only on one path
+      (func $fresh (export "fresh") (param $p i32) (result i64) (local $a i64) (local $b i64) (local $c i64) (local $d i64)
+        i64.const 5 local.set $a
+        local.get $a i64.const 1 i64.add local.set $c
+        local.get $b local.get $c i64.add local.set $b
+        (if (local.get $p) (then i64.const 1000 local.set $d))
+        local.get $b local.get $d i64.add local.get $a i64.add)
+      (func (export "run") (param $p i32) (result i64) call $dirty local.get $p call $fresh))
+  )");
+  ASSERT_NE(inst, nullptr);
+  for (uint32_t i = 0; i <= jit::HotThreshold() + 2; ++i) {
+    auto r0 = InvokeByName(store, inst, "run", {Value::I32(0)});
+    ASSERT_TRUE(r0.ok());
+    EXPECT_EQ((*r0)[0].i64(), 6 + 5) << "round " << i;
+    auto r1 = InvokeByName(store, inst, "run", {Value::I32(1)});
+    ASSERT_TRUE(r1.ok());
+    EXPECT_EQ((*r1)[0].i64(), 6 + 1000 + 5) << "round " << i;
+  }
+  if (jit::Enabled()) {
+    EXPECT_TRUE(HasNative(inst, "fresh"));
+  }
+}
+
+// A function made native translates the functions it calls that are warm (run half the
+// hot threshold) first, so it calls them directly.
+TEST(JitCalls, WarmCalleesAreTranslatedWithTheirCaller) {
+  if (!jit::Enabled() || jit::HotThreshold() < 4) GTEST_SKIP() << "needs the JIT with a hot threshold";
+  Store store;
+  Instance* inst = Instantiate(store, R"(
+    (module
+      (func $warm (export "warm") (param i32) (result i32) local.get 0 i32.const 3 i32.mul)
+      (func $cold (export "cold") (param i32) (result i32) local.get 0 i32.const 5 i32.mul)
+      ;; loops n times; calls warm in the first w iterations, cold in the first one only
+      (func (export "loop") (param $n i32) (param $w i32) (result i32) (local $i i32) (local $s i32)
+        (loop $l
+          (if (i32.lt_u (local.get $i) (local.get $w))
+            (then (local.set $s (i32.add (local.get $s) (call $warm (local.get $i))))))
+          (if (i32.eqz (local.get $i))
+            (then (local.set $s (i32.add (local.get $s) (call $cold (i32.const 7))))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+        local.get $s))
+  )");
+  ASSERT_NE(inst, nullptr);
+  const uint32_t w = jit::HotThreshold() * 3 / 4;  // warm, not hot, when the loop turns native
+  const uint32_t n = jit::HotThreshold() * 2;
+  EXPECT_EQ(CallI32(store, inst, "loop", {Value::I32(n), Value::I32(w)}), 3 * (w * (w - 1) / 2) + 35);
+  EXPECT_TRUE(HasNative(inst, "loop"));
+  EXPECT_TRUE(HasNative(inst, "warm"));
+  EXPECT_FALSE(HasNative(inst, "cold"));  // called once
+  // And the direct call works once w passes the point where the loop turned native.
+  EXPECT_EQ(CallI32(store, inst, "loop", {Value::I32(n), Value::I32(n)}), 3 * (n * (n - 1) / 2) + 35);
+}
+
 }  // namespace
 }  // namespace weft::wasm
