@@ -951,9 +951,14 @@ bool Translator::Run() {
         if (cmp != IOp::kCount) {
           bool w = Is64(op);
           int32_t imm;
-          LoadSlot(RAX, ins[1], w);
-          if (ConstImm(ins[2], w, &imm)) as_.AluRI(7, w, RAX, imm);
-          else AluSlot(Assembler::kCmp, w, RAX, ins[2]);
+          // The left operand where it is (a local pinned in a register, say), else in rax.
+          int left = HeldIn(ins[1]);
+          if (left < 0) {
+            LoadSlot(RAX, ins[1], w);
+            left = RAX;
+          }
+          if (ConstImm(ins[2], w, &imm)) as_.AluRI(7, w, static_cast<Reg>(left), imm);
+          else AluSlot(Assembler::kCmp, w, static_cast<Reg>(left), ins[2]);
           Branch(pc, BranchOffset(ins[3]), CondOf(cmp), false);
           break;
         }

@@ -1052,5 +1052,56 @@ TEST(JitCalls, WarmCalleesAreTranslatedWithTheirCaller) {
   EXPECT_EQ(CallI32(store, inst, "loop", {Value::I32(n), Value::I32(n)}), 3 * (n * (n - 1) / 2) + 35);
 }
 
+// A compare-and-branch reads its left operand where it is: a pinned local's register, a
+// pool register, rax; the right one from a register, as an immediate or from its slot.
+TEST(JitCompareBranch, LeftOperandInARegister) {
+  Store store;
+  Instance* inst = Instantiate(store, R"(
+    (module
+      ;; i and x live in registers through the loop; each compare tests one of them
+      ;; against a constant or the other local.
+      (func (export "count") (param $n i32) (result i64)
+        (local $i i32) (local $x i64) (local $hits i64)
+        (loop $l
+          (local.set $x (i64.add (i64.mul (local.get $x) (i64.const 3)) (i64.extend_i32_u (local.get $i))))
+          (local.set $x (i64.and (local.get $x) (i64.const 0xffff)))
+          (if (i64.lt_s (local.get $x) (i64.extend_i32_u (local.get $i)))
+            (then (local.set $hits (i64.add (local.get $hits) (i64.const 1000)))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (if (i64.gt_u (local.get $x) (i64.const 30000))
+            (then (local.set $hits (i64.add (local.get $hits) (i64.const 1)))))
+          (br_if $l (i32.lt_s (local.get $i) (local.get $n))))
+        (i64.add (local.get $hits) (i64.shl (local.get $x) (i64.const 32))))
+      (func (export "below") (param $n i32) (result i32) (local $i i32) (local $s i32)
+        (loop $l
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (local.set $s (i32.add (local.get $s) (local.get $i)))
+          (br_if $l (i32.lt_u (local.get $i) (i32.const 700))))
+        (i32.add (local.get $s) (local.get $n))))
+  )");
+  ASSERT_NE(inst, nullptr);
+  auto count = [](uint32_t n) {
+    uint64_t x = 0, hits = 0;
+    uint32_t i = 0;
+    do {
+      x = (x * 3 + i) & 0xffff;
+      if (static_cast<int64_t>(x) < static_cast<int64_t>(i)) hits += 1000;
+      ++i;
+      if (x > 30000) hits += 1;
+    } while (static_cast<int32_t>(i) < static_cast<int32_t>(n));
+    return hits + (x << 32);
+  };
+  for (uint32_t n : {1u, 5u, 500u, 5000u}) {
+    auto r = InvokeByName(store, inst, "count", {Value::I32(n)});
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ((*r)[0].i64(), count(n)) << n;
+  }
+  EXPECT_EQ(CallI32(store, inst, "below", {Value::I32(5)}), 700u * 701u / 2 + 5);
+  if (jit::Enabled()) {
+    EXPECT_TRUE(HasNative(inst, "count"));
+    EXPECT_TRUE(HasNative(inst, "below"));
+  }
+}
+
 }  // namespace
 }  // namespace weft::wasm
