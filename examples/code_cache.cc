@@ -28,7 +28,7 @@ int main() {
   // weft run uses weft::wasm::CodeCache::DefaultDir() ($WEFT_CACHE_DIR, else
   // $XDG_CACHE_HOME/weft, else ~/.cache/weft); this example keeps its own.
   weft::wasm::CodeCache cache(dir);
-  // Past this many bytes of entries, Save deletes the least recently written (the
+  // Past this many bytes of entries, Save deletes the least recently used (the
   // default is CodeCache::kDefaultSizeLimit, 512 MiB).
   cache.set_size_limit(64 << 20);
 

@@ -56,10 +56,12 @@ class CodeCache {
 
   // When Save has written an entry and the entries under the directory (those of every
   // weft build, each in its build ID's subdirectory) take more than `bytes`, the least
-  // recently written ones are deleted until the rest take at most three quarters of it;
+  // recently used ones (to a day: a load marks an entry at most once a day) are deleted
+  // until the rest take at most three quarters of it;
   // the entry just written stays. Only this user's files named as entries are deleted,
   // and temporary files of writers that died an hour or more ago.
   static constexpr uint64_t kDefaultSizeLimit = uint64_t{512} << 20;  // as wasmtime's cache
+  static constexpr int64_t kTouchAfterSeconds = 24 * 3600;
   void set_size_limit(uint64_t bytes) { size_limit_ = bytes; }
 
  private:

@@ -327,6 +327,10 @@ std::shared_ptr<const TranslatedCode> CodeCache::Load(std::span<const uint8_t> m
     r.Pad(8);
   }
   if (!r.ok()) return nullptr;
+  // Trim deletes the entries written longest ago: one in use gets its time set to now,
+  // at most once a day, so that Trim deletes what was used longest ago instead, at the
+  // cost of one system call a day per entry.
+  if (::time(nullptr) - st.st_mtime >= kTouchAfterSeconds) ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);
   return code;
 }
 
@@ -417,6 +421,7 @@ bool CodeCache::Save(const Instance& instance) {
 }
 
 void CodeCache::Trim(const std::string& keep) const {
+  // (An entry's time is when it was last written or, to a day, used: see Load.)
   struct File {
     std::string path;
     uint64_t bytes;

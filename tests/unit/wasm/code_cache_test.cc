@@ -255,6 +255,9 @@ class CodeCacheTrimTest : public CodeCacheTest {
  protected:
   static void WriteFile(const std::string& path, size_t bytes, int hours_old) {
     std::ofstream(path) << std::string(bytes, 'x');
+    SetAge(path, hours_old);
+  }
+  static void SetAge(const std::string& path, int hours_old) {
     timespec when[2];
     ::clock_gettime(CLOCK_REALTIME, &when[0]);
     when[0].tv_sec -= hours_old * 3600;
@@ -264,7 +267,7 @@ class CodeCacheTrimTest : public CodeCacheTest {
   bool Exists(const std::string& path) { return std::filesystem::exists(path); }
 };
 
-TEST_F(CodeCacheTrimTest, PastTheLimitTheLeastRecentlyWrittenEntriesOfEveryBuildGo) {
+TEST_F(CodeCacheTrimTest, PastTheLimitTheOldestEntriesOfEveryBuildGo) {
   CodeCache cache(dir_);
   const std::string path = cache.EntryPath(bytes_);
   ASSERT_FALSE(path.empty()) << "the test binary has no build ID";
@@ -293,6 +296,31 @@ TEST_F(CodeCacheTrimTest, PastTheLimitTheLeastRecentlyWrittenEntriesOfEveryBuild
   EXPECT_TRUE(Exists(other + "/2222222222222222.wcc.tmp.78.0"));
   EXPECT_TRUE(Exists(other + "/notes.txt"));
   EXPECT_TRUE(Exists(dir_ + "/3333333333333333.wcc"));
+}
+
+TEST_F(CodeCacheTrimTest, AnEntryInUseOutlivesNewerOnesThatAreNot) {
+  CodeCache cache(dir_);
+  const std::string used = cache.EntryPath(bytes_);
+  ASSERT_FALSE(used.empty()) << "the test binary has no build ID";
+  RunOnce(cache, 1);
+  const uint64_t entry = std::filesystem::file_size(used);
+  ASSERT_LT(entry, 4000u);
+  SetAge(used, 72);
+  const std::string other = dir_ + "/" + std::string(40, 'c');
+  std::filesystem::create_directories(other);
+  WriteFile(other + "/0123456789abcdef.wcc", 4000, 48);  // newer, and not used
+
+  Outcome cached = RunOnce(cache, 1);  // uses the three-day-old entry
+  EXPECT_TRUE(cached.used_translation);
+  // A second module's entry takes the cache one byte past the limit: one entry must go.
+  bytes_ = WatToWasm(std::string(kModule).replace(std::string(kModule).find("i32.const 7"), 11, "i32.const 8"));
+  const std::string fresh = cache.EntryPath(bytes_);
+  ASSERT_NE(fresh, used);
+  cache.set_size_limit(2 * entry + 4000 - 1);
+  RunOnce(cache, 1);
+  ASSERT_TRUE(Exists(fresh));
+  EXPECT_TRUE(Exists(used)) << "the entry used a moment ago went, as if unused for three days";
+  EXPECT_FALSE(Exists(other + "/0123456789abcdef.wcc"));
 }
 
 TEST_F(CodeCacheTrimTest, UnderTheLimitNothingGoesAndAnEmptiedBuildFolderIsRemoved) {
