@@ -485,12 +485,21 @@ class Translator {
     for (uint64_t& p : pool_)
       if (p == slot) p = kNone;
     if (held_ == slot) held_ = kNone;
+    std::erase_if(known_consts_, [slot](const KnownConst& k) { return k.slot == slot; });
   }
   void ClearCache() {
     for (uint64_t& p : pool_) p = kNone;
     held_ = kNone;
     xmm_held_ = kNone;
+    known_consts_.clear();
   }
+  // Operand slots a constant instruction just wrote (past the function's constant slots,
+  // a function with many distinct constants writes the rest where they are used): read
+  // as immediates, not back from the slot, until the slot is written or a label.
+  struct KnownConst {
+    uint64_t slot, value;
+  };
+  std::vector<KnownConst> known_consts_;
   // Loads slot `slot` into `r` (32 or 64 bits), from a register when one holds it.
   void LoadSlot(Reg r, uint64_t slot, bool w) {
     if (held_ == slot) {
@@ -580,6 +589,7 @@ class Translator {
   // needs no pool copy.
   bool StoreIsDead(uint64_t d, bool in_gpr, bool* rax_only = nullptr);
   bool EqzFeedsBranch(uint64_t d) const;
+  bool NextF64OpReads(uint64_t d) const;
   // The temporary whose eqz the flags (ZF) hold for the br_if right after it (kNone: none).
   uint64_t zf_is_eqz_of_ = kNone;
   bool ReadSoonFromPool(uint64_t d) const;
@@ -685,8 +695,16 @@ class Translator {
   // Whether `slot` is one of the function's constant slots (written once on entry, never
   // changed), and its value as a `w`-bit operand (zero-extended when 32-bit).
   bool ConstValue(uint64_t slot, bool w, uint64_t* value) const {
-    if (!IsConstSlot(slot)) return false;
-    uint64_t v = cf_->consts[slot - cf_->num_locals];
+    uint64_t v;
+    if (IsConstSlot(slot)) {
+      v = cf_->consts[slot - cf_->num_locals];
+    } else if (auto k = std::find_if(known_consts_.begin(), known_consts_.end(),
+                                     [slot](const KnownConst& c) { return c.slot == slot; });
+               k != known_consts_.end()) {
+      v = k->value;
+    } else {
+      return false;
+    }
     *value = w ? v : static_cast<uint32_t>(v);
     return true;
   }
@@ -1001,10 +1019,19 @@ bool Translator::Run() {
             DefRax(ins[1]);
             break;
           case IOp::kConst:
-          case IOp::kConst32:
-            StoreValue(Slot(ins[1]), op == IOp::kConst ? Imm64(ins + 2) : ins[2], RAX);
+          case IOp::kConst32: {
+            const uint64_t v = op == IOp::kConst ? Imm64(ins + 2) : ins[2];
+            StoreValue(Slot(ins[1]), v, RAX);
             Wrote(ins[1]);
+            if (ins[1] >= cf_->num_locals) known_consts_.push_back({ins[1], v});
+            if (op == IOp::kConst && NextF64OpReads(ins[1])) {  // in xmm0 too, for it
+              as_.MovImm64(RAX, v);
+              as_.OpRR(true, {0x0F, 0x6E}, XMM0, RAX, 0x66);  // movq xmm0, rax
+              xmm0_holds_ = ins[1];
+              xmm0_dbl_ = true;
+            }
             break;
+          }
           case IOp::kCall:
             BeforeCall();
             Call(func_->instance->funcs[ins[1]], ins[2], pc, pc + 3);
@@ -1319,6 +1346,21 @@ bool Translator::EqzFeedsBranch(uint64_t d) const {
   return (it->second == IOp::kBrIf || it->second == IOp::kBrUnless) && code_[next + 1] == d;
 }
 
+// Whether the next instruction is f64 arithmetic reading `d` (which then takes it from
+// xmm0 instead of from the slot just written: see the sse lambda in InlineBin).
+bool Translator::NextF64OpReads(uint64_t d) const {
+  const size_t next = next_pc_;
+  if (next >= cf_->code.size() || label_[next]) return false;
+  auto it = Ops().by_handler.find(code_[next]);
+  if (it == Ops().by_handler.end()) return false;
+  switch (Ops().info[static_cast<size_t>(it->second)].base) {
+    case IOp::kF64Add: case IOp::kF64Sub: case IOp::kF64Mul: case IOp::kF64Div:
+      return code_[next + 2] == d || code_[next + 3] == d;
+    default:
+      return false;
+  }
+}
+
 // Whether the result just computed into rax for operand-stack slot `d` need not be
 // stored. A wasm operand is read once (its consumer pops it), so when the next instruction
 // is its consumer, reads it only through registers (LoadSlot/AluSlot: rax or the pool
@@ -1564,9 +1606,15 @@ bool Translator::InlineUn(IOp op, const CodeWord* ins, size_t pc) {
     case IOp::kI64Extend16S: as_.Load16S64(RAX, a()); break;
     case IOp::kI64Extend32S: as_.Load32S64(RAX, a()); break;
     case IOp::kF64Sqrt:
-      as_.SseRM(0x51, XMM0, a(), true);
+      if (xmm_held_ == ins[2] && xmm_held_dbl_) {  // the previous float result
+        as_.OpRR(false, {0x0F, 0x51}, XMM0, XMM0, 0xF2);  // sqrtsd xmm0, xmm0
+      } else {
+        as_.SseRM(0x51, XMM0, a(), true);
+      }
       as_.MovsdStore(d, XMM0, true);
       Wrote(ins[1]);
+      xmm0_holds_ = ins[1];
+      xmm0_dbl_ = true;
       return true;
     case IOp::kF32Sqrt:
       as_.SseRM(0x51, XMM0, a(), false);
@@ -1835,6 +1883,11 @@ void Translator::Load(IOp op, const CodeWord* ins, size_t pc) {
     default: as_.Load8U(RAX, m); break;  // I32Load8U, I64Load8U
   }
   DefRax(ins[1]);
+  if (op == IOp::kF64Load && NextF64OpReads(ins[1])) {  // in xmm0 too, for it
+    as_.OpRR(true, {0x0F, 0x6E}, XMM0, RAX, 0x66);     // movq xmm0, rax
+    xmm0_holds_ = ins[1];
+    xmm0_dbl_ = true;
+  }
 }
 
 // [addr value offset]. Both operands are used from the registers that hold them; one not
@@ -1849,6 +1902,13 @@ void Translator::Store(IOp op, const CodeWord* ins, size_t pc) {
     default: size = 1; break;
   }
   const uint64_t addr_slot = ins[1], value_slot = ins[2], offset = ins[3];
+  if (op == IOp::kF64Store && xmm_held_ == value_slot && xmm_held_dbl_) {
+    // The float result just computed, from xmm0 (its slot holds it too, for an exit).
+    Mem m = Access(AddressReg(addr_slot, offset, size, RAX), offset, size, pc);
+    if (guard_) fault_sites_.push_back({as_.size(), pc, PinnedAtExit()});
+    as_.MovsdStore(m, XMM0, true);
+    return;
+  }
   Reg value = RDX;
   if (int r = HeldIn(value_slot); r >= 0) {
     value = static_cast<Reg>(r);

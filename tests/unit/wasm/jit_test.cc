@@ -4,6 +4,7 @@
 #include <pthread.h>
 
 #include <bit>
+#include <cmath>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -1101,6 +1102,67 @@ TEST(JitCompareBranch, LeftOperandInARegister) {
     EXPECT_TRUE(HasNative(inst, "count"));
     EXPECT_TRUE(HasNative(inst, "below"));
   }
+}
+
+// Float values handed over in xmm0 rather than through their slots: an f64.load or
+// f64.const read by the f64 op right after it, sqrt of the previous result, f64.store of
+// the previous result; and integer constants past the function's 32 constant slots
+// (written where they are used) read back as immediates.
+TEST(JitFloats, ValuesPassedInRegistersMatchTheInterpreter) {
+  std::string junk;  // 40 distinct constants first: the kernel's own are then written
+  for (int k = 0; k < 40; ++k) junk += "(local.set $j (i32.add (local.get $j) (i32.const " + std::to_string(1000 + k) + ")))\n";
+  Store store;
+  Instance* inst = Instantiate(store, R"(
+    (module
+      (memory 1)
+      ;; out[i] = (0.25 + in[i+1]) * sqrt(2 * 1.5 * in[i]) - 3.0, for i < n
+      (func (export "kernel") (param $in i32) (param $out i32) (param $n i32) (result i32)
+        (local $j i32) (local $i i32) (local $x f64) (local $y f64) (local $z f64)
+        )" + junk + R"(
+        (loop $l
+          (local.set $x (f64.load (i32.add (local.get $in) (i32.const 8))))
+          (local.set $y (f64.mul (f64.load (local.get $in)) (f64.const 1.5)))
+          (local.set $z (f64.add (f64.const 0.25) (local.get $x)))
+          (f64.store (local.get $out)
+            (f64.sub (f64.mul (local.get $z) (f64.sqrt (f64.add (local.get $y) (local.get $y))))
+                     (f64.const 3.0)))
+          (local.set $in (i32.add (local.get $in) (i32.const 8)))
+          (local.set $out (i32.add (local.get $out) (i32.const 8)))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+        (local.get $j)))
+  )");
+  ASSERT_NE(inst, nullptr);
+  uint8_t* mem = inst->memories[0]->data;
+  constexpr uint32_t kIn = 64, kOut = 32768, kN = 400;
+  std::vector<double> in(kN + 1);
+  for (uint32_t i = 0; i <= kN; ++i) in[i] = 0.5 + i * 0.37;
+  std::memcpy(mem + kIn, in.data(), in.size() * 8);
+  auto expected = [&](uint32_t i) {
+    double y = in[i] * 1.5;
+    return (0.25 + in[i + 1]) * std::sqrt(y + y) - 3.0;
+  };
+  const uint32_t junk_sum = 40 * 1000 + 40 * 39 / 2;
+  for (int round = 0; round < 3; ++round) {  // the interpreter, then native code
+    std::memset(mem + kOut, 0, kN * 8);
+    EXPECT_EQ(CallI32(store, inst, "kernel", {Value::I32(kIn), Value::I32(kOut), Value::I32(kN)}), junk_sum);
+    for (uint32_t i = 0; i < kN; ++i) {
+      double got;
+      std::memcpy(&got, mem + kOut + i * 8, 8);
+      ASSERT_EQ(got, expected(i)) << "round " << round << " element " << i;
+    }
+  }
+  if (jit::Enabled()) {
+    EXPECT_TRUE(HasNative(inst, "kernel"));
+  }
+  // A store past the end traps, after the elements before it were written.
+  std::memset(mem + 65536 - 16, 0, 16);
+  auto r = InvokeByName(store, inst, "kernel", {Value::I32(kIn), Value::I32(65536 - 16), Value::I32(3)});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, TrapKind::kMemoryOutOfBounds);
+  double last;
+  std::memcpy(&last, mem + 65536 - 8, 8);
+  EXPECT_EQ(last, expected(1));
 }
 
 }  // namespace
