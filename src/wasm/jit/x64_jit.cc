@@ -571,6 +571,7 @@ class Translator {
     Forget(d);
     rax_holds_ = d;
     if (dead && rax_only) return;  // nothing reads it anywhere else: no pool copy either
+    if (!dead && OnlyACallReads(d)) return;  // a call clears the pool before reading it
     // A free register, else the one defined longest ago.
     size_t i = 0;
     for (size_t k = 0; k < pool_size_; ++k) {
@@ -590,6 +591,7 @@ class Translator {
   bool StoreIsDead(uint64_t d, bool in_gpr, bool* rax_only = nullptr);
   bool EqzFeedsBranch(uint64_t d) const;
   bool NextF64OpReads(uint64_t d) const;
+  bool OnlyACallReads(uint64_t d) const;
   // The temporary whose eqz the flags (ZF) hold for the br_if right after it (kNone: none).
   uint64_t zf_is_eqz_of_ = kNone;
   bool ReadSoonFromPool(uint64_t d) const;
@@ -1015,6 +1017,11 @@ bool Translator::Run() {
             as_.Ret();
             break;
           case IOp::kCopy:
+            if (int p = Pinned(ins[1]); p >= 0) {  // straight into its register
+              LoadSlot(PinReg(p), ins[2], true);
+              Forget(ins[1]);
+              break;
+            }
             LoadSlot(RAX, ins[2], true);
             DefRax(ins[1]);
             break;
@@ -1361,6 +1368,26 @@ bool Translator::NextF64OpReads(uint64_t d) const {
   }
 }
 
+// Whether temporary `d` is an argument of a call a few instructions on (no label in
+// between) and no instruction before that call names it: the call reads it from its slot
+// (every call clears the pool first), so a pool copy would be wasted.
+bool Translator::OnlyACallReads(uint64_t d) const {
+  if (d < cf_->num_locals || IsConstSlot(d)) return false;
+  const auto& ops = Ops();
+  for (size_t pc = next_pc_, step = 0; step < 6 && pc < cf_->code.size() && !label_[pc]; ++step) {
+    auto it = ops.by_handler.find(code_[pc]);
+    if (it == ops.by_handler.end()) return false;
+    const CodeWord* ins = code_ + pc;
+    const size_t len = Length(it->second, ins);
+    if (len == 0) return false;
+    if (it->second == IOp::kCall) return d >= ins[2];
+    for (size_t k = 1; k < len; ++k)
+      if (ins[k] == d) return false;
+    pc += len;
+  }
+  return false;
+}
+
 // Whether the result just computed into rax for operand-stack slot `d` need not be
 // stored. A wasm operand is read once (its consumer pops it), so when the next instruction
 // is its consumer, reads it only through registers (LoadSlot/AluSlot: rax or the pool
@@ -1649,6 +1676,12 @@ bool Translator::InlineBin(IOp op, const CodeWord* ins, size_t pc) {
         held_ != ins[2]) {
       a_reg = HeldIn(ins[2]);
     }
+    if (int p = Pinned(ins[1]); a_reg >= 0 && p >= 0) {  // into the pinned local's register
+      Mem m{static_cast<Reg>(a_reg), k == Assembler::kAdd ? imm : -imm};
+      if (w) as_.Lea(PinReg(p), m); else as_.Lea32(PinReg(p), m);
+      Forget(ins[1]);
+      return;
+    }
     if (a_reg >= 0) {
       Mem m{static_cast<Reg>(a_reg), k == Assembler::kAdd ? imm : -imm};
       if (w) as_.Lea(RAX, m); else as_.Lea32(RAX, m);
@@ -1871,16 +1904,24 @@ void Translator::Load(IOp op, const CodeWord* ins, size_t pc) {
   }
   Mem m = Access(AddressReg(ins[2], ins[3], size, RAX), ins[3], size, pc);
   if (guard_) fault_sites_.push_back({as_.size(), pc, PinnedAtExit()});
+  // Into a pinned local's register directly (a fault leaves it as it was, for the exit
+  // stub to write back); anything else into rax.
+  const int pinned = op == IOp::kF64Load || op == IOp::kF32Load ? -1 : Pinned(ins[1]);
+  const Reg dst = pinned >= 0 ? PinReg(pinned) : RAX;
   switch (op) {
-    case IOp::kI64Load: case IOp::kF64Load: as_.Load64(RAX, m); break;
-    case IOp::kI32Load: case IOp::kF32Load: case IOp::kI64Load32U: as_.Load32(RAX, m); break;
-    case IOp::kI64Load32S: as_.Load32S64(RAX, m); break;
-    case IOp::kI32Load16S: as_.Load16S32(RAX, m); break;
-    case IOp::kI64Load16S: as_.Load16S64(RAX, m); break;
-    case IOp::kI32Load16U: case IOp::kI64Load16U: as_.Load16U(RAX, m); break;
-    case IOp::kI32Load8S: as_.Load8S32(RAX, m); break;
-    case IOp::kI64Load8S: as_.Load8S64(RAX, m); break;
-    default: as_.Load8U(RAX, m); break;  // I32Load8U, I64Load8U
+    case IOp::kI64Load: case IOp::kF64Load: as_.Load64(dst, m); break;
+    case IOp::kI32Load: case IOp::kF32Load: case IOp::kI64Load32U: as_.Load32(dst, m); break;
+    case IOp::kI64Load32S: as_.Load32S64(dst, m); break;
+    case IOp::kI32Load16S: as_.Load16S32(dst, m); break;
+    case IOp::kI64Load16S: as_.Load16S64(dst, m); break;
+    case IOp::kI32Load16U: case IOp::kI64Load16U: as_.Load16U(dst, m); break;
+    case IOp::kI32Load8S: as_.Load8S32(dst, m); break;
+    case IOp::kI64Load8S: as_.Load8S64(dst, m); break;
+    default: as_.Load8U(dst, m); break;  // I32Load8U, I64Load8U
+  }
+  if (pinned >= 0) {
+    Forget(ins[1]);
+    return;
   }
   DefRax(ins[1]);
   if (op == IOp::kF64Load && NextF64OpReads(ins[1])) {  // in xmm0 too, for it

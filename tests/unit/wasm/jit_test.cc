@@ -1165,5 +1165,55 @@ TEST(JitFloats, ValuesPassedInRegistersMatchTheInterpreter) {
   EXPECT_EQ(last, expected(1));
 }
 
+// Loads, `local + c` and copies into a local pinned through a loop write its register
+// directly (no detour through rax).
+TEST(JitPinnedLocals, LoadsAndLeasWriteTheirRegisterDirectly) {
+  Store store;
+  Instance* inst = Instantiate(store, R"(
+    (module
+      (memory 1)
+      ;; walks a list of [next i32][value i32] nodes from $p; sums value * 3 + its low
+      ;; byte (signed), and counts nodes
+      (func (export "walk") (param $p i32) (result i64)
+        (local $sum i64) (local $b i32) (local $n i32) (local $prev i32)
+        (loop $l
+          (local.set $b (i32.load8_s offset=4 (local.get $p)))
+          (local.set $sum (i64.add (local.get $sum)
+            (i64.extend_i32_s (i32.add (i32.mul (i32.load offset=4 (local.get $p)) (i32.const 3))
+                                       (i32.add (local.get $b) (i32.mul (local.get $b) (i32.const 0)))))))
+          (local.set $prev (local.get $p))
+          (local.set $p (i32.load (local.get $p)))
+          (local.set $n (i32.add (local.get $n) (i32.const 1)))
+          (br_if $l (i32.ne (local.get $p) (i32.const 0))))
+        (i64.add (i64.shl (i64.extend_i32_u (local.get $n)) (i64.const 40))
+                 (i64.add (local.get $sum) (i64.extend_i32_u (local.get $prev))))))
+  )");
+  ASSERT_NE(inst, nullptr);
+  uint8_t* mem = inst->memories[0]->data;
+  // 300 nodes, 16 bytes apart, in a scrambled order; values with both byte signs.
+  constexpr uint32_t kNodes = 300, kBase = 1024;
+  std::vector<uint32_t> order(kNodes);
+  for (uint32_t i = 0; i < kNodes; ++i) order[i] = (i * 37) % kNodes;
+  int64_t sum = 0;
+  for (uint32_t i = 0; i < kNodes; ++i) {
+    uint32_t at = kBase + order[i] * 16, next = i + 1 < kNodes ? kBase + order[i + 1] * 16 : 0;
+    int32_t value = static_cast<int32_t>(i * 2654435761u);
+    std::memcpy(mem + at, &next, 4);
+    std::memcpy(mem + at + 4, &value, 4);
+    int32_t b = static_cast<int8_t>(value & 0xFF);
+    sum += static_cast<int32_t>(static_cast<uint32_t>(value) * 3u + static_cast<uint32_t>(b));
+  }
+  const uint64_t last = kBase + order[kNodes - 1] * 16;
+  const uint64_t expected = (uint64_t{kNodes} << 40) + static_cast<uint64_t>(sum) + last;
+  for (int round = 0; round < 3; ++round) {
+    auto r = InvokeByName(store, inst, "walk", {Value::I32(kBase + order[0] * 16)});
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(static_cast<uint64_t>((*r)[0].i64()), expected) << "round " << round;
+  }
+  if (jit::Enabled()) {
+    EXPECT_TRUE(HasNative(inst, "walk"));
+  }
+}
+
 }  // namespace
 }  // namespace weft::wasm
