@@ -177,6 +177,7 @@ class Assembler {
   // prefix F2 = double, F3 = single
   void MovsdLoad(Xmm d, Mem m, bool dbl) { OpRM(false, {0x0F, 0x10}, d, m, dbl ? 0xF2 : 0xF3); }
   void MovsdStore(Mem m, Xmm s, bool dbl) { OpRM(false, {0x0F, 0x11}, s, m, dbl ? 0xF2 : 0xF3); }
+  void MovqToXmm(Xmm d, Reg s) { OpRR(true, {0x0F, 0x6E}, d, s, 0x66); }  // movq xmm, r64
   // 0x58 add, 0x59 mul, 0x5C sub, 0x5E div, 0x51 sqrt
   void SseRM(uint8_t op, Xmm d, Mem m, bool dbl) { OpRM(false, {0x0F, op}, d, m, dbl ? 0xF2 : 0xF3); }
   // ucomisd/ucomiss xmm, m

@@ -332,6 +332,22 @@ size_t Length(IOp op, const CodeWord* pc) {
   }
 }
 
+// Calls f(pc, op, instruction, length) for each instruction of `cf` in order while f
+// returns true; false when f stopped or an instruction is not known.
+template <class F>
+bool WalkCode(const CompiledFunc& cf, F f) {
+  const auto& ops = Ops();
+  const CodeWord* code = cf.code.data();
+  for (size_t pc = 0, n = cf.code.size(); pc < n;) {
+    auto it = ops.by_handler.find(code[pc]);
+    if (it == ops.by_handler.end()) return false;
+    size_t len = Length(it->second, code + pc);
+    if (len == 0 || !f(pc, it->second, code + pc, len)) return false;
+    pc += len;
+  }
+  return true;
+}
+
 class Translator {
  public:
   Translator(FuncInst* func, CompiledFunc* cf) : func_(func), cf_(cf), code_(cf->code.data()) {}
@@ -670,15 +686,20 @@ class Translator {
   // true; false when an instruction is not known (the translation then gives up).
   template <class F>
   bool Walk(F f) const {
-    const auto& ops = Ops();
-    for (size_t pc = 0, n = cf_->code.size(); pc < n;) {
-      auto it = ops.by_handler.find(code_[pc]);
-      if (it == ops.by_handler.end()) return false;
-      size_t len = Length(it->second, code_ + pc);
-      if (len == 0 || !f(pc, it->second, code_ + pc, len)) return false;
-      pc += len;
-    }
-    return true;
+    return WalkCode(*cf_, f);
+  }
+  // The op of the instruction at `pc` when control reaches it only from the instruction
+  // before (no label there), else IOp::kCount.
+  IOp UnlabelledOpAt(size_t pc) const {
+    if (pc >= cf_->code.size() || label_[pc]) return IOp::kCount;
+    auto it = Ops().by_handler.find(code_[pc]);
+    return it == Ops().by_handler.end() ? IOp::kCount : it->second;
+  }
+  // xmm0 = rax, as the f64 in slot `slot` for the next instruction (see the sse lambda).
+  void RaxToXmm0(uint64_t slot) {
+    as_.MovqToXmm(XMM0, RAX);
+    xmm0_holds_ = slot;
+    xmm0_dbl_ = true;
   }
   void FindLabels();
   bool IsConstSlot(uint64_t slot) const {
@@ -887,20 +908,15 @@ void Translator::EmitPrologue() {
 // hands the interpreter an instruction that writes it or reads only what was written.
 std::vector<bool> Translator::LocalsSetBeforeRead() const {
   std::vector<bool> set(cf_->num_locals, false), read(cf_->num_locals, false);
-  const auto& ops = Ops();
   auto reads = [&](uint64_t slot) {
     if (slot < cf_->num_locals && !set[slot]) read[slot] = true;
   };
   auto writes = [&](uint64_t slot) {
     if (slot < cf_->num_locals && !read[slot]) set[slot] = true;
   };
-  for (size_t pc = 0, n = cf_->code.size(); pc < n;) {
-    if (pc > 0 && label_[pc]) break;
-    auto it = ops.by_handler.find(code_[pc]);
-    if (it == ops.by_handler.end()) break;
-    const IOp op = it->second;
-    const CodeWord* ins = code_ + pc;
-    const Kind kind = ops.info[static_cast<size_t>(op)].kind;
+  Walk([&](size_t pc, IOp op, const CodeWord* ins, size_t) {
+    if (pc > 0 && label_[pc]) return false;
+    const Kind kind = Ops().info[static_cast<size_t>(op)].kind;
     if (kind == Kind::kUn || kind == Kind::kLoad) {
       reads(ins[2]);
       writes(ins[1]);
@@ -919,10 +935,10 @@ std::vector<bool> Translator::LocalsSetBeforeRead() const {
     } else if (op == IOp::kGlobalSet) {
       reads(ins[2]);
     } else {
-      break;
+      return false;
     }
-    pc += Length(op, ins);
-  }
+    return true;
+  });
   return set;
 }
 
@@ -1033,9 +1049,7 @@ bool Translator::Run() {
             if (ins[1] >= cf_->num_locals) known_consts_.push_back({ins[1], v});
             if (op == IOp::kConst && NextF64OpReads(ins[1])) {  // in xmm0 too, for it
               as_.MovImm64(RAX, v);
-              as_.OpRR(true, {0x0F, 0x6E}, XMM0, RAX, 0x66);  // movq xmm0, rax
-              xmm0_holds_ = ins[1];
-              xmm0_dbl_ = true;
+              RaxToXmm0(ins[1]);
             }
             break;
           }
@@ -1346,23 +1360,18 @@ void Translator::DivideUnsignedByConstant(bool w, uint64_t d, bool rem) {
 // wasm operand is popped once.
 bool Translator::EqzFeedsBranch(uint64_t d) const {
   if (d < cf_->num_locals || IsConstSlot(d)) return false;
-  const size_t next = next_pc_;
-  if (next >= cf_->code.size() || label_[next]) return false;
-  auto it = Ops().by_handler.find(code_[next]);
-  if (it == Ops().by_handler.end()) return false;
-  return (it->second == IOp::kBrIf || it->second == IOp::kBrUnless) && code_[next + 1] == d;
+  const IOp op = UnlabelledOpAt(next_pc_);
+  return (op == IOp::kBrIf || op == IOp::kBrUnless) && code_[next_pc_ + 1] == d;
 }
 
 // Whether the next instruction is f64 arithmetic reading `d` (which then takes it from
 // xmm0 instead of from the slot just written: see the sse lambda in InlineBin).
 bool Translator::NextF64OpReads(uint64_t d) const {
-  const size_t next = next_pc_;
-  if (next >= cf_->code.size() || label_[next]) return false;
-  auto it = Ops().by_handler.find(code_[next]);
-  if (it == Ops().by_handler.end()) return false;
-  switch (Ops().info[static_cast<size_t>(it->second)].base) {
+  const IOp op = UnlabelledOpAt(next_pc_);
+  if (op == IOp::kCount) return false;
+  switch (Ops().info[static_cast<size_t>(op)].base) {
     case IOp::kF64Add: case IOp::kF64Sub: case IOp::kF64Mul: case IOp::kF64Div:
-      return code_[next + 2] == d || code_[next + 3] == d;
+      return code_[next_pc_ + 2] == d || code_[next_pc_ + 3] == d;
     default:
       return false;
   }
@@ -1399,11 +1408,10 @@ bool Translator::OnlyACallReads(uint64_t d) const {
 bool Translator::StoreIsDead(uint64_t d, bool in_gpr, bool* rax_only) {
   if (d < cf_->num_locals || IsConstSlot(d)) return false;  // locals and constants
   const size_t next = next_pc_;
-  if (next >= cf_->code.size() || label_[next]) return false;
+  const IOp next_op = UnlabelledOpAt(next);
+  if (next_op == IOp::kCount) return false;
   const CodeWord* ins = code_ + next;
-  auto it = Ops().by_handler.find(ins[0]);
-  if (it == Ops().by_handler.end()) return false;
-  const OpInfo& oi = Ops().info[static_cast<size_t>(it->second)];
+  const OpInfo& oi = Ops().info[static_cast<size_t>(next_op)];
   const IOp op = oi.base;
   // Float arithmetic reads an operand from xmm0 when the float op just before left it
   // there (see the sse lambda in InlineBin).
@@ -1490,10 +1498,9 @@ bool Translator::ReadSoonFromPool(uint64_t d) const {
 // Whether the instruction at `pc` is an IntOpOnRegisters op reading temporary `slot`, so
 // that StoreIsDead finds the result defined just before it dead and read from rax.
 bool Translator::ReadFromRaxNext(size_t pc, uint64_t slot) const {
-  if (slot < cf_->num_locals || IsConstSlot(slot) || pc >= cf_->code.size() || label_[pc]) return false;
-  auto it = Ops().by_handler.find(code_[pc]);
-  if (it == Ops().by_handler.end()) return false;
-  return IntOpReads(Ops().info[static_cast<size_t>(it->second)].base, code_ + pc, slot);
+  if (slot < cf_->num_locals || IsConstSlot(slot)) return false;
+  const IOp op = UnlabelledOpAt(pc);
+  return op != IOp::kCount && IntOpReads(Ops().info[static_cast<size_t>(op)].base, code_ + pc, slot);
 }
 
 // Moves fp to the callee's frame and calls its native entry; the callee returns with fp
@@ -1924,11 +1931,7 @@ void Translator::Load(IOp op, const CodeWord* ins, size_t pc) {
     return;
   }
   DefRax(ins[1]);
-  if (op == IOp::kF64Load && NextF64OpReads(ins[1])) {  // in xmm0 too, for it
-    as_.OpRR(true, {0x0F, 0x6E}, XMM0, RAX, 0x66);     // movq xmm0, rax
-    xmm0_holds_ = ins[1];
-    xmm0_dbl_ = true;
-  }
+  if (op == IOp::kF64Load && NextF64OpReads(ins[1])) RaxToXmm0(ins[1]);  // for it
 }
 
 // [addr value offset]. Both operands are used from the registers that hold them; one not
@@ -2210,23 +2213,16 @@ namespace {
 // already run for at least half the hot threshold, not yet translated.
 std::vector<FuncInst*> WarmCallees(FuncInst* func, const CompiledFunc* cf) {
   std::vector<FuncInst*> out;
-  const auto& ops = Ops();
   const uint32_t warm = std::max<uint32_t>(1, HotThreshold() / 2);
-  for (size_t pc = 0, n = cf->code.size(); pc < n;) {
-    auto it = ops.by_handler.find(cf->code[pc]);
-    if (it == ops.by_handler.end()) break;
-    const CodeWord* ins = cf->code.data() + pc;
-    size_t len = Length(it->second, ins);
-    if (len == 0) break;
-    if (it->second == IOp::kCall) {
-      FuncInst* callee = func->instance->funcs[ins[1]];
-      auto* ccf = static_cast<const CompiledFunc*>(callee->compiled);
-      if (callee != func && callee->instance == func->instance && ccf && !ccf->native &&
-          ccf->hotness >= warm && std::find(out.begin(), out.end(), callee) == out.end())
-        out.push_back(callee);
-    }
-    pc += len;
-  }
+  WalkCode(*cf, [&](size_t, IOp op, const CodeWord* ins, size_t) {
+    if (op != IOp::kCall) return true;
+    FuncInst* callee = func->instance->funcs[ins[1]];
+    auto* ccf = static_cast<const CompiledFunc*>(callee->compiled);
+    if (callee != func && callee->instance == func->instance && ccf && !ccf->native &&
+        ccf->hotness >= warm && std::find(out.begin(), out.end(), callee) == out.end())
+      out.push_back(callee);
+    return true;
+  });
   return out;
 }
 

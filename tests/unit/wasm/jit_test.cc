@@ -92,6 +92,8 @@ TEST(JitAssembler, SseScalarForms) {
             (Bytes{0xF2, 0x0F, 0x58, 0x43, 0x10}));
   EXPECT_EQ(Encode([](Assembler& a) { a.MovsdStore(Mem{RBX, 8}, XMM0, false); }),
             (Bytes{0xF3, 0x0F, 0x11, 0x43, 0x08}));
+  // movq xmm0, rax (an f64 loaded or built in rax, handed to the next float op)
+  EXPECT_EQ(Encode([](Assembler& a) { a.MovqToXmm(XMM0, RAX); }), (Bytes{0x66, 0x48, 0x0F, 0x6E, 0xC0}));
 }
 
 // ---- native code and the interpreter together ----
