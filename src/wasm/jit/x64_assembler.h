@@ -16,7 +16,10 @@ enum Reg : uint8_t {
   RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15,
 };
 // SSE registers share the encoding space (xmm0..xmm15).
-enum Xmm : uint8_t { XMM0, XMM1, XMM2, XMM3 };
+enum Xmm : uint8_t {
+  XMM0, XMM1, XMM2, XMM3, XMM4, XMM5, XMM6, XMM7,
+  XMM8, XMM9, XMM10, XMM11, XMM12, XMM13, XMM14, XMM15,
+};
 
 // Condition codes (the low nibble of Jcc/SETcc/CMOVcc).
 enum Cond : uint8_t {
@@ -178,10 +181,14 @@ class Assembler {
   void MovsdLoad(Xmm d, Mem m, bool dbl) { OpRM(false, {0x0F, 0x10}, d, m, dbl ? 0xF2 : 0xF3); }
   void MovsdStore(Mem m, Xmm s, bool dbl) { OpRM(false, {0x0F, 0x11}, s, m, dbl ? 0xF2 : 0xF3); }
   void MovqToXmm(Xmm d, Reg s) { OpRR(true, {0x0F, 0x6E}, d, s, 0x66); }  // movq xmm, r64
+  // movapd d, s: the whole register, so no dependency on d's old value (movsd has one)
+  void MovapdRR(Xmm d, Xmm s) { OpRR(false, {0x0F, 0x28}, d, s, 0x66); }
   // 0x58 add, 0x59 mul, 0x5C sub, 0x5E div, 0x51 sqrt
   void SseRM(uint8_t op, Xmm d, Mem m, bool dbl) { OpRM(false, {0x0F, op}, d, m, dbl ? 0xF2 : 0xF3); }
-  // ucomisd/ucomiss xmm, m
+  void SseRR(uint8_t op, Xmm d, Xmm s, bool dbl) { OpRR(false, {0x0F, op}, d, s, dbl ? 0xF2 : 0xF3); }
+  // ucomisd/ucomiss xmm, m (or xmm)
   void Ucomis(Xmm a, Mem m, bool dbl) { OpRM(false, {0x0F, 0x2E}, a, m, dbl ? 0x66 : 0); }
+  void UcomisRR(Xmm a, Xmm b, bool dbl) { OpRR(false, {0x0F, 0x2E}, a, b, dbl ? 0x66 : 0); }
 
   // ---- control ----
   // Returns the offset of the rel32 field for patching.

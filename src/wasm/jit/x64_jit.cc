@@ -500,11 +500,14 @@ class Translator {
   void Forget(uint64_t slot) {
     for (uint64_t& p : pool_)
       if (p == slot) p = kNone;
+    for (uint64_t& p : fpool_)
+      if (p == slot) p = kNone;
     if (held_ == slot) held_ = kNone;
     std::erase_if(known_consts_, [slot](const KnownConst& k) { return k.slot == slot; });
   }
   void ClearCache() {
     for (uint64_t& p : pool_) p = kNone;
+    for (uint64_t& p : fpool_) p = kNone;
     held_ = kNone;
     xmm_held_ = kNone;
     known_consts_.clear();
@@ -552,9 +555,71 @@ class Translator {
   // An operand-stack slot is read once (wasm pops it): its pool register can go to a
   // value that will be read again. Only a hint: the slot itself keeps the value.
   void Consumed(uint64_t slot) {
-    if (slot >= cf_->num_locals + cf_->consts.size())
+    if (slot >= cf_->num_locals + cf_->consts.size()) {
       for (uint64_t& p : pool_)
         if (p == slot) p = kNone;
+      for (uint64_t& p : fpool_)
+        if (p == slot) p = kNone;
+    }
+  }
+
+  // f64 results also stay in xmm registers, in a pool of their own managed like the
+  // integer one (LRU, cleared at labels and calls, an entry forgotten when its slot is
+  // written any other way; the slot is written too). A value read a few instructions
+  // after it was computed (nbody's dx, read three times, say) comes from its register,
+  // not from the slot it was just stored to. f32 values stay out: rare in practice.
+  static constexpr Xmm kFPool[] = {XMM2,  XMM3,  XMM4,  XMM5,  XMM6,  XMM7,  XMM8,
+                                   XMM9,  XMM10, XMM11, XMM12, XMM13, XMM14, XMM15};
+  static constexpr size_t kFPoolSize = sizeof(kFPool) / sizeof(kFPool[0]);
+  uint64_t fpool_[kFPoolSize] = {kNone, kNone, kNone, kNone, kNone, kNone, kNone,
+                                 kNone, kNone, kNone, kNone, kNone, kNone, kNone};
+  uint64_t fdefined_at_[kFPoolSize] = {};
+  // The pool register holding slot `slot`'s f64 value, or -1. Reading it there counts as
+  // the read of an operand (see Consumed).
+  int FHeldIn(uint64_t slot) {
+    for (size_t i = 0; i < kFPoolSize; ++i) {
+      if (fpool_[i] == slot) {
+        Xmm r = kFPool[i];
+        Consumed(slot);
+        return r;
+      }
+    }
+    return -1;
+  }
+  // `src` (xmm0, or xmm1 for a load) holds slot `d`'s f64 value, just written: keep a copy
+  // in the pool.
+  void FPoolDef(uint64_t d, Xmm src) {
+    size_t i = 0;
+    for (size_t k = 0; k < kFPoolSize; ++k) {
+      if (fpool_[k] == kNone) {
+        i = k;
+        break;
+      }
+      if (fdefined_at_[k] < fdefined_at_[i]) i = k;
+    }
+    fdefined_at_[i] = ++def_clock_;
+    fpool_[i] = d;
+    as_.MovapdRR(kFPool[i], src);
+  }
+  // xmm0 = the float in slot `slot`, from the pool when it holds it.
+  void FloatToXmm0(uint64_t slot, bool dbl) {
+    if (int r = dbl ? FHeldIn(slot) : -1; r >= 0) {
+      as_.MovapdRR(XMM0, static_cast<Xmm>(r));
+    } else {
+      as_.MovsdLoad(XMM0, In(slot), dbl);
+    }
+  }
+  // xmm0 = xmm0 (op) the float in slot `slot` (0x2E: ucomis, which only sets the flags).
+  void SseWithSlot(uint8_t opc, uint64_t slot, bool dbl) {
+    const int r = dbl ? FHeldIn(slot) : -1;
+    if (opc == 0x2E) {
+      if (r >= 0) as_.UcomisRR(XMM0, static_cast<Xmm>(r), dbl);
+      else as_.Ucomis(XMM0, In(slot), dbl);
+    } else if (r >= 0) {
+      as_.SseRR(opc, XMM0, static_cast<Xmm>(r), dbl);
+    } else {
+      as_.SseRM(opc, XMM0, In(slot), dbl);
+    }
   }
   // `op r, slot` with the slot from a register when one holds it.
   void AluSlot(Assembler::Alu k, bool w, Reg r, uint64_t slot) {
@@ -1641,12 +1706,13 @@ bool Translator::InlineUn(IOp op, const CodeWord* ins, size_t pc) {
     case IOp::kI64Extend32S: as_.Load32S64(RAX, a()); break;
     case IOp::kF64Sqrt:
       if (xmm_held_ == ins[2] && xmm_held_dbl_) {  // the previous float result
-        as_.OpRR(false, {0x0F, 0x51}, XMM0, XMM0, 0xF2);  // sqrtsd xmm0, xmm0
+        as_.SseRR(0x51, XMM0, XMM0, true);
       } else {
-        as_.SseRM(0x51, XMM0, a(), true);
+        SseWithSlot(0x51, ins[2], true);  // sqrtsd xmm0, a
       }
       as_.MovsdStore(d, XMM0, true);
       Wrote(ins[1]);
+      FPoolDef(ins[1], XMM0);
       xmm0_holds_ = ins[1];
       xmm0_dbl_ = true;
       return true;
@@ -1669,8 +1735,6 @@ bool Translator::InlineUn(IOp op, const CodeWord* ins, size_t pc) {
 bool Translator::InlineBin(IOp op, const CodeWord* ins, size_t pc) {
   // As in InlineUn: operands as memory only where read so.
   const Mem d = SlotMem(ins[1]);
-  auto a = [&] { return In(ins[2]); };
-  auto b = [&] { return In(ins[3]); };
   const bool w = Is64(op);
   auto load_a = [&](Reg r) { LoadSlot(r, ins[2], w); };
   int32_t imm;
@@ -1723,27 +1787,32 @@ bool Translator::InlineBin(IOp op, const CodeWord* ins, size_t pc) {
   };
   // Floats: xmm0 = a (op) b; f32 results are stored zero-extended, like Value::F32.
   // An operand the previous float op just computed is taken from xmm0.
+  // Operands from xmm0 or the float pool where they are (FloatToXmm0, SseWithSlot).
   auto sse = [&](uint8_t opc, bool dbl) {
     const bool in_xmm0 = xmm_held_ != kNone && xmm_held_dbl_ == dbl;
     if (in_xmm0 && xmm_held_ == ins[2]) {
       if (ins[3] == ins[2]) {
-        as_.OpRR(false, {0x0F, opc}, XMM0, XMM0, dbl ? 0xF2 : 0xF3);
+        as_.SseRR(opc, XMM0, XMM0, dbl);
       } else {
-        as_.SseRM(opc, XMM0, b(), dbl);
+        SseWithSlot(opc, ins[3], dbl);
       }
+    } else if (in_xmm0 && xmm_held_ == ins[3] && (opc == 0x58 || opc == 0x59)) {
+      SseWithSlot(opc, ins[2], dbl);  // add and mul commute (a NaN result may carry either payload)
     } else if (in_xmm0 && xmm_held_ == ins[3]) {
-      as_.OpRR(false, {0x0F, 0x10}, XMM1, XMM0, dbl ? 0xF2 : 0xF3);  // movsd xmm1, xmm0
-      as_.MovsdLoad(XMM0, a(), dbl);
-      as_.OpRR(false, {0x0F, opc}, XMM0, XMM1, dbl ? 0xF2 : 0xF3);
+      as_.MovapdRR(XMM1, XMM0);
+      FloatToXmm0(ins[2], dbl);
+      as_.SseRR(opc, XMM0, XMM1, dbl);
     } else {
-      as_.MovsdLoad(XMM0, a(), dbl);
-      as_.SseRM(opc, XMM0, b(), dbl);
+      FloatToXmm0(ins[2], dbl);
+      SseWithSlot(opc, ins[3], dbl);
     }
     xmm0_holds_ = ins[1];
     xmm0_dbl_ = dbl;
     if (dbl) {
-      if (!StoreIsDead(ins[1], /*in_gpr=*/false)) as_.MovsdStore(d, XMM0, true);
+      const bool dead = StoreIsDead(ins[1], /*in_gpr=*/false);
+      if (!dead) as_.MovsdStore(d, XMM0, true);
       Wrote(ins[1]);
+      if (!dead) FPoolDef(ins[1], XMM0);
     } else {
       as_.OpRR(false, {0x0F, 0x7E}, XMM0, RAX, 0x66);  // movd eax, xmm0
       DefRax(ins[1]);
@@ -1752,14 +1821,14 @@ bool Translator::InlineBin(IOp op, const CodeWord* ins, size_t pc) {
   // Float compares: ucomis sets CF/ZF, and PF when unordered (NaN).
   auto fcmp = [&](bool dbl, bool swap, Cond c) {
     as_.XorRR32(RAX);
-    as_.MovsdLoad(XMM0, swap ? b() : a(), dbl);
-    as_.Ucomis(XMM0, swap ? a() : b(), dbl);
+    FloatToXmm0(swap ? ins[3] : ins[2], dbl);
+    SseWithSlot(0x2E, swap ? ins[2] : ins[3], dbl);
     as_.Setcc(c, RAX);
     DefRax(ins[1]);
   };
   auto feq = [&](bool dbl, bool ne) {
-    as_.MovsdLoad(XMM0, a(), dbl);
-    as_.Ucomis(XMM0, b(), dbl);
+    FloatToXmm0(ins[2], dbl);
+    SseWithSlot(0x2E, ins[3], dbl);
     as_.Setcc(ne ? kNE : kE, RAX);
     as_.Setcc(ne ? kP : kNP, RCX);
     if (ne) as_.OpRR(false, {0x0A}, RAX, RCX); else as_.OpRR(false, {0x22}, RAX, RCX);  // or/and al, cl
@@ -1911,12 +1980,25 @@ void Translator::Load(IOp op, const CodeWord* ins, size_t pc) {
   }
   Mem m = Access(AddressReg(ins[2], ins[3], size, RAX), ins[3], size, pc);
   if (guard_) fault_sites_.push_back({as_.size(), pc, PinnedAtExit()});
+  if (op == IOp::kF64Load) {  // into an xmm register, for the float ops that read it
+    const bool next_reads = NextF64OpReads(ins[1]);
+    const Xmm x = next_reads ? XMM0 : XMM1;
+    as_.MovsdLoad(x, m, true);
+    as_.MovsdStore(SlotMem(ins[1]), x, true);
+    Wrote(ins[1]);
+    FPoolDef(ins[1], x);
+    if (next_reads) {
+      xmm0_holds_ = ins[1];
+      xmm0_dbl_ = true;
+    }
+    return;
+  }
   // Into a pinned local's register directly (a fault leaves it as it was, for the exit
   // stub to write back); anything else into rax.
-  const int pinned = op == IOp::kF64Load || op == IOp::kF32Load ? -1 : Pinned(ins[1]);
+  const int pinned = op == IOp::kF32Load ? -1 : Pinned(ins[1]);
   const Reg dst = pinned >= 0 ? PinReg(pinned) : RAX;
   switch (op) {
-    case IOp::kI64Load: case IOp::kF64Load: as_.Load64(dst, m); break;
+    case IOp::kI64Load: as_.Load64(dst, m); break;
     case IOp::kI32Load: case IOp::kF32Load: case IOp::kI64Load32U: as_.Load32(dst, m); break;
     case IOp::kI64Load32S: as_.Load32S64(dst, m); break;
     case IOp::kI32Load16S: as_.Load16S32(dst, m); break;
@@ -1931,7 +2013,6 @@ void Translator::Load(IOp op, const CodeWord* ins, size_t pc) {
     return;
   }
   DefRax(ins[1]);
-  if (op == IOp::kF64Load && NextF64OpReads(ins[1])) RaxToXmm0(ins[1]);  // for it
 }
 
 // [addr value offset]. Both operands are used from the registers that hold them; one not
@@ -1946,12 +2027,16 @@ void Translator::Store(IOp op, const CodeWord* ins, size_t pc) {
     default: size = 1; break;
   }
   const uint64_t addr_slot = ins[1], value_slot = ins[2], offset = ins[3];
-  if (op == IOp::kF64Store && xmm_held_ == value_slot && xmm_held_dbl_) {
-    // The float result just computed, from xmm0 (its slot holds it too, for an exit).
-    Mem m = Access(AddressReg(addr_slot, offset, size, RAX), offset, size, pc);
-    if (guard_) fault_sites_.push_back({as_.size(), pc, PinnedAtExit()});
-    as_.MovsdStore(m, XMM0, true);
-    return;
+  if (op == IOp::kF64Store) {
+    // A float result from xmm0 (just computed) or the float pool (its slot holds it too,
+    // for an exit).
+    const int x = xmm_held_ == value_slot && xmm_held_dbl_ ? XMM0 : FHeldIn(value_slot);
+    if (x >= 0) {
+      Mem m = Access(AddressReg(addr_slot, offset, size, RAX), offset, size, pc);
+      if (guard_) fault_sites_.push_back({as_.size(), pc, PinnedAtExit()});
+      as_.MovsdStore(m, static_cast<Xmm>(x), true);
+      return;
+    }
   }
   Reg value = RDX;
   if (int r = HeldIn(value_slot); r >= 0) {

@@ -94,6 +94,13 @@ TEST(JitAssembler, SseScalarForms) {
             (Bytes{0xF3, 0x0F, 0x11, 0x43, 0x08}));
   // movq xmm0, rax (an f64 loaded or built in rax, handed to the next float op)
   EXPECT_EQ(Encode([](Assembler& a) { a.MovqToXmm(XMM0, RAX); }), (Bytes{0x66, 0x48, 0x0F, 0x6E, 0xC0}));
+  // The float pool's register forms: movapd xmm2, xmm0; movapd xmm9, xmm0;
+  // mulsd xmm0, xmm10; ucomisd xmm0, xmm11; addss xmm0, xmm1
+  EXPECT_EQ(Encode([](Assembler& a) { a.MovapdRR(XMM2, XMM0); }), (Bytes{0x66, 0x0F, 0x28, 0xD0}));
+  EXPECT_EQ(Encode([](Assembler& a) { a.MovapdRR(XMM9, XMM0); }), (Bytes{0x66, 0x44, 0x0F, 0x28, 0xC8}));
+  EXPECT_EQ(Encode([](Assembler& a) { a.SseRR(0x59, XMM0, XMM10, true); }), (Bytes{0xF2, 0x41, 0x0F, 0x59, 0xC2}));
+  EXPECT_EQ(Encode([](Assembler& a) { a.UcomisRR(XMM0, XMM11, true); }), (Bytes{0x66, 0x41, 0x0F, 0x2E, 0xC3}));
+  EXPECT_EQ(Encode([](Assembler& a) { a.SseRR(0x58, XMM0, XMM1, false); }), (Bytes{0xF3, 0x0F, 0x58, 0xC1}));
 }
 
 // ---- native code and the interpreter together ----
@@ -1165,6 +1172,89 @@ TEST(JitFloats, ValuesPassedInRegistersMatchTheInterpreter) {
   double last;
   std::memcpy(&last, mem + 65536 - 8, 8);
   EXPECT_EQ(last, expected(1));
+}
+
+// f64 values kept in the float pool (xmm registers) are read from there only while the
+// register still holds them: a local rewritten by an integer op or a copy, a call whose
+// callee uses the same registers, and an exit at a store all see the current value.
+TEST(JitFloats, PooledValuesAreForgottenWhenTheirSlotIsWritten) {
+  Store store;
+  Instance* inst = Instantiate(store, R"(
+    (module
+      (memory 1)
+      (func $clobber (param $a f64) (param $b f64) (result f64)
+        (local $s f64) (local $d f64) (local $t f64)
+        (local.set $s (f64.add (local.get $a) (local.get $b)))
+        (local.set $d (f64.sub (local.get $a) (local.get $b)))
+        (local.set $t (f64.mul (local.get $s) (local.get $d)))
+        (f64.add (f64.mul (local.get $t) (local.get $s)) (f64.div (local.get $d) (f64.const 7.0))))
+      ;; out[2i] = u, out[2i+1] = v (see `expected` below); returns how often w > x
+      (func (export "kernel") (param $in i32) (param $out i32) (param $n i32) (result i32)
+        (local $i i32) (local $count i32)
+        (local $x f64) (local $y f64) (local $z f64) (local $w f64) (local $v f64) (local $u f64)
+        (loop $l
+          (local.set $x (f64.load (local.get $in)))
+          (local.set $y (f64.mul (local.get $x) (f64.const 3.0)))
+          (local.set $z (f64.sub (local.get $y) (local.get $x)))
+          (local.set $x (f64.reinterpret_i64
+                          (i64.add (i64.reinterpret_f64 (local.get $x)) (i64.const 1))))
+          (local.set $w (f64.add (local.get $x) (local.get $z)))
+          (local.set $z (local.get $y))
+          (local.set $v (f64.mul (local.get $z) (local.get $w)))
+          (local.set $u (f64.add (call $clobber (local.get $v) (local.get $w)) (local.get $y)))
+          (local.set $count (i32.add (local.get $count) (f64.gt (local.get $w) (local.get $x))))
+          (f64.store (local.get $out) (local.get $u))
+          (f64.store offset=8 (local.get $out) (local.get $v))
+          (local.set $in (i32.add (local.get $in) (i32.const 8)))
+          (local.set $out (i32.add (local.get $out) (i32.const 16)))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+        (local.get $count)))
+  )");
+  ASSERT_NE(inst, nullptr);
+  uint8_t* mem = inst->memories[0]->data;
+  constexpr uint32_t kIn = 64, kOut = 16384, kN = 300;
+  std::vector<double> in(kN);
+  for (uint32_t i = 0; i < kN; ++i) in[i] = (i % 2 ? -1.0 : 1.0) * (0.75 + i * 0.013);
+  std::memcpy(mem + kIn, in.data(), in.size() * 8);
+  struct UV {
+    double u, v;
+    bool w_above_x;
+  };
+  auto expected = [&](uint32_t i) {
+    const double x0 = in[i], y = x0 * 3.0, z = y - x0;
+    const double x1 = std::bit_cast<double>(std::bit_cast<uint64_t>(x0) + 1);
+    const double w = x1 + z, v = y * w;
+    const double s = v + w, d = v - w, t = s * d;
+    return UV{t * s + d / 7.0 + y, v, w > x1};
+  };
+  uint32_t count = 0;
+  for (uint32_t i = 0; i < kN; ++i) count += expected(i).w_above_x;
+  ASSERT_GT(count, 0u);
+  ASSERT_LT(count, kN);
+  for (int round = 0; round < 3; ++round) {  // the interpreter, then native code
+    std::memset(mem + kOut, 0, kN * 16);
+    EXPECT_EQ(CallI32(store, inst, "kernel", {Value::I32(kIn), Value::I32(kOut), Value::I32(kN)}), count);
+    for (uint32_t i = 0; i < kN; ++i) {
+      double got[2];
+      std::memcpy(got, mem + kOut + i * 16, 16);
+      ASSERT_EQ(got[0], expected(i).u) << "round " << round << " element " << i;
+      ASSERT_EQ(got[1], expected(i).v) << "round " << round << " element " << i;
+    }
+  }
+  if (jit::Enabled()) {
+    EXPECT_TRUE(HasNative(inst, "kernel"));
+  }
+  // The second iteration's first store is out of bounds: the interpreter re-executes it
+  // from the slots, which hold what the pool held.
+  std::memset(mem + 65536 - 16, 0, 16);
+  auto r = InvokeByName(store, inst, "kernel", {Value::I32(kIn), Value::I32(65536 - 16), Value::I32(2)});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, TrapKind::kMemoryOutOfBounds);
+  double first[2];
+  std::memcpy(first, mem + 65536 - 16, 16);
+  EXPECT_EQ(first[0], expected(0).u);
+  EXPECT_EQ(first[1], expected(0).v);
 }
 
 // Loads, `local + c` and copies into a local pinned through a loop write its register
