@@ -124,6 +124,15 @@ class Assembler {
     OpRM(w, {0xC7}, 0, m);
     U32(static_cast<uint32_t>(v));
   }
+  void StoreImm16(Mem m, uint16_t v) {
+    OpRM(false, {0xC7}, 0, m, 0x66);
+    Byte(static_cast<uint8_t>(v));
+    Byte(static_cast<uint8_t>(v >> 8));
+  }
+  void StoreImm8(Mem m, uint8_t v) {
+    OpRM(false, {0xC6}, 0, m);
+    Byte(v);
+  }
   void Lea(Reg d, Mem m) { OpRM(true, {0x8D}, d, m); }
   void Lea32(Reg d, Mem m) { OpRM(false, {0x8D}, d, m); }  // zero-extends
   void Movsxd(Reg d, Reg s) { OpRR(true, {0x63}, d, s); }

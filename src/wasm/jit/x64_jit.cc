@@ -1753,6 +1753,13 @@ bool Translator::InlineBin(IOp op, const CodeWord* ins, size_t pc) {
       Forget(ins[1]);
       return;
     }
+    // x = x op b with x pinned: the op on x's register in place (an i32 op zero-extends
+    // it, as the slot holds an i32).
+    if (int p = Pinned(ins[1]); p >= 0 && ins[2] == ins[1] && ins[3] != ins[1]) {
+      AluSlot(k, w, PinReg(p), ins[3]);
+      Forget(ins[1]);
+      return;
+    }
     if (a_reg >= 0) {
       Mem m{static_cast<Reg>(a_reg), k == Assembler::kAdd ? imm : -imm};
       if (w) as_.Lea(RAX, m); else as_.Lea32(RAX, m);
@@ -2037,6 +2044,17 @@ void Translator::Store(IOp op, const CodeWord* ins, size_t pc) {
       as_.MovsdStore(m, static_cast<Xmm>(x), true);
       return;
     }
+  }
+  if (int32_t imm; ConstImm(value_slot, size == 8, &imm)) {  // a constant: mov [m], imm
+    Mem m = Access(AddressReg(addr_slot, offset, size, RAX), offset, size, pc);
+    if (guard_) fault_sites_.push_back({as_.size(), pc, PinnedAtExit()});
+    switch (size) {
+      case 8: as_.StoreImm32(m, imm, true); break;
+      case 4: as_.StoreImm32(m, imm, false); break;
+      case 2: as_.StoreImm16(m, static_cast<uint16_t>(imm)); break;
+      default: as_.StoreImm8(m, static_cast<uint8_t>(imm)); break;
+    }
+    return;
   }
   Reg value = RDX;
   if (int r = HeldIn(value_slot); r >= 0) {

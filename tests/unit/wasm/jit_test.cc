@@ -103,6 +103,17 @@ TEST(JitAssembler, SseScalarForms) {
   EXPECT_EQ(Encode([](Assembler& a) { a.SseRR(0x58, XMM0, XMM1, false); }), (Bytes{0xF3, 0x0F, 0x58, 0xC1}));
 }
 
+TEST(JitAssembler, StoresOfImmediates) {
+  using namespace jit;
+  // movb $0x1, 0x0(%r12,%r15,1); movw $0x1234, 0x0(%r12,%r15,1); movl $-2, 0x8(%rbx)
+  EXPECT_EQ(Encode([](Assembler& a) { a.StoreImm8(Mem{R12, 0, R15, 0}, 1); }),
+            (Bytes{0x43, 0xC6, 0x44, 0x3C, 0x00, 0x01}));
+  EXPECT_EQ(Encode([](Assembler& a) { a.StoreImm16(Mem{R12, 0, R15, 0}, 0x1234); }),
+            (Bytes{0x66, 0x43, 0xC7, 0x44, 0x3C, 0x00, 0x34, 0x12}));
+  EXPECT_EQ(Encode([](Assembler& a) { a.StoreImm32(Mem{RBX, 8}, -2, false); }),
+            (Bytes{0xC7, 0x43, 0x08, 0xFE, 0xFF, 0xFF, 0xFF}));
+}
+
 // ---- native code and the interpreter together ----
 bool HasNative(Instance* inst, const char* name) {
   FuncInst* f = inst->GetFunc(name);
