@@ -1103,6 +1103,12 @@ bool Translator::Run() {
               Forget(ins[1]);
               break;
             }
+            if (int r = HeldIn(ins[2]); r >= 0 && r != RAX && ins[1] < cf_->num_locals) {
+              // Into a local from a register (a pinned local, say): one store.
+              as_.Store64(Slot(ins[1]), static_cast<Reg>(r));
+              Forget(ins[1]);
+              break;
+            }
             LoadSlot(RAX, ins[2], true);
             DefRax(ins[1]);
             break;
