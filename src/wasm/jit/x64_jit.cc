@@ -357,7 +357,19 @@ class Translator {
   std::vector<uint32_t>& native_at() { return native_at_; }
   std::vector<CodeArena::FaultSite>& fault_sites() { return fault_out_; }
   std::vector<CodeArena::CallSite>& call_sites() { return call_sites_; }
-  void set_guard(bool g) { guard_ = g; }
+  void set_guard(bool g) {
+    guard_ = g;
+    pool_regs_ = pool_size_ = g ? kMaxPoolSize : kMaxPoolSize - 1;
+  }
+  // The memory size: r13 holds it unless in guard mode.
+  void LoadMemSize(Reg r) {
+    if (!guard_) {
+      as_.MovRR64(r, kMemSize);
+      return;
+    }
+    as_.MovImm64(r, reinterpret_cast<uint64_t>(&func_->instance->memories[0]->size));
+    as_.Load64(r, Mem{r, 0});
+  }
 
  private:
   // An exit to the interpreter at instruction `pc` (index), taken on condition `c`.
@@ -486,10 +498,13 @@ class Translator {
   // saves reads. Cleared at labels and after any call; a slot written any other way is
   // forgotten.
   // (R15 is callee-saved, but treated like the others: a call clears the pool.)
-  static constexpr Reg kPool[] = {RSI, RDI, R8, R9, R10, R11, R15};
-  static constexpr size_t kPoolSize = sizeof(kPool) / sizeof(kPool[0]);
-  uint64_t pool_[kPoolSize] = {kNone, kNone, kNone, kNone, kNone, kNone, kNone};
-  uint64_t defined_at_[kPoolSize] = {};
+  // R13 holds the memory size only where accesses are checked inline; in guard mode
+  // (every function of the instance alike) it is one more pool register.
+  static constexpr Reg kPool[] = {RSI, RDI, R8, R9, R10, R11, R15, R13};
+  static constexpr size_t kMaxPoolSize = sizeof(kPool) / sizeof(kPool[0]);
+  size_t pool_regs_ = kMaxPoolSize - 1;  // set_guard: kMaxPoolSize
+  uint64_t pool_[kMaxPoolSize] = {kNone, kNone, kNone, kNone, kNone, kNone, kNone, kNone};
+  uint64_t defined_at_[kMaxPoolSize] = {};
   uint64_t def_clock_ = 0;
   int Cached(uint64_t slot) const {
     if (slot == kNone) return -1;
@@ -710,9 +725,9 @@ class Translator {
   size_t next_loop_ = 0;
   const PinnedLoop* active_ = nullptr;
   size_t active_body_ = 0;  // native offset of the active loop's body (after the preamble)
-  size_t pool_size_ = kPoolSize;
+  size_t pool_size_ = kMaxPoolSize - 1;
   std::vector<bool> continuation_;
-  static Reg PinReg(int k) { return kPool[kPoolSize - 1 - k]; }
+  Reg PinReg(int k) const { return kPool[pool_regs_ - 1 - k]; }
   int Pinned(uint64_t slot) const {
     if (!active_) return -1;
     for (size_t k = 0; k < active_->count; ++k)
@@ -931,12 +946,12 @@ void Translator::FindLoops() {
 void Translator::EnterLoops(size_t pc) {
   if (active_ && pc > active_->last) {
     active_ = nullptr;
-    pool_size_ = kPoolSize;
+    pool_size_ = pool_regs_;
   }
   if (!active_ && next_loop_ < loops_.size() && loops_[next_loop_].head == pc) {
     active_ = &loops_[next_loop_++];
     ClearCache();
-    pool_size_ = kPoolSize - active_->count;
+    pool_size_ = pool_regs_ - active_->count;
     ReloadPinned();
     active_body_ = as_.size();
     return;
@@ -1158,7 +1173,7 @@ bool Translator::Run() {
             rax_holds_ = held_ == ins[2] ? held_ : kNone;
             break;
           case IOp::kMemorySize:
-            as_.MovRR64(RAX, kMemSize);
+            LoadMemSize(RAX);
             as_.ShiftImm(5, true, RAX, 16);
             DefRax(ins[1]);
             break;
@@ -1166,7 +1181,7 @@ bool Translator::Run() {
           case IOp::kMemoryCopy:
             BeforeCall();
             as_.MovRR64(RDI, kMem);
-            as_.MovRR64(RSI, kMemSize);
+            LoadMemSize(RSI);
             as_.Load64(RDX, Slot(ins[1]));
             as_.Load64(RCX, Slot(ins[2]));
             as_.Load64(R8, Slot(ins[3]));
@@ -1314,7 +1329,7 @@ void Translator::CallHost(FuncInst* callee, uint64_t fp_off, size_t pc, size_t r
   if (callee->host_leaf != nullptr && func_->instance->memories.size() == 1) {
     as_.MovImm64(RDI, reinterpret_cast<uint64_t>(callee->user_data));
     as_.MovRR64(RSI, kMem);
-    as_.MovRR64(RDX, kMemSize);
+    LoadMemSize(RDX);
     as_.Lea(RCX, Slot(fp_off));
     as_.Load64(R8, STATE_FIELD(host_trap));
     CallC(reinterpret_cast<const void*>(callee->host_leaf));
@@ -1333,7 +1348,7 @@ void Translator::CallHost(FuncInst* callee, uint64_t fp_off, size_t pc, size_t r
   as_.MovImm64(R9, reinterpret_cast<uint64_t>(func_->instance));
   CallC(reinterpret_cast<const void*>(&HostCall));
   CallSiteHere(ret, 0);  // the host's caller keeps its frame
-  if (!func_->instance->memories.empty()) {
+  if (!func_->instance->memories.empty() && !guard_) {  // the host may have grown it
     as_.MovImm64(RCX, reinterpret_cast<uint64_t>(&func_->instance->memories[0]->size));
     as_.Load64(kMemSize, Mem{RCX, 0});
   }

@@ -1268,6 +1268,55 @@ TEST(JitFloats, PooledValuesAreForgottenWhenTheirSlotIsWritten) {
   EXPECT_EQ(first[1], expected(0).v);
 }
 
+// In guard mode r13 (the memory size where accesses are checked inline) is one more pool
+// register, here holding a pinned local: memory.size and memory.fill read the size from
+// the memory instead.
+TEST(JitMemorySize, ReadInALoopThatUsesEveryRegister) {
+  Store store;
+  Instance* inst = Instantiate(store, R"(
+    (module
+      (memory 3)
+      (func (export "busy") (param $n i32) (result i32)
+        (local $i i32) (local $a i32) (local $b i32) (local $c i32) (local $d i32)
+        (local $e i32) (local $f i32)
+        (loop $l
+          (local.set $a (i32.add (local.get $a) (local.get $i)))
+          (local.set $b (i32.xor (local.get $b) (local.get $a)))
+          (local.set $c (i32.add (local.get $c) (local.get $b)))
+          (local.set $d (i32.add (local.get $d) (local.get $c)))
+          (local.set $e (i32.xor (local.get $e) (local.get $d)))
+          (local.set $f (i32.add (local.get $f) (memory.size)))
+          (memory.fill (i32.and (local.get $e) (i32.const 1023)) (local.get $i) (i32.const 16))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+        (i32.add (local.get $f)
+                 (i32.xor (i32.xor (local.get $a) (local.get $b))
+                          (i32.xor (local.get $c) (i32.xor (local.get $d) (local.get $e)))))))
+  )");
+  ASSERT_NE(inst, nullptr);
+  constexpr uint32_t kN = 500;
+  uint32_t a = 0, b = 0, c = 0, d = 0, e = 0, f = 0;
+  std::vector<uint8_t> expected_mem(1040, 0);
+  for (uint32_t i = 0; i < kN; ++i) {
+    a += i;
+    b ^= a;
+    c += b;
+    d += c;
+    e ^= d;
+    f += 3;
+    std::memset(expected_mem.data() + (e & 1023), static_cast<uint8_t>(i), 16);
+  }
+  const uint32_t expected = f + (a ^ b ^ c ^ d ^ e);
+  for (int round = 0; round < 3; ++round) {  // the interpreter, then native code
+    std::memset(inst->memories[0]->data, 0, 1040);
+    EXPECT_EQ(CallI32(store, inst, "busy", {Value::I32(kN)}), expected) << "round " << round;
+    EXPECT_EQ(std::memcmp(inst->memories[0]->data, expected_mem.data(), 1040), 0) << "round " << round;
+  }
+  if (jit::Enabled()) {
+    EXPECT_TRUE(HasNative(inst, "busy"));
+  }
+}
+
 // Loads, `local + c` and copies into a local pinned through a loop write its register
 // directly (no detour through rax).
 TEST(JitPinnedLocals, LoadsAndLeasWriteTheirRegisterDirectly) {
