@@ -1185,6 +1185,38 @@ TEST(JitFloats, ValuesPassedInRegistersMatchTheInterpreter) {
   EXPECT_EQ(last, expected(1));
 }
 
+// A compare-and-branch back-edge checks the interrupt flag before its compare: a loop
+// that never ends is still interrupted, and one that ends returns its result.
+TEST(JitCompareBranch, BackEdgesCheckTheInterruptFlag) {
+  Store store;
+  Instance* inst = Instantiate(store, R"(
+    (module
+      ;; steps of 2 from 0 until i == n: n / 2 steps for an even n, forever for an odd one
+      (func (export "steps") (param $n i32) (result i32) (local $i i32) (local $k i32)
+        (loop $l
+          (local.set $i (i32.add (local.get $i) (i32.const 2)))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br_if $l (i32.ne (local.get $i) (local.get $n))))
+        (local.get $k)))
+  )");
+  ASSERT_NE(inst, nullptr);
+  EXPECT_EQ(CallI32(store, inst, "steps", {Value::I32(2000)}), 1000u);
+  EXPECT_EQ(CallI32(store, inst, "steps", {Value::I32(2)}), 1u);
+  std::thread stopper([&store] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    store.Interrupt();
+  });
+  auto r = InvokeByName(store, inst, "steps", {Value::I32(7)});
+  stopper.join();
+  store.ClearInterrupt();
+  ASSERT_FALSE(r.ok()) << "returned instead of being interrupted";
+  EXPECT_EQ(r.error().kind, TrapKind::kInterrupted);
+  EXPECT_EQ(CallI32(store, inst, "steps", {Value::I32(600)}), 300u);
+  if (jit::Enabled()) {
+    EXPECT_TRUE(HasNative(inst, "steps"));
+  }
+}
+
 // f64 values kept in the float pool (xmm registers) are read from there only while the
 // register still holds them: a local rewritten by an integer op or a copy, a call whose
 // callee uses the same registers, and an exit at a store all see the current value.
