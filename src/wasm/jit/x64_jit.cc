@@ -720,6 +720,9 @@ class Translator {
   struct PinnedLoop {
     size_t head = 0, last = 0;
     uint64_t slots[kMaxPinned] = {};
+    // Whether the loop writes the local at all: one it only reads keeps its slot
+    // current, so it is never written back.
+    bool written[kMaxPinned] = {};
     size_t count = 0;
   };
   std::vector<PinnedLoop> loops_;  // ascending by head
@@ -743,7 +746,8 @@ class Translator {
   }
   void FlushPinned(const PinnedLoop* loop) {
     if (!loop) return;
-    for (size_t k = 0; k < loop->count; ++k) as_.Store64(SlotMem(loop->slots[k]), PinReg(static_cast<int>(k)));
+    for (size_t k = 0; k < loop->count; ++k)
+      if (loop->written[k]) as_.Store64(SlotMem(loop->slots[k]), PinReg(static_cast<int>(k)));
   }
   void FlushPinned() {
     if (pinned_valid_) FlushPinned(active_);
@@ -938,6 +942,14 @@ void Translator::FindLoops() {
     loop.head = t;
     loop.last = last[t];
     for (size_t k = 0; k < ranked.size() && k < kMaxPinned; ++k) loop.slots[loop.count++] = ranked[k].second;
+    // Every op writes at most its first operand (`dst`), calls only their callee's frame:
+    // a local never named first in the loop is never written there. (Ops whose first
+    // operand is read count as writes: that only costs a write-back.)
+    for (size_t j = i; j < list.size() && list[j].pc <= last[t]; ++j) {
+      if (list[j].pc + 1 >= n) continue;
+      for (size_t k = 0; k < loop.count; ++k)
+        if (code_[list[j].pc + 1] == loop.slots[k]) loop.written[k] = true;
+    }
     if (loop.count) loops_.push_back(loop);
   }
 }
