@@ -297,8 +297,10 @@ L_CallIndirect: {
   goto do_call;
 }
 do_call:
-  if (interrupt->load(std::memory_order_relaxed)) TRAP(TrapKind::kInterrupted);
   if (fsp >= frames_end) TRAP(TrapKind::kCallStackExhausted);
+  // A host call does not check the interrupt flag: it cannot loop by itself (the guest's
+  // loops check at their back-edges, its calls to wasm functions below), and a host
+  // function that blocks is woken by its context's interrupt.
   if (callee->is_host()) {
     *fsp++ = Frame{ret, fp, func};
     host_trap = CallHostFunction(store, inst, callee, nfp, static_cast<uint32_t>(fsp - frames),
@@ -311,6 +313,7 @@ do_call:
     NEXT();
   }
   {
+    if (interrupt->load(std::memory_order_relaxed)) TRAP(TrapKind::kInterrupted);
     CompiledFunc* ncf = callee->compiled ? static_cast<CompiledFunc*>(callee->compiled)
                                          : CompileFunction(store, callee);
     if (nfp + ncf->frame_slots > slots_end) TRAP(TrapKind::kCallStackExhausted);

@@ -1342,7 +1342,7 @@ void Translator::Call(FuncInst* callee, uint64_t fp_off, size_t pc, size_t ret) 
 // that bookkeeping, since it never calls back into wasm and its trap takes the same exit.
 // Only when it declines does the full call follow.
 void Translator::CallHost(FuncInst* callee, uint64_t fp_off, size_t pc, size_t ret) {
-  CheckInterrupt(pc);
+  // No interrupt check, as in the interpreter (see do_call in interp/dispatch.cc).
   size_t leaf_done = kNone;
   if (callee->host_leaf != nullptr && func_->instance->memories.size() == 1) {
     as_.MovImm64(RDI, reinterpret_cast<uint64_t>(callee->user_data));

@@ -959,6 +959,52 @@ TEST(JitHostLeaf, NativeCodeCallsTheLeafAndFallsBackWhenItDeclines) {
   EXPECT_EQ(CallI32(store, inst, "once", {Value::I32(1)}), 1013u + 1000u);
 }
 
+// With the interrupt flag set, a host call still runs (it cannot loop by itself); the
+// next call of a wasm function traps. The same in the interpreter and in native code.
+std::optional<Trap> InterruptOwnStore(Caller& caller, Value* io) {  // (x) -> x; interrupts if x == 1
+  if (io[0].i32() == 1) static_cast<Store*>(caller.user_data)->Interrupt();
+  return std::nullopt;
+}
+TEST(JitHostLeaf, HostCallsDoNotCheckTheInterruptFlag) {
+  Store store;
+  Linker linker;
+  BumpCounts counts;
+  linker.DefineHostFunc(store, "host", "bump", FuncType{{ValType::kI32, ValType::kI32}, {ValType::kI32}},
+                        &BumpFast, &counts, {}, &BumpLeaf);
+  linker.DefineHostFunc(store, "host", "interrupt", FuncType{{ValType::kI32}, {ValType::kI32}},
+                        &InterruptOwnStore, &store, {}, nullptr);
+  Instance* inst = Instantiate(store, R"(
+    (module
+      (import "host" "bump" (func $bump (param i32 i32) (result i32)))
+      (import "host" "interrupt" (func $interrupt (param i32) (result i32)))
+      (memory 1)
+      (func $id (param i32) (result i32) local.get 0)
+      ;; bump(16, x) after interrupting when x is 1, then a wasm call
+      (func (export "bump_then_call") (param $x i32) (result i32)
+        (call $id (call $bump (i32.const 16) (call $interrupt (local.get $x))))))
+  )", linker);
+  ASSERT_NE(inst, nullptr);
+  for (int tier = 0; tier < 2; ++tier) {  // the interpreter, then native code
+    if (tier == 1) {
+      if (!jit::Enabled()) break;
+      Warm(store, inst, "bump_then_call", {Value::I32(0)});
+      ASSERT_TRUE(HasNative(inst, "bump_then_call"));
+    }
+    counts = {};
+    uint32_t before;
+    std::memcpy(&before, inst->memories[0]->data + 16, 4);
+    auto r = InvokeByName(store, inst, "bump_then_call", {Value::I32(1)});
+    store.ClearInterrupt();
+    ASSERT_FALSE(r.ok()) << "tier " << tier;
+    EXPECT_EQ(r.error().kind, TrapKind::kInterrupted) << "tier " << tier;
+    EXPECT_EQ(counts.fast + counts.leaf, 1) << "tier " << tier;
+    if (tier == 1) EXPECT_EQ(counts.leaf, 1) << "native code made the host call, no exit first";
+    uint32_t after;
+    std::memcpy(&after, inst->memories[0]->data + 16, 4);
+    EXPECT_EQ(after, before + 1) << "tier " << tier;
+  }
+}
+
 // eqz followed by a br_if or br_unless on its result is one test-and-jump (the result is
 // never stored). Forward it must pick the right way; backward, an interrupt exit at the
 // branch must hand the interpreter the eqz result the taken branch implies, or the
