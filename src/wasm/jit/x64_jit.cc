@@ -442,6 +442,7 @@ class Translator {
                            code_ + ret});
   }
   void BrTable(const CodeWord* ins, size_t pc);
+  void ResolveIndirectInline(TableInst* table, uint64_t idx_slot, uint32_t type_id, size_t pc);
   void EmitPrologue();
   std::vector<bool> LocalsSetBeforeRead() const;
   void EmitExits();
@@ -1163,13 +1164,7 @@ bool Translator::Run() {
             break;
           case IOp::kCallIndirect:
             BeforeCall();
-            as_.MovImm64(RDI, reinterpret_cast<uint64_t>(func_->instance->tables[ins[1]]));
-            as_.Load32(RSI, Slot(ins[3]));
-            as_.MovImm64(RDX, ins[2]);
-            as_.MovImm64(RCX, reinterpret_cast<uint64_t>(func_->instance));
-            CallC(reinterpret_cast<const void*>(&ResolveIndirect));
-            as_.TestRR(true, RAX, RAX);
-            ExitIf(kE, pc);
+            ResolveIndirectInline(func_->instance->tables[ins[1]], ins[3], static_cast<uint32_t>(ins[2]), pc);
             CallNative(nullptr, ins[4], pc, pc + 5);
             break;
           case IOp::kSelect:
@@ -1641,6 +1636,69 @@ void Translator::CallNative(FuncInst* callee, uint64_t fp_off, size_t pc, size_t
   CallSiteHere(ret, fp_off);
   pinned_valid_ = false;  // the callee used them; `ret` reloads them
   as_.AluRI(5, true, kFp, static_cast<int32_t>(fp_off * 8));
+}
+
+namespace {
+
+// Where a std::vector keeps its begin and end pointers, if it is laid out as libstdc++
+// does (three pointers: begin, end, end of storage); checked on the vector itself.
+bool BeginEndPointersFirst(const std::vector<Value>& v) {
+  if (sizeof(v) != 3 * sizeof(Value*)) return false;
+  Value* const* p = reinterpret_cast<Value* const*>(&v);
+  return p[0] == v.data() && p[1] == v.data() + v.size();
+}
+
+// Offsets of the FuncInst fields call_indirect checks (FuncInst is not standard-layout,
+// so no offsetof).
+struct FuncInstOffsets {
+  int32_t type_id, instance, jit_code;
+};
+const FuncInstOffsets& FuncOffsets() {
+  static const FuncInstOffsets offsets = [] {
+    FuncInst f;
+    auto at = [&f](const void* field) {
+      return static_cast<int32_t>(static_cast<const char*>(field) - reinterpret_cast<const char*>(&f));
+    };
+    return FuncInstOffsets{at(&f.type_id), at(&f.instance), at(&f.jit_code)};
+  }();
+  return offsets;
+}
+
+}  // namespace
+
+// rax = &callee->jit_code for call_indirect's callee, as ResolveIndirect finds it, but
+// inline: the element in bounds, not null, of the type, of this instance; anything else
+// exits for the interpreter to trap or make the call. (Through ResolveIndirect where the
+// table's vector is laid out otherwise.)
+void Translator::ResolveIndirectInline(TableInst* table, uint64_t idx_slot, uint32_t type_id, size_t pc) {
+  if (!BeginEndPointersFirst(table->elements)) {
+    as_.MovImm64(RDI, reinterpret_cast<uint64_t>(table));
+    as_.Load32(RSI, Slot(idx_slot));
+    as_.MovImm64(RDX, type_id);
+    as_.MovImm64(RCX, reinterpret_cast<uint64_t>(func_->instance));
+    CallC(reinterpret_cast<const void*>(&ResolveIndirect));
+    as_.TestRR(true, RAX, RAX);
+    ExitIf(kE, pc);
+    return;
+  }
+  const FuncInstOffsets& off = FuncOffsets();
+  as_.Load32(RCX, Slot(idx_slot));
+  as_.MovImm64(RAX, reinterpret_cast<uint64_t>(&table->elements));  // (the table may grow)
+  as_.Load64(RDX, Mem{RAX, 8});
+  as_.Load64(RAX, Mem{RAX, 0});
+  as_.AluRR(Assembler::kSub, true, RDX, RAX);
+  as_.ShiftImm(5, true, RDX, 3);  // shr: the element count
+  as_.AluRR(Assembler::kCmp, true, RCX, RDX);
+  ExitIf(kAE, pc);
+  as_.Load64(RAX, Mem{RAX, 0, static_cast<int8_t>(RCX), 3});  // the FuncInst*, or 0
+  as_.TestRR(true, RAX, RAX);
+  ExitIf(kE, pc);
+  as_.AluMI(7, false, Mem{RAX, off.type_id}, static_cast<int32_t>(type_id));
+  ExitIf(kNE, pc);
+  as_.MovImm64(RDX, reinterpret_cast<uint64_t>(func_->instance));
+  as_.AluRM(Assembler::kCmp, true, RDX, Mem{RAX, off.instance});
+  ExitIf(kNE, pc);
+  as_.Lea(RAX, Mem{RAX, off.jit_code});
 }
 
 void Translator::BrTable(const CodeWord* ins, size_t pc) {
