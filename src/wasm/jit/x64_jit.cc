@@ -508,6 +508,16 @@ class Translator {
   uint64_t pool_[kMaxPoolSize] = {kNone, kNone, kNone, kNone, kNone, kNone, kNone, kNone};
   uint64_t defined_at_[kMaxPoolSize] = {};
   uint64_t def_clock_ = 0;
+  // The pool entry (of the first n) a new value takes: a free one, else the one defined
+  // longest ago.
+  static size_t PoolVictim(const uint64_t* slots, const uint64_t* defined_at, size_t n) {
+    size_t i = 0;
+    for (size_t k = 0; k < n; ++k) {
+      if (slots[k] == kNone) return k;
+      if (defined_at[k] < defined_at[i]) i = k;
+    }
+    return i;
+  }
   int Cached(uint64_t slot) const {
     if (slot == kNone) return -1;
     for (size_t i = 0; i < pool_size_; ++i)
@@ -606,14 +616,7 @@ class Translator {
   // `src` (xmm0, or xmm1 for a load) holds slot `d`'s f64 value, just written: keep a copy
   // in the pool.
   void FPoolDef(uint64_t d, Xmm src) {
-    size_t i = 0;
-    for (size_t k = 0; k < kFPoolSize; ++k) {
-      if (fpool_[k] == kNone) {
-        i = k;
-        break;
-      }
-      if (fdefined_at_[k] < fdefined_at_[i]) i = k;
-    }
+    const size_t i = PoolVictim(fpool_, fdefined_at_, kFPoolSize);
     fdefined_at_[i] = ++def_clock_;
     fpool_[i] = d;
     as_.MovapdRR(kFPool[i], src);
@@ -670,15 +673,7 @@ class Translator {
     rax_holds_ = d;
     if (dead && rax_only) return;  // nothing reads it anywhere else: no pool copy either
     if (!dead && OnlyACallReads(d)) return;  // a call clears the pool before reading it
-    // A free register, else the one defined longest ago.
-    size_t i = 0;
-    for (size_t k = 0; k < pool_size_; ++k) {
-      if (pool_[k] == kNone) {
-        i = k;
-        break;
-      }
-      if (defined_at_[k] < defined_at_[i]) i = k;
-    }
+    const size_t i = PoolVictim(pool_, defined_at_, pool_size_);
     defined_at_[i] = ++def_clock_;
     as_.MovRR64(kPool[i], RAX);
     pool_[i] = d;
