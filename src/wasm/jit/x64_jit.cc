@@ -400,10 +400,9 @@ class Translator {
     as_.CmpMemByte0(Mem{kIntr, 0});
     ExitIf(kNE, pc);
   }
-  // `checked`: the interrupt flag was checked already.
-  void Branch(size_t pc, int64_t rel, Cond c, bool always, bool checked = false) {
+  void Branch(size_t pc, int64_t rel, Cond c, bool always) {
     size_t target = static_cast<size_t>(static_cast<int64_t>(pc) + rel);
-    if (rel > 0 || checked) {
+    if (rel > 0) {
       JumpTo(target, c, always);
       return;
     }
@@ -1076,11 +1075,6 @@ bool Translator::Run() {
         if (cmp != IOp::kCount) {
           bool w = Is64(op);
           int32_t imm;
-          // A backward one checks the interrupt flag first, whether or not it is taken,
-          // so the loop's one taken branch is the compare's (not a jump over the check
-          // and then a jmp back). An exit here re-executes the branch in the interpreter.
-          const bool backward = BranchOffset(ins[3]) <= 0;
-          if (backward) CheckInterrupt(pc);
           // The left operand where it is (a local pinned in a register, say), else in rax.
           int left = HeldIn(ins[1]);
           if (left < 0) {
@@ -1089,7 +1083,7 @@ bool Translator::Run() {
           }
           if (ConstImm(ins[2], w, &imm)) as_.AluRI(7, w, static_cast<Reg>(left), imm);
           else AluSlot(Assembler::kCmp, w, static_cast<Reg>(left), ins[2]);
-          Branch(pc, BranchOffset(ins[3]), CondOf(cmp), false, /*checked=*/backward);
+          Branch(pc, BranchOffset(ins[3]), CondOf(cmp), false);
           break;
         }
         switch (op) {

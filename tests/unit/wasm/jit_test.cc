@@ -1275,8 +1275,8 @@ TEST(JitCallIndirect, GrownTableNullAndMismatchedElements) {
   EXPECT_EQ(CallI32(store, inst, "call", {Value::I32(0), Value::I32(8)}), 16u);
 }
 
-// A compare-and-branch back-edge checks the interrupt flag before its compare: a loop
-// that never ends is still interrupted, and one that ends returns its result.
+// A compare-and-branch back-edge checks the interrupt flag: a loop that never ends is
+// still interrupted in native code, and one that ends returns its result.
 TEST(JitCompareBranch, BackEdgesCheckTheInterruptFlag) {
   Store store;
   Instance* inst = Instantiate(store, R"(
