@@ -902,9 +902,14 @@ void Translator::FindLoops() {
     // Locals some op reads as a memory operand: pinning them would cost a write-back per
     // read (In), more than it saves.
     std::unordered_set<uint64_t> read_from_memory;
+    // Every op writes at most its first operand (`dst`), calls only their callee's frame:
+    // a local never named first in the loop is never written there. (Ops whose first
+    // operand is read count as writes: that only costs a write-back.)
+    std::unordered_set<uint64_t> named_first;
     for (size_t j = i; j < list.size() && list[j].pc <= last[t]; ++j) {
       if (j > i && head[list[j].pc]) inner = false;
       const CodeWord* ins = code_ + list[j].pc;
+      if (list[j].pc + 1 < n) named_first.insert(ins[1]);
       IOp op = list[j].op;
       const OpInfo& oi = ops.info[static_cast<size_t>(op)];
       size_t nslots = 0;
@@ -936,14 +941,9 @@ void Translator::FindLoops() {
     PinnedLoop loop;
     loop.head = t;
     loop.last = last[t];
-    for (size_t k = 0; k < ranked.size() && k < kMaxPinned; ++k) loop.slots[loop.count++] = ranked[k].second;
-    // Every op writes at most its first operand (`dst`), calls only their callee's frame:
-    // a local never named first in the loop is never written there. (Ops whose first
-    // operand is read count as writes: that only costs a write-back.)
-    for (size_t j = i; j < list.size() && list[j].pc <= last[t]; ++j) {
-      if (list[j].pc + 1 >= n) continue;
-      for (size_t k = 0; k < loop.count; ++k)
-        if (code_[list[j].pc + 1] == loop.slots[k]) loop.written[k] = true;
+    for (size_t k = 0; k < ranked.size() && k < kMaxPinned; ++k) {
+      loop.slots[loop.count] = ranked[k].second;
+      loop.written[loop.count++] = named_first.contains(ranked[k].second);
     }
     if (loop.count) loops_.push_back(loop);
   }
@@ -2046,7 +2046,8 @@ Reg Translator::AddressReg(uint64_t addr_slot, uint64_t offset, uint32_t size, R
 }
 
 // [r12 + addr + disp] for an access of `size` bytes, after the bounds check where guard
-// pages do not stand in for it. `addr` comes from AddressReg.
+// pages do not stand in for it. `addr` comes from AddressReg. The caller emits the access
+// right after: in guard mode its fault site is recorded here.
 Mem Translator::Access(Reg addr, uint64_t offset, uint32_t size, size_t pc) {
   int32_t disp = 0;
   if (offset + size < (uint64_t{1} << 31)) {
@@ -2060,6 +2061,7 @@ Mem Translator::Access(Reg addr, uint64_t offset, uint32_t size, size_t pc) {
     as_.AluRR(Assembler::kCmp, true, RCX, kMemSize);
     ExitIf(kA, pc);
   }
+  if (guard_) fault_sites_.push_back({as_.size(), pc, PinnedAtExit()});
   return Mem{kMem, disp, static_cast<int8_t>(addr), 0};
 }
 
@@ -2072,7 +2074,6 @@ void Translator::Load(IOp op, const CodeWord* ins, size_t pc) {
     default: size = 1; break;
   }
   Mem m = Access(AddressReg(ins[2], ins[3], size, RAX), ins[3], size, pc);
-  if (guard_) fault_sites_.push_back({as_.size(), pc, PinnedAtExit()});
   if (op == IOp::kF64Load) {  // into an xmm register, for the float ops that read it
     const bool next_reads = NextF64OpReads(ins[1]);
     const Xmm x = next_reads ? XMM0 : XMM1;
@@ -2126,14 +2127,12 @@ void Translator::Store(IOp op, const CodeWord* ins, size_t pc) {
     const int x = xmm_held_ == value_slot && xmm_held_dbl_ ? XMM0 : FHeldIn(value_slot);
     if (x >= 0) {
       Mem m = Access(AddressReg(addr_slot, offset, size, RAX), offset, size, pc);
-      if (guard_) fault_sites_.push_back({as_.size(), pc, PinnedAtExit()});
       as_.MovsdStore(m, static_cast<Xmm>(x), true);
       return;
     }
   }
   if (int32_t imm; ConstImm(value_slot, size == 8, &imm)) {  // a constant: mov [m], imm
     Mem m = Access(AddressReg(addr_slot, offset, size, RAX), offset, size, pc);
-    if (guard_) fault_sites_.push_back({as_.size(), pc, PinnedAtExit()});
     switch (size) {
       case 8: as_.StoreImm32(m, imm, true); break;
       case 4: as_.StoreImm32(m, imm, false); break;
@@ -2150,7 +2149,6 @@ void Translator::Store(IOp op, const CodeWord* ins, size_t pc) {
   }
   Reg addr = AddressReg(addr_slot, offset, size, value == RAX ? RDX : RAX);
   Mem m = Access(addr, offset, size, pc);
-  if (guard_) fault_sites_.push_back({as_.size(), pc, PinnedAtExit()});
   switch (size) {
     case 8: as_.Store64(m, value); break;
     case 4: as_.Store32(m, value); break;
