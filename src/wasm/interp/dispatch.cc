@@ -46,7 +46,16 @@ void FillBacktrace(Trap& t, const ExecState& st, FuncInst* func, const CodeWord*
   }
 }
 
-std::optional<Trap> Run(Store* store_ptr, FuncInst* entry, Value* fp,
+// GCC spills some of the dispatch state in this large function (which values depends on
+// the build's profile); pinning the four that every handler uses to callee-saved
+// registers keeps them out of memory in every build.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define WEFT_PIN(reg) asm(reg)
+#else
+#define WEFT_PIN(reg)
+#endif
+
+std::optional<Trap> Run(Store* store_ptr, FuncInst* entry, Value* entry_fp,
                         const int32_t** table_out) {
   // Each handler's offset from the first handler's label: differences of labels are
   // constants, so the table sits in .rodata (a table of addresses needed ~300 relocations,
@@ -86,7 +95,8 @@ std::optional<Trap> Run(Store* store_ptr, FuncInst* entry, Value* fp,
   FuncInst* func = entry;
   Instance* inst = func->instance;
   CompiledFunc* cf = CompileFunction(store, func);
-  const CodeWord* pc = cf->code.data();
+  register Value* fp WEFT_PIN("r13") = entry_fp;
+  register const CodeWord* pc WEFT_PIN("rbx") = cf->code.data();
   MemInst* memi = nullptr;
   uint8_t* mem = nullptr;
   uint64_t mem_size = 0;
@@ -97,7 +107,7 @@ std::optional<Trap> Run(Store* store_ptr, FuncInst* entry, Value* fp,
   const CodeWord* ret = nullptr;
   // The result of the last numeric op or load, kept in a register: the compiler uses the
   // `...A` variants, which read operand a from here, only right after such an instruction.
-  uint64_t acc = 0;
+  register uint64_t acc WEFT_PIN("r14") = 0;
   // Native code (jit/): entered where the current function has it, at function entry,
   // loop heads and call continuations; it exits back here at instructions it leaves to us.
   jit::CodeArena* arena = store.objects().jit_arena.get();
@@ -119,7 +129,8 @@ std::optional<Trap> Run(Store* store_ptr, FuncInst* entry, Value* fp,
     mem_size = memi ? memi->size : 0;                           \
   } while (0)
   // Handler words are offsets from the first handler's label (see HandlerWord).
-  const char* const handler_base = static_cast<const char*>(&&L_Unreachable);
+  register const char* const handler_base WEFT_PIN("r15") =
+      static_cast<const char*>(&&L_Unreachable);
 #define NEXT() goto* static_cast<const void*>(handler_base + static_cast<int32_t>(*pc))
 // Makes `f` the current function (its code, and its instance's memory when that changes).
 #define SWITCH_TO(f)                                    \
