@@ -58,7 +58,7 @@ struct Function {
   // kMaxConstSlots: the compiler reserves that many constant slots before it translates
   // the body, so it translates it once (compile/compiler.cc).
   uint32_t distinct_consts = 0;
-  static constexpr uint32_t kMaxConstSlots = 32;
+  static constexpr uint32_t kMaxConstSlots = 64;
 };
 
 struct Global {

@@ -288,7 +288,12 @@ class Compiler {
       if (it != const_values_.end()) {
         return num_locals_ + static_cast<uint32_t>(it - const_values_.begin());
       }
-      if (const_values_.size() < num_consts_) {
+      // When the body may have more distinct constants than slots, the slots go to the
+      // constants used inside loops, which run often; one used outside every loop is
+      // written where it is used, which runs about once per call, as the copy into a
+      // slot would.
+      bool may_overflow = num_consts_ == Function::kMaxConstSlots;
+      if (const_values_.size() < num_consts_ && (!may_overflow || open_loops_ > 0)) {
         uint32_t k = static_cast<uint32_t>(const_values_.size());
         const_values_.push_back(e.bits);
         return num_locals_ + k;
@@ -565,12 +570,17 @@ class Compiler {
   uint32_t producer_height_ = 0;
   size_t last_instr_ = kNone;
   IOp last_op_ = IOp::kUnreachable;
+  uint32_t open_loops_ = 0;  // loops among ctrls_
+  void PopCtrl() {
+    if (ctrls_.back().kind == Ctrl::kLoop) open_loops_--;
+    ctrls_.pop_back();
+  }
 };
 
 void Compiler::EmitEnd() {
   Ctrl& c = ctrls_.back();
   if (c.dead) {
-    ctrls_.pop_back();
+    PopCtrl();
     return;
   }
   if (!c.unreachable) {
@@ -588,7 +598,7 @@ void Compiler::EmitEnd() {
   stack_.resize(c.base);
   uint32_t nr = c.nresults;
   bool was_func = c.kind == Ctrl::kFunc;
-  ctrls_.pop_back();
+  PopCtrl();
   if (!was_func) PushSlots(nr);
 }
 
@@ -633,6 +643,7 @@ std::unique_ptr<CompiledFunc> Compiler::Translate() {
   offsets_.clear();
   stack_.clear();
   ctrls_.clear();
+  open_loops_ = 0;
   fixups_.clear();
   const_values_.clear();
   type_id_words_.clear();
@@ -705,6 +716,7 @@ std::unique_ptr<CompiledFunc> Compiler::Translate() {
         c.kind = op == Op::Block ? Ctrl::kBlock : op == Op::Loop ? Ctrl::kLoop : Ctrl::kIf;
         c.nparams = np;
         c.nresults = nr;
+        if (op == Op::Loop) open_loops_++;
         if (dead) {
           c.dead = true;
           c.unreachable = true;

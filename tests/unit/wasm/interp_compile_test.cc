@@ -1,6 +1,9 @@
 // The compiler's lazy operands and destination folding, checked by running code whose
 // result would differ if a lazy local read or a folded local.set were mis-ordered.
+#include <algorithm>
+
 #include "runtime_wat.h"
+#include "wasm/runtime/store_impl.h"
 
 namespace weft::wasm {
 namespace {
@@ -132,18 +135,43 @@ TEST_F(InterpCompile, NestedBranchDeliversResult) {
   EXPECT_EQ(Run("nested_br", {0}), (V{14}));
 }
 
-// More distinct constants than the frame's constant slots: the rest are materialised.
+// More distinct constants than the frame's constant slots: the rest are materialised
+// where they are used, and the slots go to the constants inside loops.
 TEST_F(InterpCompile, ManyConstants) {
-  Store store;
-  Instance* inst = Instantiate(store, R"((module
-    (func (export "sum") (param i32) (result i32) local.get 0 i32.const 1000 i32.add i32.const 1001 i32.add i32.const 1002 i32.add i32.const 1003 i32.add i32.const 1004 i32.add i32.const 1005 i32.add i32.const 1006 i32.add i32.const 1007 i32.add i32.const 1008 i32.add i32.const 1009 i32.add i32.const 1010 i32.add i32.const 1011 i32.add i32.const 1012 i32.add i32.const 1013 i32.add i32.const 1014 i32.add i32.const 1015 i32.add i32.const 1016 i32.add i32.const 1017 i32.add i32.const 1018 i32.add i32.const 1019 i32.add i32.const 1020 i32.add i32.const 1021 i32.add i32.const 1022 i32.add i32.const 1023 i32.add i32.const 1024 i32.add i32.const 1025 i32.add i32.const 1026 i32.add i32.const 1027 i32.add i32.const 1028 i32.add i32.const 1029 i32.add i32.const 1030 i32.add i32.const 1031 i32.add i32.const 1032 i32.add i32.const 1033 i32.add i32.const 1034 i32.add i32.const 1035 i32.add i32.const 1036 i32.add i32.const 1037 i32.add i32.const 1038 i32.add i32.const 1039 i32.add)
+  // 70 distinct constants before the loop (more than Function::kMaxConstSlots), then a
+  // loop that uses two others.
+  static_assert(Function::kMaxConstSlots < 70);
+  std::string sum = "local.get 0";
+  for (int k = 0; k < 70; ++k) sum += " i32.const " + std::to_string(1000 + k) + " i32.add";
+  std::string wat = R"((module
+    (func (export "sum") (param i32 i32) (result i32) )" + sum + R"(
+      local.set 0
+      block
+        local.get 1 i32.eqz br_if 0
+        loop
+          local.get 0 i32.const 7777 i32.add i32.const 5555 i32.xor local.set 0
+          local.get 1 i32.const 1 i32.sub local.tee 1
+          br_if 0
+        end
+      end
+      local.get 0)
     (func (export "noparams") (result i32 i32) i32.const 7 i32.const 9)
-    (func (export "noparams_ret") (result i32 i32) i32.const 9 i32.const 7 return)))");
+    (func (export "noparams_ret") (result i32 i32) i32.const 9 i32.const 7 return)))";
+  Store store;
+  Instance* inst = Instantiate(store, wat);
   ASSERT_NE(inst, nullptr);
-  Value arg = Value::I32(5);
-  auto r = Invoke(store, inst->GetFunc("sum"), {&arg, 1});
+  Value args[2] = {Value::I32(5), Value::I32(3)};
+  auto r = Invoke(store, inst->GetFunc("sum"), {args, 2});
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ((*r)[0].i32(), 5u + 40 * 1000 + 39 * 40 / 2);
+  uint32_t want = 5u + 70 * 1000 + 69 * 70 / 2;
+  for (int i = 0; i < 3; ++i) want = (want + 7777) ^ 5555;
+  EXPECT_EQ((*r)[0].i32(), want);
+  auto* cf = static_cast<const CompiledFunc*>(inst->GetFunc("sum")->compiled);
+  ASSERT_NE(cf, nullptr);
+  auto has = [&](uint64_t v) { return std::find(cf->consts.begin(), cf->consts.end(), v) != cf->consts.end(); };
+  EXPECT_TRUE(has(7777));
+  EXPECT_TRUE(has(5555));
+  EXPECT_FALSE(has(1000));  // outside the loop: no slot once they may run out
   auto n = Invoke(store, inst->GetFunc("noparams"), {});
   ASSERT_TRUE(n.ok());
   EXPECT_EQ((*n)[0].i32(), 7u);
