@@ -65,6 +65,30 @@ struct AccTables {
 constexpr AccTables kAccTables;
 const AccTables& Acc() { return kAccTables; }
 
+// The pairs of iops.def: two instructions in a row that one handler runs.
+struct PairRow {
+  IOp first, second, pair;
+};
+constexpr PairRow kPairs[] = {
+#define IOP(Name)
+#define IOP_PAIR(First, Second) {IOp::k##First, IOp::k##Second, IOp::k##First##_##Second},
+#include "wasm/interp/iops.def"
+#undef IOP
+};
+struct PairFirsts {
+  bool any[static_cast<size_t>(IOp::kCount)] = {};
+  constexpr PairFirsts() {
+    for (const PairRow& r : kPairs) any[static_cast<size_t>(r.first)] = true;
+  }
+};
+constexpr PairFirsts kPairFirsts;
+IOp PairOf(IOp first, IOp second) {
+  if (!kPairFirsts.any[static_cast<size_t>(first)]) return IOp::kCount;
+  for (const PairRow& r : kPairs)
+    if (r.first == first && r.second == second) return r.pair;
+  return IOp::kCount;
+}
+
 struct Entry {
   enum Kind : uint8_t { kSlot, kLocal, kConst } kind = kSlot;
   uint32_t local = 0;
@@ -152,6 +176,7 @@ struct CompilerBuffers {
   std::vector<std::pair<uint32_t, uint32_t>> offsets;
   std::vector<Entry> stack;
   std::vector<Ctrl> ctrls;
+  std::vector<std::pair<uint32_t, IOp>> instrs;  // where each instruction starts, and its op
   bool in_use = false;
   // What one huge function grew is not kept for the thread's lifetime.
   void DropIfLarge() {
@@ -165,6 +190,7 @@ struct CompilerBuffers {
     drop(stack);
     drop(ctrls);
     drop(fixups);
+    drop(instrs);
   }
 };
 
@@ -243,6 +269,7 @@ class Compiler {
     last_instr_ = at;
     last_op_ = op;
     code_.push_back(HandlerWord(handlers_, op));
+    instrs_.push_back({static_cast<uint32_t>(at), op});
     if (record_offsets_ && (offsets_.empty() || offsets_.back().second != instr_offset_))
       offsets_.emplace_back(static_cast<uint32_t>(at), instr_offset_);
     producer_word_ = kNone;
@@ -510,6 +537,7 @@ class Compiler {
       c.a = code_[last_instr_ + 2];
       if (last != IOp::kI32Eqz) c.b = code_[last_instr_ + 3];
       code_.resize(last_instr_);
+      instrs_.pop_back();
       while (!offsets_.empty() && offsets_.back().first >= last_instr_) offsets_.pop_back();
       last_instr_ = kNone;
       producer_word_ = kNone;
@@ -570,6 +598,8 @@ class Compiler {
   uint32_t producer_height_ = 0;
   size_t last_instr_ = kNone;
   IOp last_op_ = IOp::kUnreachable;
+  std::vector<std::pair<uint32_t, IOp>>& instrs_ = buffers_->instrs;
+  void FusePairs();
   uint32_t open_loops_ = 0;  // loops among ctrls_
   void PopCtrl() {
     if (ctrls_.back().kind == Ctrl::kLoop) open_loops_--;
@@ -643,6 +673,7 @@ std::unique_ptr<CompiledFunc> Compiler::Translate() {
   offsets_.clear();
   stack_.clear();
   ctrls_.clear();
+  instrs_.clear();
   open_loops_ = 0;
   fixups_.clear();
   const_values_.clear();
@@ -1085,7 +1116,22 @@ std::unique_ptr<CompiledFunc> Compiler::Translate() {
 #undef LIVE
   }
   out->frame_slots = num_locals_ + num_consts_ + max_height_;
+  FusePairs();
   return out;
+}
+
+// Gives the first of two instructions in a row the handler of their pair (iops.def).
+// A branch may still land on the second: it keeps its own handler word, which then runs
+// alone. (A second instruction that reads the accumulator never follows a label: the
+// translation above emits such variants only right after the instruction they read.)
+void Compiler::FusePairs() {
+  for (size_t i = 0; i + 1 < instrs_.size(); ++i) {
+    auto [at, first] = instrs_[i];
+    IOp pair = PairOf(first, instrs_[i + 1].second);
+    if (pair == IOp::kCount) continue;
+    code_[at] = HandlerWord(handlers_, pair);
+    ++i;  // the second instruction runs in the pair
+  }
 }
 
 // The function's code from the instance's code cache entry, made this store's: null when

@@ -222,34 +222,55 @@ L_BrIf:
 L_BrUnless:
   if (!S(1).i32()) JUMP(pc[2]); else pc += 3;
   NEXT();
-#define BRCMP(Name, T, op)                                   \
-  L_BrIf##Name:                                              \
-    if (static_cast<T>(S(1).bits) op static_cast<T>(S(2).bits)) \
-      JUMP(pc[3]);                                           \
-    else                                                     \
-      pc += 4;                                               \
-    NEXT();
-  BRCMP(I32Eq, uint32_t, ==)
-  BRCMP(I32Ne, uint32_t, !=)
-  BRCMP(I32LtS, int32_t, <)
-  BRCMP(I32LtU, uint32_t, <)
-  BRCMP(I32GtS, int32_t, >)
-  BRCMP(I32GtU, uint32_t, >)
-  BRCMP(I32LeS, int32_t, <=)
-  BRCMP(I32LeU, uint32_t, <=)
-  BRCMP(I32GeS, int32_t, >=)
-  BRCMP(I32GeU, uint32_t, >=)
-  BRCMP(I64Eq, uint64_t, ==)
-  BRCMP(I64Ne, uint64_t, !=)
-  BRCMP(I64LtS, int64_t, <)
-  BRCMP(I64LtU, uint64_t, <)
-  BRCMP(I64GtS, int64_t, >)
-  BRCMP(I64GtU, uint64_t, >)
-  BRCMP(I64LeS, int64_t, <=)
-  BRCMP(I64LeU, uint64_t, <=)
-  BRCMP(I64GeS, int64_t, >=)
-  BRCMP(I64GeU, uint64_t, >=)
+// Pairs (iops.def) run the first instruction's part below and then the second one's
+// handler body, with pc at the second instruction (so a trap there reports it).
+#define FIRST_Copy    \
+  S(1) = S(2);        \
+  pc += 3;
+#define FIRST_I32Add                                              \
+  S(1).bits = acc = static_cast<uint32_t>(S(2).i32() + S(3).i32()); \
+  pc += 4;
+#define FIRST_I32Or                                               \
+  S(1).bits = acc = static_cast<uint32_t>(S(2).i32() | S(3).i32()); \
+  pc += 4;
+#define FIRST_I64Add                      \
+  S(1).bits = acc = S(2).bits + S(3).bits; \
+  pc += 4;
+#define BRCMP_BODY(T, op)                                        \
+  if (static_cast<T>(S(1).bits) op static_cast<T>(S(2).bits))    \
+    JUMP(pc[3]);                                                 \
+  else                                                           \
+    pc += 4;                                                     \
+  NEXT();
+// Each compare-and-branch, and the pair of the add of its width and it.
+#define BRCMP(Name, T, op, Add) \
+  L_BrIf##Name:                 \
+    BRCMP_BODY(T, op)           \
+  L_##Add##_BrIf##Name:         \
+    FIRST_##Add                 \
+    BRCMP_BODY(T, op)
+  BRCMP(I32Eq, uint32_t, ==, I32Add)
+  BRCMP(I32Ne, uint32_t, !=, I32Add)
+  BRCMP(I32LtS, int32_t, <, I32Add)
+  BRCMP(I32LtU, uint32_t, <, I32Add)
+  BRCMP(I32GtS, int32_t, >, I32Add)
+  BRCMP(I32GtU, uint32_t, >, I32Add)
+  BRCMP(I32LeS, int32_t, <=, I32Add)
+  BRCMP(I32LeU, uint32_t, <=, I32Add)
+  BRCMP(I32GeS, int32_t, >=, I32Add)
+  BRCMP(I32GeU, uint32_t, >=, I32Add)
+  BRCMP(I64Eq, uint64_t, ==, I64Add)
+  BRCMP(I64Ne, uint64_t, !=, I64Add)
+  BRCMP(I64LtS, int64_t, <, I64Add)
+  BRCMP(I64LtU, uint64_t, <, I64Add)
+  BRCMP(I64GtS, int64_t, >, I64Add)
+  BRCMP(I64GtU, uint64_t, >, I64Add)
+  BRCMP(I64LeS, int64_t, <=, I64Add)
+  BRCMP(I64LeU, uint64_t, <=, I64Add)
+  BRCMP(I64GeS, int64_t, >=, I64Add)
+  BRCMP(I64GeU, uint64_t, >=, I64Add)
 #undef BRCMP
+#undef BRCMP_BODY
 L_BrTable: {
   uint64_t idx = S(1).i32();
   uint64_t n = pc[2];
@@ -258,6 +279,11 @@ L_BrTable: {
   NEXT();
 }
 L_Copy:
+  S(1) = S(2);
+  pc += 3;
+  NEXT();
+L_Copy_Copy:
+  FIRST_Copy
   S(1) = S(2);
   pc += 3;
   NEXT();
@@ -372,7 +398,8 @@ L_Return:
   }
 #define LOAD(Name, T, CONV)                                        \
   L_##Name: LOAD_BODY(S(2).i32(), T, CONV)                         \
-  L_##Name##A: LOAD_BODY(static_cast<uint32_t>(acc), T, CONV)
+  L_##Name##A: LOAD_BODY(static_cast<uint32_t>(acc), T, CONV)      \
+  L_I32Add_##Name##A: FIRST_I32Add LOAD_BODY(static_cast<uint32_t>(acc), T, CONV)
 #define STORE_BODY(ADDR, VAL, T)                                      \
   {                                                                \
     uint64_t ea = uint64_t{ADDR} + pc[3];                          \
@@ -411,6 +438,10 @@ L_Return:
   STORE(I64Store32, uint32_t)
 #undef LOAD
 #undef STORE
+L_I32Add_I32StoreV: FIRST_I32Add STORE_BODY(S(1).i32(), acc, uint32_t)
+L_I32Add_I32Store8V: FIRST_I32Add STORE_BODY(S(1).i32(), acc, uint8_t)
+L_I32Add_I32Store16V: FIRST_I32Add STORE_BODY(S(1).i32(), acc, uint16_t)
+L_I32Or_I32StoreV: FIRST_I32Or STORE_BODY(S(1).i32(), acc, uint32_t)
 L_MemorySize:
   S(1).bits = mem_size >> 16;
   pc += 2;
@@ -585,6 +616,17 @@ L_ElemDrop:
     NEXT();
 
 #include "wasm/interp/numeric_ops.def"
+
+L_I32Add_I32Add:
+  FIRST_I32Add
+  WI32(RU32(2) + RU32(3));
+  pc += 4;
+  NEXT();
+L_I32Add_I32AddA:
+  FIRST_I32Add
+  WI32(RU32A() + RU32(3));
+  pc += 4;
+  NEXT();
 
 trap: {
   st.depth = static_cast<uint32_t>(fsp - frames);

@@ -124,9 +124,17 @@ struct OpTables {
 #include "wasm/interp/iops.def"
 #undef IOP
 #undef AT
+    // A pair's handler word stands for its first instruction: the second follows it as
+    // it was (iops.def).
+    IOp as_op[static_cast<size_t>(IOp::kCount)];
+    for (size_t i = 0; i < static_cast<size_t>(IOp::kCount); ++i) as_op[i] = static_cast<IOp>(i);
+#define IOP(Name)
+#define IOP_PAIR(First, Second) as_op[static_cast<size_t>(IOp::k##First##_##Second)] = IOp::k##First;
+#include "wasm/interp/iops.def"
+#undef IOP
     const int32_t* handlers = interp::HandlerTable();
     for (size_t i = 0; i < static_cast<size_t>(IOp::kCount); ++i)
-      by_handler.emplace(HandlerWord(handlers, static_cast<IOp>(i)), static_cast<IOp>(i));
+      by_handler.emplace(HandlerWord(handlers, static_cast<IOp>(i)), as_op[i]);
   }
 };
 const OpTables& Ops() {

@@ -264,5 +264,108 @@ TEST_F(InterpCompile, AccumulatorAddressAndStoredValue) {
   EXPECT_TRUE(Invoke(store, inst->GetFunc("oob"), {&edge, 1}).ok());
 }
 
+// Pairs of instructions run by one handler (iops.def): each kind computes what the two
+// instructions compute, a branch can land on the second of a pair, and a trap in the
+// second is reported as a trap.
+TEST_F(InterpCompile, PairsRunBothInstructions) {
+  Store store;
+  Instance* inst = Instantiate(store, R"((module
+    (memory 1)
+    ;; Copy, Copy: rotate three locals
+    (func (export "copies") (param i32 i32 i32) (result i32 i32 i32) (local i32)
+      local.get 0 local.set 3 local.get 1 local.set 0 local.get 2 local.set 1
+      local.get 3 local.set 2
+      local.get 0 local.get 1 local.get 2)
+    ;; I32Add, I32Add (then a multiply of the two sums)
+    (func (export "add_add") (param i32 i32 i32 i32) (result i32)
+      local.get 0 local.get 1 i32.add local.get 2 local.get 3 i32.add i32.mul)
+    ;; I32Add, I32AddA
+    (func (export "add_add_acc") (param i32 i32 i32) (result i32)
+      local.get 0 local.get 1 i32.add local.get 2 i32.add)
+    ;; I32Add, I32StoreV and I32Or, I32StoreV; then I32Add, I32LoadA and I32Add,
+    ;; I64Load8SA read them back
+    (func (export "store_load") (param i32 i32 i32) (result i32 i64)
+      local.get 0 local.get 1 local.get 2 i32.add i32.store
+      local.get 0 local.get 1 local.get 2 i32.or i32.store offset=4
+      local.get 0 i32.const 4 i32.add i32.load
+      local.get 0 i32.const 4 i32.add i64.load8_s
+      i32.wrap_i64 i32.add
+      local.get 0 i32.const 0 i32.add i64.load8_s)
+    ;; I32Add, I32LoadA out of bounds
+    (func (export "load_oob") (param i32) (result i32)
+      local.get 0 i32.const 8 i32.add i32.load)
+    ;; I32Add, BrIfI32Ne closing a loop: minus the sum of 0..n-1
+    (func (export "count32") (param i32) (result i32) (local i32 i32)
+      loop
+        local.get 2 local.get 1 i32.sub local.set 2
+        local.get 0 local.get 1 i32.const 1 i32.add local.tee 1 i32.ne br_if 0
+      end
+      local.get 2)
+    ;; I64Add, BrIfI64LtU closing a loop
+    (func (export "count64") (param i64) (result i64) (local i64 i64)
+      loop
+        local.get 2 local.get 1 i64.add local.set 2
+        local.get 1 i64.const 3 i64.add local.tee 1 local.get 0 i64.lt_u br_if 0
+      end
+      local.get 2)
+    ;; a loop whose head is the second instruction of a pair: entered through the pair,
+    ;; then by the back-edge on its own
+    (func (export "head_in_pair") (param i32 i32) (result i32) (local i32)
+      local.get 0 local.get 1 i32.add local.set 2
+      loop
+        local.get 2 local.get 1 i32.add local.set 2
+        local.get 0 i32.const -1 i32.add local.tee 0
+        br_if 0
+      end
+      local.get 2)))");
+  ASSERT_NE(inst, nullptr);
+  auto run = [&](const char* name, std::vector<Value> args) {
+    auto r = Invoke(store, inst->GetFunc(name), {args.data(), args.size()});
+    EXPECT_TRUE(r.ok()) << name;
+    return r.ok() ? *r : std::vector<Value>{};
+  };
+  auto c = run("copies", {Value::I32(1), Value::I32(2), Value::I32(3)});
+  ASSERT_EQ(c.size(), 3u);
+  EXPECT_EQ(c[0].i32(), 2u);
+  EXPECT_EQ(c[1].i32(), 3u);
+  EXPECT_EQ(c[2].i32(), 1u);
+  EXPECT_EQ(run("add_add", {Value::I32(1), Value::I32(2), Value::I32(3), Value::I32(4)})[0].i32(), 21u);
+  EXPECT_EQ(run("add_add_acc", {Value::I32(0xFFFFFFFF), Value::I32(2), Value::I32(40)})[0].i32(), 41u);
+  auto sl = run("store_load", {Value::I32(64), Value::I32(0x80), Value::I32(0x7)});
+  ASSERT_EQ(sl.size(), 2u);
+  // mem[64] = 0x87, mem[68] = 0x87 | ... = 0x80 | 0x7 = 0x87: 0x87 + (int8)0x87 = 0x87 - 0x79
+  EXPECT_EQ(sl[0].i32(), 0x87u + static_cast<uint32_t>(-0x79));
+  EXPECT_EQ(sl[1].i64(), static_cast<uint64_t>(-0x79));
+  Value edge = Value::I32(65536 - 12);  // address 65532: the last in-bounds i32
+  EXPECT_TRUE(Invoke(store, inst->GetFunc("load_oob"), {&edge, 1}).ok());
+  edge = Value::I32(65536 - 11);
+  auto bad = Invoke(store, inst->GetFunc("load_oob"), {&edge, 1});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().kind, TrapKind::kMemoryOutOfBounds);
+  EXPECT_EQ(run("count32", {Value::I32(100)})[0].i32(), static_cast<uint32_t>(-4950));
+  // the sum adds i before each step: 0 + 3 + ... + 99 (99 is still below 100)
+  EXPECT_EQ(run("count64", {Value::I64(100)})[0].i64(), 3u * (33 * 34 / 2));
+  // 5 + 7, then four more 7s as the counter goes 5 -> 1 (the last pass leaves it at 0)
+  EXPECT_EQ(run("head_in_pair", {Value::I32(5), Value::I32(7)})[0].i32(), 5u + 7 + 5 * 7);
+
+  // Each of those ran as the pair it names (all were called above, so translated).
+  auto has = [&](const char* name, IOp pair) {
+    auto* cf = static_cast<const CompiledFunc*>(inst->GetFunc(name)->compiled);
+    CodeWord w = HandlerWord(interp::HandlerTable(), pair);
+    return cf && std::find(cf->code.begin(), cf->code.end(), w) != cf->code.end();
+  };
+  EXPECT_TRUE(has("copies", IOp::kCopy_Copy));
+  EXPECT_TRUE(has("add_add", IOp::kI32Add_I32Add));
+  EXPECT_TRUE(has("add_add_acc", IOp::kI32Add_I32AddA));
+  EXPECT_TRUE(has("store_load", IOp::kI32Add_I32StoreV));
+  EXPECT_TRUE(has("store_load", IOp::kI32Or_I32StoreV));
+  EXPECT_TRUE(has("store_load", IOp::kI32Add_I32LoadA));
+  EXPECT_TRUE(has("store_load", IOp::kI32Add_I64Load8SA));
+  EXPECT_TRUE(has("load_oob", IOp::kI32Add_I32LoadA));
+  EXPECT_TRUE(has("count32", IOp::kI32Add_BrIfI32Ne));
+  EXPECT_TRUE(has("count64", IOp::kI64Add_BrIfI64LtU));
+  EXPECT_TRUE(has("head_in_pair", IOp::kI32Add_I32Add));
+}
+
 }  // namespace
 }  // namespace weft::wasm
