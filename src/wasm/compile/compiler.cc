@@ -177,6 +177,7 @@ struct CompilerBuffers {
   std::vector<Entry> stack;
   std::vector<Ctrl> ctrls;
   std::vector<std::pair<uint32_t, IOp>> instrs;  // where each instruction starts, and its op
+  std::vector<uint8_t> written;                  // per local: set by the code so far
   bool in_use = false;
   // What one huge function grew is not kept for the thread's lifetime.
   void DropIfLarge() {
@@ -191,6 +192,7 @@ struct CompilerBuffers {
     drop(ctrls);
     drop(fixups);
     drop(instrs);
+    drop(written);
   }
 };
 
@@ -406,6 +408,16 @@ class Compiler {
       if (!tee) stack_.pop_back();
       return;
     }
+    // A declared local is zero on entry: setting it to zero before anything could have
+    // written it changes nothing (clang emits `i32.const 0; local.set` at the top of
+    // functions, such as fib's, on every call).
+    if (top.kind == Entry::kConst && top.bits == 0 && from_entry_ && local >= num_params_ &&
+        !written_[local]) {
+      stack_.pop_back();
+      if (tee) stack_.push_back(Entry{Entry::kLocal, local, 0});
+      return;
+    }
+    written_[local] = 1;
     // The previous instruction produced the top value: retarget it to the local.
     bool patchable = top.kind == Entry::kSlot && producer_word_ != kNone &&
                      producer_height_ == H() && code_[producer_word_] == PosSlot(H() - 1);
@@ -484,6 +496,7 @@ class Compiler {
     c.first_fixup = static_cast<uint32_t>(fixups_.size() - 1);
   }
   void Bind(Ctrl& c) {
+    from_entry_ = false;
     for (uint32_t i = c.first_fixup; i != kNoFixup; i = fixups_[i].next)
       code_[fixups_[i].word] = BranchWord(code_.size(), fixups_[i].instr);
     c.first_fixup = kNoFixup;
@@ -601,6 +614,11 @@ class Compiler {
   std::vector<std::pair<uint32_t, IOp>>& instrs_ = buffers_->instrs;
   void FusePairs();
   uint32_t open_loops_ = 0;  // loops among ctrls_
+  // Until the first label, loop or if, the code emitted runs straight from the entry, so
+  // a declared local nothing wrote yet (written_) is still zero.
+  bool from_entry_ = true;
+  std::vector<uint8_t>& written_ = buffers_->written;
+  uint32_t num_params_ = 0;
   void PopCtrl() {
     if (ctrls_.back().kind == Ctrl::kLoop) open_loops_--;
     ctrls_.pop_back();
@@ -692,6 +710,9 @@ std::unique_ptr<CompiledFunc> Compiler::Translate() {
   out->num_results = static_cast<uint32_t>(type.results.size());
   num_locals_ = out->num_params + fn.num_locals;
   out->num_locals = num_locals_;
+  num_params_ = out->num_params;
+  written_.assign(num_locals_, 0);
+  from_entry_ = true;
 
   bytes_ = module_.bytes.data();
   pos_ = fn.body_offset;
@@ -748,6 +769,7 @@ std::unique_ptr<CompiledFunc> Compiler::Translate() {
         c.nparams = np;
         c.nresults = nr;
         if (op == Op::Loop) open_loops_++;
+        if (op != Op::Block) from_entry_ = false;
         if (dead) {
           c.dead = true;
           c.unreachable = true;
@@ -805,6 +827,7 @@ std::unique_ptr<CompiledFunc> Compiler::Translate() {
         std::vector<uint32_t> depths(n + 1);
         for (uint32_t i = 0; i <= n; ++i) depths[i] = ReadU32();
         LIVE();
+        from_entry_ = false;  // its stubs below are branch targets
         uint64_t idx = PopSlot();
         size_t at = Emit(IOp::kBrTable);
         Word(idx);

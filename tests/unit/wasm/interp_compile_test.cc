@@ -367,5 +367,71 @@ TEST_F(InterpCompile, PairsRunBothInstructions) {
   EXPECT_TRUE(has("head_in_pair", IOp::kI32Add_I32Add));
 }
 
+// `i32.const 0; local.set x` emits nothing while x is still zero from the entry (nothing
+// set it, and no branch lands between the entry and here), and stays a write otherwise.
+TEST_F(InterpCompile, ZeroingAnUnwrittenLocalIsDropped) {
+  Store store;
+  Instance* inst = Instantiate(store, R"((module
+    ;; dropped: the local is still zero (called twice: each call's frame starts at zero)
+    (func (export "fresh") (param i32) (result i32) (local i32)
+      i32.const 0 local.set 1
+      local.get 1 local.get 0 i32.add local.set 1
+      local.get 1)
+    ;; kept: written just before, in straight-line code
+    (func (export "rewritten") (param i32) (result i32) (local i32)
+      local.get 0 local.set 1
+      i32.const 0 local.set 1
+      local.get 1)
+    ;; kept: a loop wrote it, and the loop's head is a label
+    (func (export "after_loop") (param i32) (result i32) (local i32)
+      loop
+        local.get 1 i32.const 1 i32.add local.set 1
+        local.get 1 local.get 0 i32.lt_u br_if 0
+      end
+      local.get 1
+      i32.const 0 local.set 1
+      local.get 1 i32.add)
+    ;; kept: after a block end that a branch reaches from a path that wrote it
+    (func (export "after_branch") (param i32) (result i32) (local i32)
+      block
+        local.get 0 local.set 1
+        local.get 0 br_if 0
+      end
+      i32.const 0 local.tee 1)
+    ;; kept: at the top of a loop whose previous pass wrote 7 there
+    (func (export "loop_top") (param i32) (result i32) (local i32 i32)
+      loop
+        i32.const 0 local.set 1
+        local.get 2 local.get 1 i32.add local.set 2
+        i32.const 7 local.set 1
+        local.get 0 i32.const -1 i32.add local.tee 0 br_if 0
+      end
+      local.get 2)
+    ;; a param is not zero on entry: kept
+    (func (export "param") (param i32) (result i32)
+      i32.const 0 local.set 0 local.get 0)))");
+  ASSERT_NE(inst, nullptr);
+  auto run = [&](const char* name, uint32_t arg) {
+    Value v = Value::I32(arg);
+    auto r = Invoke(store, inst->GetFunc(name), {&v, 1});
+    EXPECT_TRUE(r.ok()) << name;
+    return r.ok() ? (*r)[0].i32() : 0xDEADu;
+  };
+  EXPECT_EQ(run("fresh", 5), 5u);
+  EXPECT_EQ(run("fresh", 6), 6u);
+  EXPECT_EQ(run("rewritten", 5), 0u);
+  EXPECT_EQ(run("after_loop", 3), 3u);
+  EXPECT_EQ(run("after_branch", 4), 0u);
+  EXPECT_EQ(run("loop_top", 4), 0u);
+  EXPECT_EQ(run("param", 9), 0u);
+  auto consts32 = [&](const char* name) {
+    auto* cf = static_cast<const CompiledFunc*>(inst->GetFunc(name)->compiled);
+    CodeWord w = HandlerWord(interp::HandlerTable(), IOp::kConst32);
+    return cf ? std::count(cf->code.begin(), cf->code.end(), w) : -1;
+  };
+  EXPECT_EQ(consts32("fresh"), 0);
+  EXPECT_EQ(consts32("rewritten"), 1);
+}
+
 }  // namespace
 }  // namespace weft::wasm
