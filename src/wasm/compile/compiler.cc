@@ -1147,13 +1147,18 @@ std::unique_ptr<CompiledFunc> Compiler::Translate() {
 // A branch may still land on the second: it keeps its own handler word, which then runs
 // alone. (A second instruction that reads the accumulator never follows a label: the
 // translation above emits such variants only right after the instruction they read.)
+// From the last instruction back, so that a loop's closing add and compare-and-branch
+// pair up rather than the add and the instruction before it.
 void Compiler::FusePairs() {
-  for (size_t i = 0; i + 1 < instrs_.size(); ++i) {
-    auto [at, first] = instrs_[i];
-    IOp pair = PairOf(first, instrs_[i + 1].second);
-    if (pair == IOp::kCount) continue;
+  for (size_t i = instrs_.size(); i >= 2;) {
+    auto [at, first] = instrs_[i - 2];
+    IOp pair = PairOf(first, instrs_[i - 1].second);
+    if (pair == IOp::kCount) {
+      i -= 1;
+      continue;
+    }
     code_[at] = HandlerWord(handlers_, pair);
-    ++i;  // the second instruction runs in the pair
+    i -= 2;  // the first instruction is taken: it runs in this pair
   }
 }
 

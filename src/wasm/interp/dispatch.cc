@@ -227,12 +227,20 @@ L_BrUnless:
 #define FIRST_Copy    \
   S(1) = S(2);        \
   pc += 3;
-#define FIRST_I32Add                                              \
-  S(1).bits = acc = static_cast<uint32_t>(S(2).i32() + S(3).i32()); \
+// The i32 ALU ops of the pairs, as in numeric_ops.def.
+#define ALU32_I32Add(a, b) ((a) + (b))
+#define ALU32_I32Sub(a, b) ((a) - (b))
+#define ALU32_I32And(a, b) ((a) & (b))
+#define ALU32_I32Or(a, b) ((a) | (b))
+#define ALU32_I32Xor(a, b) ((a) ^ (b))
+#define ALU32_I32Shl(a, b) num::Shl(a, b)
+#define ALU32_I32ShrU(a, b) num::ShrU(a, b)
+#define ALU32_I32Rotl(a, b) num::Rotl(a, b)
+#define FIRST_ALU32(Op)                                                   \
+  S(1).bits = acc = static_cast<uint32_t>(ALU32_##Op(S(2).i32(), S(3).i32())); \
   pc += 4;
-#define FIRST_I32Or                                               \
-  S(1).bits = acc = static_cast<uint32_t>(S(2).i32() | S(3).i32()); \
-  pc += 4;
+#define FIRST_I32Add FIRST_ALU32(I32Add)
+#define FIRST_I32Or FIRST_ALU32(I32Or)
 #define FIRST_I64Add                      \
   S(1).bits = acc = S(2).bits + S(3).bits; \
   pc += 4;
@@ -617,16 +625,22 @@ L_ElemDrop:
 
 #include "wasm/interp/numeric_ops.def"
 
-L_I32Add_I32Add:
-  FIRST_I32Add
-  WI32(RU32(2) + RU32(3));
-  pc += 4;
-  NEXT();
-L_I32Add_I32AddA:
-  FIRST_I32Add
-  WI32(RU32A() + RU32(3));
-  pc += 4;
-  NEXT();
+// The ALU pairs of iops.def (the other pairs are next to their second op's handler).
+#define IOP(Name)
+#define IOP_PAIR(First, Second)
+#define IOP_ALU_PAIR(First, Second)                    \
+  L_##First##_##Second:                                \
+    FIRST_ALU32(First)                                 \
+    WI32(ALU32_##Second(RU32(2), RU32(3)));            \
+    pc += 4;                                           \
+    NEXT();                                            \
+  L_##First##_##Second##A:                             \
+    FIRST_ALU32(First)                                 \
+    WI32(ALU32_##Second(RU32A(), RU32(3)));            \
+    pc += 4;                                           \
+    NEXT();
+#include "wasm/interp/iops.def"
+#undef IOP
 
 trap: {
   st.depth = static_cast<uint32_t>(fsp - frames);

@@ -1,6 +1,7 @@
 // The compiler's lazy operands and destination folding, checked by running code whose
 // result would differ if a lazy local read or a folded local.set were mis-ordered.
 #include <algorithm>
+#include <bit>
 
 #include "runtime_wat.h"
 #include "wasm/runtime/store_impl.h"
@@ -282,6 +283,11 @@ TEST_F(InterpCompile, PairsRunBothInstructions) {
     ;; I32Add, I32AddA
     (func (export "add_add_acc") (param i32 i32 i32) (result i32)
       local.get 0 local.get 1 i32.add local.get 2 i32.add)
+    ;; ALU pairs: I32Rotl, I32Rotl; I32Xor, I32Sub; I32And, I32ShlA (paired from the end)
+    (func (export "alu") (param i32 i32 i32) (result i32)
+      local.get 0 i32.const 6 i32.rotl local.get 0 i32.const 11 i32.rotl i32.xor
+      local.get 1 local.get 2 i32.sub i32.and
+      i32.const 3 i32.shl)
     ;; I32Add, I32StoreV and I32Or, I32StoreV; then I32Add, I32LoadA and I32Add,
     ;; I64Load8SA read them back
     (func (export "store_load") (param i32 i32 i32) (result i32 i64)
@@ -331,6 +337,11 @@ TEST_F(InterpCompile, PairsRunBothInstructions) {
   EXPECT_EQ(c[2].i32(), 1u);
   EXPECT_EQ(run("add_add", {Value::I32(1), Value::I32(2), Value::I32(3), Value::I32(4)})[0].i32(), 21u);
   EXPECT_EQ(run("add_add_acc", {Value::I32(0xFFFFFFFF), Value::I32(2), Value::I32(40)})[0].i32(), 41u);
+  {
+    uint32_t a = 0x12345678, b = 5, c = 0x80000001;
+    uint32_t want = ((std::rotl(a, 6) ^ std::rotl(a, 11)) & (b - c)) << 3;
+    EXPECT_EQ(run("alu", {Value::I32(a), Value::I32(b), Value::I32(c)})[0].i32(), want);
+  }
   auto sl = run("store_load", {Value::I32(64), Value::I32(0x80), Value::I32(0x7)});
   ASSERT_EQ(sl.size(), 2u);
   // mem[64] = 0x87, mem[68] = 0x87 | ... = 0x80 | 0x7 = 0x87: 0x87 + (int8)0x87 = 0x87 - 0x79
@@ -365,6 +376,9 @@ TEST_F(InterpCompile, PairsRunBothInstructions) {
   EXPECT_TRUE(has("count32", IOp::kI32Add_BrIfI32Ne));
   EXPECT_TRUE(has("count64", IOp::kI64Add_BrIfI64LtU));
   EXPECT_TRUE(has("head_in_pair", IOp::kI32Add_I32Add));
+  EXPECT_TRUE(has("alu", IOp::kI32Rotl_I32Rotl));
+  EXPECT_TRUE(has("alu", IOp::kI32Xor_I32Sub));
+  EXPECT_TRUE(has("alu", IOp::kI32And_I32ShlA));
 }
 
 // `i32.const 0; local.set x` emits nothing while x is still zero from the entry (nothing
