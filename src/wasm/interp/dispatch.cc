@@ -420,7 +420,8 @@ L_Return:
 #define STORE(Name, T)                                             \
   L_##Name: STORE_BODY(S(1).i32(), S(2).bits, T)                   \
   L_##Name##A: STORE_BODY(static_cast<uint32_t>(acc), S(2).bits, T) \
-  L_##Name##V: STORE_BODY(S(1).i32(), acc, T)
+  L_##Name##V: STORE_BODY(S(1).i32(), acc, T)                      \
+  L_I32Add_##Name##A: FIRST_I32Add STORE_BODY(static_cast<uint32_t>(acc), S(2).bits, T)
   LOAD(I32Load, uint32_t, v)
   LOAD(I64Load, uint64_t, v)
   LOAD(F32Load, uint32_t, v)

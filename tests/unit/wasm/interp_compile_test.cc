@@ -297,6 +297,10 @@ TEST_F(InterpCompile, PairsRunBothInstructions) {
       local.get 0 i32.const 4 i32.add i64.load8_s
       i32.wrap_i64 i32.add
       local.get 0 i32.const 0 i32.add i64.load8_s)
+    ;; I32Add, I64StoreA (the address from the add, the value from a local)
+    (func (export "store_a") (param i32 i64) (result i64)
+      local.get 0 i32.const 8 i32.add local.get 1 i64.store
+      local.get 0 i64.load offset=8)
     ;; I32Add, I32LoadA out of bounds
     (func (export "load_oob") (param i32) (result i32)
       local.get 0 i32.const 8 i32.add i32.load)
@@ -347,6 +351,12 @@ TEST_F(InterpCompile, PairsRunBothInstructions) {
   // mem[64] = 0x87, mem[68] = 0x87 | ... = 0x80 | 0x7 = 0x87: 0x87 + (int8)0x87 = 0x87 - 0x79
   EXPECT_EQ(sl[0].i32(), 0x87u + static_cast<uint32_t>(-0x79));
   EXPECT_EQ(sl[1].i64(), static_cast<uint64_t>(-0x79));
+  {
+    Value sa[2] = {Value::I32(200), Value::I64(0x1122334455667788ull)};
+    auto r = Invoke(store, inst->GetFunc("store_a"), {sa, 2});
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ((*r)[0].i64(), 0x1122334455667788ull);
+  }
   Value edge = Value::I32(65536 - 12);  // address 65532: the last in-bounds i32
   EXPECT_TRUE(Invoke(store, inst->GetFunc("load_oob"), {&edge, 1}).ok());
   edge = Value::I32(65536 - 11);
@@ -373,6 +383,7 @@ TEST_F(InterpCompile, PairsRunBothInstructions) {
   EXPECT_TRUE(has("store_load", IOp::kI32Add_I32LoadA));
   EXPECT_TRUE(has("store_load", IOp::kI32Add_I64Load8SA));
   EXPECT_TRUE(has("load_oob", IOp::kI32Add_I32LoadA));
+  EXPECT_TRUE(has("store_a", IOp::kI32Add_I64StoreA));
   EXPECT_TRUE(has("count32", IOp::kI32Add_BrIfI32Ne));
   EXPECT_TRUE(has("count64", IOp::kI64Add_BrIfI64LtU));
   EXPECT_TRUE(has("head_in_pair", IOp::kI32Add_I32Add));
