@@ -65,28 +65,35 @@ struct AccTables {
 constexpr AccTables kAccTables;
 const AccTables& Acc() { return kAccTables; }
 
-// The pairs of iops.def: two instructions in a row that one handler runs.
-struct PairRow {
-  IOp first, second, pair;
-};
-constexpr PairRow kPairs[] = {
+// The pairs of iops.def: two instructions in a row that one handler runs. A table per
+// op that starts a pair, indexed by the second op: two loads per instruction translated.
+struct PairTables {
+  static constexpr size_t kOps = static_cast<size_t>(IOp::kCount);
+  static constexpr size_t kMaxFirsts = 16;
+  uint8_t first_index[kOps] = {};  // 0: no pair starts with this op; else 1 + its table
+  IOp pair[kMaxFirsts][kOps] = {};
+  constexpr PairTables() {
+    size_t firsts = 0;
+    auto add = [&](IOp first, IOp second, IOp p) {
+      uint8_t& fi = first_index[static_cast<size_t>(first)];
+      if (fi == 0) {
+        fi = static_cast<uint8_t>(++firsts);
+        for (IOp& e : pair[fi - 1]) e = IOp::kCount;
+      }
+      pair[fi - 1][static_cast<size_t>(second)] = p;
+    };
 #define IOP(Name)
-#define IOP_PAIR(First, Second) {IOp::k##First, IOp::k##Second, IOp::k##First##_##Second},
+#define IOP_PAIR(First, Second) add(IOp::k##First, IOp::k##Second, IOp::k##First##_##Second);
 #include "wasm/interp/iops.def"
 #undef IOP
-};
-struct PairFirsts {
-  bool any[static_cast<size_t>(IOp::kCount)] = {};
-  constexpr PairFirsts() {
-    for (const PairRow& r : kPairs) any[static_cast<size_t>(r.first)] = true;
+    // (More first ops than kMaxFirsts fail here, at compile time.)
+    if (firsts > kMaxFirsts) throw "PairTables: raise kMaxFirsts";
   }
 };
-constexpr PairFirsts kPairFirsts;
+constexpr PairTables kPairTables;
 IOp PairOf(IOp first, IOp second) {
-  if (!kPairFirsts.any[static_cast<size_t>(first)]) return IOp::kCount;
-  for (const PairRow& r : kPairs)
-    if (r.first == first && r.second == second) return r.pair;
-  return IOp::kCount;
+  uint8_t fi = kPairTables.first_index[static_cast<size_t>(first)];
+  return fi == 0 ? IOp::kCount : kPairTables.pair[fi - 1][static_cast<size_t>(second)];
 }
 
 struct Entry {
