@@ -49,9 +49,12 @@ void FillBacktrace(Trap& t, const ExecState& st, FuncInst* func, const CodeWord*
 // GCC spills some of the dispatch state in this large function (which values depends on
 // the build's profile); pinning the four that every handler uses to callee-saved
 // registers keeps them out of memory in every build.
+// (`register` alone is not C++17: elsewhere both words go.)
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define WEFT_PINNED register
 #define WEFT_PIN(reg) asm(reg)
 #else
+#define WEFT_PINNED
 #define WEFT_PIN(reg)
 #endif
 
@@ -95,8 +98,8 @@ std::optional<Trap> Run(Store* store_ptr, FuncInst* entry, Value* entry_fp,
   FuncInst* func = entry;
   Instance* inst = func->instance;
   CompiledFunc* cf = CompileFunction(store, func);
-  register Value* fp WEFT_PIN("r13") = entry_fp;
-  register const CodeWord* pc WEFT_PIN("rbx") = cf->code.data();
+  WEFT_PINNED Value* fp WEFT_PIN("r13") = entry_fp;
+  WEFT_PINNED const CodeWord* pc WEFT_PIN("rbx") = cf->code.data();
   MemInst* memi = nullptr;
   uint8_t* mem = nullptr;
   uint64_t mem_size = 0;
@@ -107,7 +110,7 @@ std::optional<Trap> Run(Store* store_ptr, FuncInst* entry, Value* entry_fp,
   const CodeWord* ret = nullptr;
   // The result of the last numeric op or load, kept in a register: the compiler uses the
   // `...A` variants, which read operand a from here, only right after such an instruction.
-  register uint64_t acc WEFT_PIN("r14") = 0;
+  WEFT_PINNED uint64_t acc WEFT_PIN("r14") = 0;
   // Native code (jit/): entered where the current function has it, at function entry,
   // loop heads and call continuations; it exits back here at instructions it leaves to us.
   jit::CodeArena* arena = store.objects().jit_arena.get();
@@ -129,7 +132,7 @@ std::optional<Trap> Run(Store* store_ptr, FuncInst* entry, Value* entry_fp,
     mem_size = memi ? memi->size : 0;                           \
   } while (0)
   // Handler words are offsets from the first handler's label (see HandlerWord).
-  register const char* const handler_base WEFT_PIN("r15") =
+  WEFT_PINNED const char* const handler_base WEFT_PIN("r15") =
       static_cast<const char*>(&&L_Unreachable);
 #define NEXT() goto* static_cast<const void*>(handler_base + static_cast<int32_t>(*pc))
 // Makes `f` the current function (its code, and its instance's memory when that changes).
