@@ -632,19 +632,18 @@ L_ElemDrop:
 // The ALU pairs of iops.def (the other pairs are next to their second op's handler).
 #define IOP(Name)
 #define IOP_PAIR(First, Second)
-#define IOP_ALU_PAIR(First, Second)                    \
-  L_##First##_##Second:                                \
-    FIRST_ALU32(First)                                 \
-    WI32(ALU32_##Second(RU32(2), RU32(3)));            \
-    pc += 4;                                           \
-    NEXT();                                            \
-  L_##First##_##Second##A:                             \
-    FIRST_ALU32(First)                                 \
-    WI32(ALU32_##Second(RU32A(), RU32(3)));            \
-    pc += 4;                                           \
-    NEXT();
+// Operand a of the second op from its slot, or (the A variant) from the accumulator.
+#define ALU_PAIR_BODY(First, Second, A)             \
+  FIRST_ALU32(First)                                \
+  WI32(ALU32_##Second(A, RU32(3)));                 \
+  pc += 4;                                          \
+  NEXT();
+#define IOP_ALU_PAIR(First, Second)                                  \
+  L_##First##_##Second: ALU_PAIR_BODY(First, Second, RU32(2))        \
+  L_##First##_##Second##A: ALU_PAIR_BODY(First, Second, RU32A())
 #include "wasm/interp/iops.def"
 #undef IOP
+#undef ALU_PAIR_BODY
 
 trap: {
   st.depth = static_cast<uint32_t>(fsp - frames);

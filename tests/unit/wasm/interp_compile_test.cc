@@ -100,6 +100,15 @@ class InterpCompile : public ::testing::Test {
 
 using V = std::vector<uint32_t>;
 
+// How many words of the translated code of export `name` (called at least once) are the
+// handler word of `op`; -1 if it has not been translated. (An operand word could equal a
+// handler word by chance; the functions these tests look at have small operands.)
+long CountOp(Instance* inst, const char* name, IOp op) {
+  auto* cf = static_cast<const CompiledFunc*>(inst->GetFunc(name)->compiled);
+  if (!cf) return -1;
+  return std::count(cf->code.begin(), cf->code.end(), HandlerWord(interp::HandlerTable(), op));
+}
+
 TEST_F(InterpCompile, LazyLocalReadSeesOldValue) { EXPECT_EQ(Run("old_and_new", {1, 2}), (V{1, 2})); }
 TEST_F(InterpCompile, ReturnSwappedLocals) {
   EXPECT_EQ(Run("swap", {1, 2}), (V{2, 1}));
@@ -370,11 +379,7 @@ TEST_F(InterpCompile, PairsRunBothInstructions) {
   EXPECT_EQ(run("head_in_pair", {Value::I32(5), Value::I32(7)})[0].i32(), 5u + 7 + 5 * 7);
 
   // Each of those ran as the pair it names (all were called above, so translated).
-  auto has = [&](const char* name, IOp pair) {
-    auto* cf = static_cast<const CompiledFunc*>(inst->GetFunc(name)->compiled);
-    CodeWord w = HandlerWord(interp::HandlerTable(), pair);
-    return cf && std::find(cf->code.begin(), cf->code.end(), w) != cf->code.end();
-  };
+  auto has = [&](const char* name, IOp pair) { return CountOp(inst, name, pair) > 0; };
   EXPECT_TRUE(has("copies", IOp::kCopy_Copy));
   EXPECT_TRUE(has("add_add", IOp::kI32Add_I32Add));
   EXPECT_TRUE(has("add_add_acc", IOp::kI32Add_I32AddA));
@@ -449,13 +454,8 @@ TEST_F(InterpCompile, ZeroingAnUnwrittenLocalIsDropped) {
   EXPECT_EQ(run("after_branch", 4), 0u);
   EXPECT_EQ(run("loop_top", 4), 0u);
   EXPECT_EQ(run("param", 9), 0u);
-  auto consts32 = [&](const char* name) {
-    auto* cf = static_cast<const CompiledFunc*>(inst->GetFunc(name)->compiled);
-    CodeWord w = HandlerWord(interp::HandlerTable(), IOp::kConst32);
-    return cf ? std::count(cf->code.begin(), cf->code.end(), w) : -1;
-  };
-  EXPECT_EQ(consts32("fresh"), 0);
-  EXPECT_EQ(consts32("rewritten"), 1);
+  EXPECT_EQ(CountOp(inst, "fresh", IOp::kConst32), 0);
+  EXPECT_EQ(CountOp(inst, "rewritten", IOp::kConst32), 1);
 }
 
 }  // namespace
