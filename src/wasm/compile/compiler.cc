@@ -14,6 +14,7 @@
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "wasm/decode/reader.h"
@@ -367,7 +368,7 @@ class Compiler {
   }
   IOp WithAcc(IOp op, uint64_t a) const {
     IOp v = Acc().variant[static_cast<size_t>(op)];
-    return v != IOp::kCount && a >= PosSlot(0) && InAcc(a) ? v : op;
+    return v != IOp::kCount && InAcc(a) ? v : op;
   }
 
   void Unary(IOp op) {
@@ -377,9 +378,22 @@ class Compiler {
     Emit(eff); Word(d); Word(a);
     Produced(code_.size() - 2);
   }
+  // The integer ops whose operands can swap (the accumulator variants read operand a).
+  static bool Commutes(IOp op) {
+    switch (op) {
+      case IOp::kI32Add: case IOp::kI32Mul: case IOp::kI32And: case IOp::kI32Or:
+      case IOp::kI32Xor: case IOp::kI32Eq: case IOp::kI32Ne: case IOp::kI64Add:
+      case IOp::kI64Mul: case IOp::kI64And: case IOp::kI64Or: case IOp::kI64Xor:
+      case IOp::kI64Eq: case IOp::kI64Ne:
+        return true;
+      default:
+        return false;
+    }
+  }
   void Binary(IOp op) {
     uint64_t b = SlotOf(H() - 1);
     uint64_t a = SlotOf(H() - 2);
+    if (Commutes(op) && !InAcc(a) && InAcc(b)) std::swap(a, b);
     IOp eff = WithAcc(op, a);
     stack_.pop_back();
     stack_.pop_back();
@@ -398,7 +412,7 @@ class Compiler {
     uint64_t v = SlotOf(H() - 1);
     uint64_t a = SlotOf(H() - 2);
     IOp vv = Acc().value_variant[static_cast<size_t>(op)];
-    IOp eff = vv != IOp::kCount && v >= PosSlot(0) && InAcc(v) ? vv : WithAcc(op, a);
+    IOp eff = vv != IOp::kCount && InAcc(v) ? vv : WithAcc(op, a);
     stack_.pop_back();
     stack_.pop_back();
     Emit(eff); Word(a); Word(v); Word(offset);
@@ -433,8 +447,9 @@ class Compiler {
     size_t before = code_.size();
     FlushLocal(local);
     if (patchable && code_.size() == before) {
+      // The producer now writes the local, and its result is still in the accumulator
+      // (InAcc): the next instruction may read it from there.
       code_[producer] = local;
-      producer_word_ = kNone;
     } else if (top.kind == Entry::kConst) {
       EmitConst(local, top.bits);
     } else {
@@ -1159,7 +1174,15 @@ std::unique_ptr<CompiledFunc> Compiler::Translate() {
 void Compiler::FusePairs() {
   for (size_t i = instrs_.size(); i >= 2;) {
     auto [at, first] = instrs_[i - 2];
-    IOp pair = PairOf(first, instrs_[i - 1].second);
+    IOp second = instrs_[i - 1].second;
+    // An accumulator variant's operand is also in its slot, so the pair of its base op
+    // does the same.
+    IOp pair = IOp::kCount;
+    for (IOp f : {first, Acc().base[static_cast<size_t>(first)]}) {
+      for (IOp s : {second, Acc().base[static_cast<size_t>(second)]}) {
+        if (pair == IOp::kCount) pair = PairOf(f, s);
+      }
+    }
     if (pair == IOp::kCount) {
       i -= 1;
       continue;

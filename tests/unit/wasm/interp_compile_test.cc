@@ -230,6 +230,61 @@ TEST_F(InterpCompile, AccumulatorNotUsedAcrossLoopHeader) {
   EXPECT_EQ((*c)[0].i32(), 0u);  // ((-5+5)<<3)-1 = -1, not zero
 }
 
+// A result retargeted to a local (local.set/tee right after it) is still in the
+// accumulator for the next instruction, but not across a loop header; a commutative op
+// whose second operand is in the accumulator swaps its operands to read it from there.
+TEST_F(InterpCompile, AccumulatorCarriesAValueSetIntoALocal) {
+  Store store;
+  Instance* inst = Instantiate(store, R"((module
+    (memory 1)
+    (data (i32.const 8) "\64\00\00\00")  ;; 100 at address 8
+    (func (export "tee_mul") (param i32) (result i32) (local i32)
+      local.get 0 i32.const 5 i32.add local.tee 1
+      i32.const 3 i32.mul local.get 1 i32.add)
+    ;; the shift reads the accumulator (ShlA), and pairs with the xor as its base op
+    (func (export "tee_shift_xor") (param i32) (result i32) (local i32)
+      local.get 0 i32.const 5 i32.add local.tee 1
+      i32.const 3 i32.shl local.get 0 i32.xor)
+    (func (export "set_mul") (param i32) (result i32) (local i32)
+      local.get 0 i32.const 7 i32.add local.set 1
+      local.get 1 i32.const 3 i32.mul)
+    ;; the multiply at the loop top reads local 1, which the back-edge does not leave in
+    ;; the accumulator
+    (func (export "loop_top") (param i32) (result i32) (local i32)
+      local.get 0 i32.const 1 i32.add local.set 1
+      loop
+        local.get 1 i32.const 3 i32.mul local.set 1
+        local.get 0 i32.const 1 i32.sub local.tee 0
+        br_if 0
+      end
+      local.get 1)
+    (func (export "add_load") (param i32 i32) (result i32)
+      local.get 0 local.get 1 i32.load i32.add)
+    (func (export "sub_load") (param i32 i32) (result i32)
+      local.get 0 local.get 1 i32.load i32.sub)))");
+  ASSERT_NE(inst, nullptr);
+  auto run = [&](const char* name, std::vector<uint32_t> args) {
+    std::vector<Value> in;
+    for (uint32_t a : args) in.push_back(Value::I32(a));
+    auto r = Invoke(store, inst->GetFunc(name), in);
+    EXPECT_TRUE(r.ok()) << name;
+    return r.ok() ? (*r)[0].i32() : 0u;
+  };
+  // (The multiplies are in no pair, so their handler words stay in the code.)
+  EXPECT_EQ(run("tee_mul", {2}), 28u);  // (2+5)*3 + 7
+  EXPECT_EQ(CountOp(inst, "tee_mul", IOp::kI32MulA), 1);
+  EXPECT_EQ(run("tee_shift_xor", {2}), 58u);  // ((2+5)<<3) ^ 2
+  EXPECT_EQ(CountOp(inst, "tee_shift_xor", IOp::kI32Shl_I32XorA), 1);
+  EXPECT_EQ(run("set_mul", {2}), 27u);  // (2+7)*3
+  EXPECT_EQ(CountOp(inst, "set_mul", IOp::kI32MulA), 1);
+  EXPECT_EQ(run("loop_top", {3}), 108u);  // (3+1)*3*3*3
+  EXPECT_EQ(CountOp(inst, "loop_top", IOp::kI32MulA), 0);
+  EXPECT_EQ(run("add_load", {1000, 8}), 1100u);
+  EXPECT_EQ(CountOp(inst, "add_load", IOp::kI32AddA), 1);
+  EXPECT_EQ(run("sub_load", {1000, 8}), 900u);
+  EXPECT_EQ(CountOp(inst, "sub_load", IOp::kI32SubA), 0);
+}
+
 // Loads and stores take their address (A variants) or stored value (V variants) from the
 // accumulator when the previous instruction produced it; the bounds check still applies.
 TEST_F(InterpCompile, AccumulatorAddressAndStoredValue) {
