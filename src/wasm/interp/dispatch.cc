@@ -15,7 +15,7 @@
 
 // Frame set-up copies a handful of slots per call: keep those loops inline instead of
 // letting GCC turn them into memset/memcpy calls.
-#pragma GCC optimize("no-tree-loop-distribute-patterns")
+#pragma GCC optimize("no-tree-loop-distribute-patterns", "no-tree-vectorize")
 
 namespace weft::wasm::interp {
 namespace {
@@ -92,7 +92,7 @@ std::optional<Trap> Run(Store* store_ptr, FuncInst* entry, Value* entry_fp,
   Frame* const frames = st.frames;
   Frame* const frames_base = frames + base_depth;
   Frame* const frames_end = frames + store.limits().max_call_depth;
-  Frame* fsp = frames_base;
+  WEFT_PINNED Frame* fsp WEFT_PIN("r12") = frames_base;
   Value* const slots_end = st.slots + st.num_slots;
 
   FuncInst* func = entry;
@@ -193,6 +193,7 @@ enter_native: {
   js.mem = mem;
   js.mem_size = mem_size;
   jit::EnterResult r = arena->Enter(&js, cf->native + cf->native_at[pc - cf->code.data()]);
+  if (memi) mem_size = memi->size;  // native code may have grown the memory
   fp = js.fp;
   fsp = js.fsp;
   if (r == jit::EnterResult::kReturned) goto L_Return;
@@ -390,7 +391,6 @@ L_Return:
     pc = f.ret_pc;
     fp = f.fp;
     SWITCH_TO(f.func);
-    if (memi) mem_size = memi->size;  // the callee may have grown the memory
     if (cf->native) goto enter_native;
     NEXT();
   }

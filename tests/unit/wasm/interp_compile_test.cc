@@ -329,6 +329,37 @@ TEST_F(InterpCompile, AccumulatorAddressAndStoredValue) {
   EXPECT_TRUE(Invoke(store, inst->GetFunc("oob"), {&edge, 1}).ok());
 }
 
+// The memory size the interpreter checks accesses against follows a memory.grow in a
+// callee, after the callee returns (and in a callee of another instance sharing it).
+TEST_F(InterpCompile, CallerSeesTheMemoryItsCalleeGrew) {
+  Store store;
+  Instance* lib = Instantiate(store, R"((module
+    (memory (export "mem") 1)
+    (func (export "grow") (result i32) i32.const 1 memory.grow)))");
+  ASSERT_NE(lib, nullptr);
+  Linker linker;
+  linker.DefineInstance("lib", *lib);
+  Instance* inst = Instantiate(store, R"((module
+    (import "lib" "mem" (memory 1))
+    (import "lib" "grow" (func $lib_grow (result i32)))
+    (func $grow (result i32) i32.const 1 memory.grow)
+    (func (export "local_grow") (result i32)
+      call $grow drop
+      i32.const 65536 i32.const 7 i32.store
+      i32.const 65536 i32.load)
+    (func (export "other_grow") (result i32)
+      call $lib_grow drop
+      i32.const 131072 i32.const 9 i32.store
+      i32.const 131072 i32.load)))", linker);
+  ASSERT_NE(inst, nullptr);
+  auto local = Invoke(store, inst->GetFunc("local_grow"), {});
+  ASSERT_TRUE(local.ok()) << local.error().ToString();
+  EXPECT_EQ((*local)[0].i32(), 7u);
+  auto other = Invoke(store, inst->GetFunc("other_grow"), {});
+  ASSERT_TRUE(other.ok()) << other.error().ToString();
+  EXPECT_EQ((*other)[0].i32(), 9u);
+}
+
 // Pairs of instructions run by one handler (iops.def): each kind computes what the two
 // instructions compute, a branch can land on the second of a pair, and a trap in the
 // second is reported as a trap.
