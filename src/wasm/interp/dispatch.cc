@@ -329,6 +329,8 @@ L_RefIsNull:
   NEXT();
 
   // ---- calls ----
+L_I32Add_Call:
+  FIRST_I32Add
 L_Call:
   callee = inst->funcs[pc[1]];
   nfp = fp + pc[2];
@@ -384,6 +386,11 @@ do_call:
     MAYBE_NATIVE();
     NEXT();
   }
+L_I32Add_Return:
+  FIRST_I32Add
+  goto L_Return;
+L_I32Sub_Return:
+  FIRST_ALU32(I32Sub)
 L_Return:
   if (fsp == frames_base) goto done;
   {

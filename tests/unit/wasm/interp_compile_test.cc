@@ -258,10 +258,11 @@ TEST_F(InterpCompile, AccumulatorCarriesAValueSetIntoALocal) {
         br_if 0
       end
       local.get 1)
+    ;; (a multiply after each, so that no pair with the return takes its handler word)
     (func (export "add_load") (param i32 i32) (result i32)
-      local.get 0 local.get 1 i32.load i32.add)
+      local.get 0 local.get 1 i32.load i32.add i32.const 3 i32.mul)
     (func (export "sub_load") (param i32 i32) (result i32)
-      local.get 0 local.get 1 i32.load i32.sub)))");
+      local.get 0 local.get 1 i32.load i32.sub i32.const 3 i32.mul)))");
   ASSERT_NE(inst, nullptr);
   auto run = [&](const char* name, std::vector<uint32_t> args) {
     std::vector<Value> in;
@@ -279,9 +280,9 @@ TEST_F(InterpCompile, AccumulatorCarriesAValueSetIntoALocal) {
   EXPECT_EQ(CountOp(inst, "set_mul", IOp::kI32MulA), 1);
   EXPECT_EQ(run("loop_top", {3}), 108u);  // (3+1)*3*3*3
   EXPECT_EQ(CountOp(inst, "loop_top", IOp::kI32MulA), 0);
-  EXPECT_EQ(run("add_load", {1000, 8}), 1100u);
+  EXPECT_EQ(run("add_load", {1000, 8}), 3300u);
   EXPECT_EQ(CountOp(inst, "add_load", IOp::kI32AddA), 1);
-  EXPECT_EQ(run("sub_load", {1000, 8}), 900u);
+  EXPECT_EQ(run("sub_load", {1000, 8}), 2700u);
   EXPECT_EQ(CountOp(inst, "sub_load", IOp::kI32SubA), 0);
 }
 
@@ -375,9 +376,9 @@ TEST_F(InterpCompile, PairsRunBothInstructions) {
     ;; I32Add, I32Add (then a multiply of the two sums)
     (func (export "add_add") (param i32 i32 i32 i32) (result i32)
       local.get 0 local.get 1 i32.add local.get 2 local.get 3 i32.add i32.mul)
-    ;; I32Add, I32AddA
+    ;; I32Add, I32AddA (then a multiply, which pairs with neither)
     (func (export "add_add_acc") (param i32 i32 i32) (result i32)
-      local.get 0 local.get 1 i32.add local.get 2 i32.add)
+      local.get 0 local.get 1 i32.add local.get 2 i32.add i32.const 3 i32.mul)
     ;; ALU pairs: I32Rotl, I32Rotl; I32Xor, I32Sub; I32And, I32ShlA (paired from the end)
     (func (export "alu") (param i32 i32 i32) (result i32)
       local.get 0 i32.const 6 i32.rotl local.get 0 i32.const 11 i32.rotl i32.xor
@@ -413,6 +414,12 @@ TEST_F(InterpCompile, PairsRunBothInstructions) {
         local.get 1 i64.const 3 i64.add local.tee 1 local.get 0 i64.lt_u br_if 0
       end
       local.get 2)
+    ;; I32Add, Call (the argument) and I32Add, Return (the result), recursively: n + ... + 0
+    (func $sum (export "sum") (param i32) (result i32)
+      local.get 0 i32.eqz if i32.const 0 return end
+      local.get 0 local.get 0 i32.const -1 i32.add call $sum i32.add)
+    ;; I32Sub, Return
+    (func (export "diff") (param i32 i32) (result i32) local.get 0 local.get 1 i32.sub)
     ;; a loop whose head is the second instruction of a pair: entered through the pair,
     ;; then by the back-edge on its own
     (func (export "head_in_pair") (param i32 i32) (result i32) (local i32)
@@ -435,7 +442,7 @@ TEST_F(InterpCompile, PairsRunBothInstructions) {
   EXPECT_EQ(c[1].i32(), 3u);
   EXPECT_EQ(c[2].i32(), 1u);
   EXPECT_EQ(run("add_add", {Value::I32(1), Value::I32(2), Value::I32(3), Value::I32(4)})[0].i32(), 21u);
-  EXPECT_EQ(run("add_add_acc", {Value::I32(0xFFFFFFFF), Value::I32(2), Value::I32(40)})[0].i32(), 41u);
+  EXPECT_EQ(run("add_add_acc", {Value::I32(0xFFFFFFFF), Value::I32(2), Value::I32(40)})[0].i32(), 123u);
   {
     uint32_t a = 0x12345678, b = 5, c = 0x80000001;
     uint32_t want = ((std::rotl(a, 6) ^ std::rotl(a, 11)) & (b - c)) << 3;
@@ -464,6 +471,9 @@ TEST_F(InterpCompile, PairsRunBothInstructions) {
   // 5 + 7, then four more 7s as the counter goes 5 -> 1 (the last pass leaves it at 0)
   EXPECT_EQ(run("head_in_pair", {Value::I32(5), Value::I32(7)})[0].i32(), 5u + 7 + 5 * 7);
 
+  EXPECT_EQ(run("sum", {Value::I32(100)})[0].i32(), 5050u);
+  EXPECT_EQ(run("diff", {Value::I32(3), Value::I32(5)})[0].i32(), static_cast<uint32_t>(-2));
+
   // Each of those ran as the pair it names (all were called above, so translated).
   auto has = [&](const char* name, IOp pair) { return CountOp(inst, name, pair) > 0; };
   EXPECT_TRUE(has("copies", IOp::kCopy_Copy));
@@ -481,6 +491,9 @@ TEST_F(InterpCompile, PairsRunBothInstructions) {
   EXPECT_TRUE(has("alu", IOp::kI32Rotl_I32Rotl));
   EXPECT_TRUE(has("alu", IOp::kI32Xor_I32Sub));
   EXPECT_TRUE(has("alu", IOp::kI32And_I32ShlA));
+  EXPECT_TRUE(has("sum", IOp::kI32Add_Call));
+  EXPECT_TRUE(has("sum", IOp::kI32Add_Return));
+  EXPECT_TRUE(has("diff", IOp::kI32Sub_Return));
 }
 
 // `i32.const 0; local.set x` emits nothing while x is still zero from the entry (nothing
