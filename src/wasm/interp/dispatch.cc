@@ -240,11 +240,19 @@ L_BrUnless:
 #define ALU32_I32Shl(a, b) num::Shl(a, b)
 #define ALU32_I32ShrU(a, b) num::ShrU(a, b)
 #define ALU32_I32Rotl(a, b) num::Rotl(a, b)
+#define ALU32_I32Mul(a, b) ((a) * (b))
 #define FIRST_ALU32(Op)                                                   \
   S(1).bits = acc = static_cast<uint32_t>(ALU32_##Op(S(2).i32(), S(3).i32())); \
   pc += 4;
 #define FIRST_I32Add FIRST_ALU32(I32Add)
+#define FIRST_I32Sub FIRST_ALU32(I32Sub)
+#define FIRST_I32And FIRST_ALU32(I32And)
 #define FIRST_I32Or FIRST_ALU32(I32Or)
+#define FIRST_I32Xor FIRST_ALU32(I32Xor)
+#define FIRST_I32Shl FIRST_ALU32(I32Shl)
+#define FIRST_I32ShrU FIRST_ALU32(I32ShrU)
+#define FIRST_I32Rotl FIRST_ALU32(I32Rotl)
+#define FIRST_I32Mul FIRST_ALU32(I32Mul)
 #define FIRST_I64Add                      \
   S(1).bits = acc = S(2).bits + S(3).bits; \
   pc += 4;
@@ -390,7 +398,7 @@ L_I32Add_Return:
   FIRST_I32Add
   goto L_Return;
 L_I32Sub_Return:
-  FIRST_ALU32(I32Sub)
+  FIRST_I32Sub
 L_Return:
   if (fsp == frames_base) goto done;
   {
@@ -404,7 +412,7 @@ L_Return:
 
   // ---- memory ----
 // Each load and store also has an `A` variant taking the address from the accumulator.
-#define LOAD_BODY(ADDR, T, CONV)                                   \
+#define LOAD_PART(ADDR, T, CONV)                                   \
   {                                                                \
     uint64_t ea = uint64_t{ADDR} + pc[3];                          \
     if (ea + sizeof(T) > mem_size) TRAP(TrapKind::kMemoryOutOfBounds); \
@@ -412,8 +420,12 @@ L_Return:
     std::memcpy(&v, mem + ea, sizeof(T));                          \
     S(1).bits = acc = CONV;                                        \
     pc += 4;                                                       \
-    NEXT();                                                        \
   }
+#define LOAD_BODY(ADDR, T, CONV) \
+  LOAD_PART(ADDR, T, CONV)       \
+  NEXT();
+// i32.load as the first of a pair.
+#define FIRST_I32Load LOAD_PART(S(2).i32(), uint32_t, v)
 #define LOAD(Name, T, CONV)                                        \
   L_##Name: LOAD_BODY(S(2).i32(), T, CONV)                         \
   L_##Name##A: LOAD_BODY(static_cast<uint32_t>(acc), T, CONV)      \
@@ -446,6 +458,9 @@ L_Return:
   LOAD(I64Load16U, uint16_t, v)
   LOAD(I64Load32S, int32_t, static_cast<uint64_t>(static_cast<int64_t>(v)))
   LOAD(I64Load32U, uint32_t, v)
+L_I32Load_I32Load:
+  FIRST_I32Load
+  LOAD_BODY(S(2).i32(), uint32_t, v)
   STORE(I32Store, uint32_t)
   STORE(I64Store, uint64_t)
   STORE(F32Store, uint32_t)
@@ -641,7 +656,7 @@ L_ElemDrop:
 #define IOP_PAIR(First, Second)
 // Operand a of the second op from its slot, or (the A variant) from the accumulator.
 #define ALU_PAIR_BODY(First, Second, A)             \
-  FIRST_ALU32(First)                                \
+  FIRST_##First                                     \
   WI32(ALU32_##Second(A, RU32(3)));                 \
   pc += 4;                                          \
   NEXT();

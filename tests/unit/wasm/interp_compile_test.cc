@@ -258,11 +258,11 @@ TEST_F(InterpCompile, AccumulatorCarriesAValueSetIntoALocal) {
         br_if 0
       end
       local.get 1)
-    ;; (a multiply after each, so that no pair with the return takes its handler word)
+    ;; (a shr_s after each, which is in no pair, so that the add keeps its handler word)
     (func (export "add_load") (param i32 i32) (result i32)
-      local.get 0 local.get 1 i32.load i32.add i32.const 3 i32.mul)
+      local.get 0 local.get 1 i32.load i32.add i32.const 1 i32.shr_s)
     (func (export "sub_load") (param i32 i32) (result i32)
-      local.get 0 local.get 1 i32.load i32.sub i32.const 3 i32.mul)))");
+      local.get 0 local.get 1 i32.load i32.sub i32.const 1 i32.shr_s)))");
   ASSERT_NE(inst, nullptr);
   auto run = [&](const char* name, std::vector<uint32_t> args) {
     std::vector<Value> in;
@@ -271,7 +271,8 @@ TEST_F(InterpCompile, AccumulatorCarriesAValueSetIntoALocal) {
     EXPECT_TRUE(r.ok()) << name;
     return r.ok() ? (*r)[0].i32() : 0u;
   };
-  // (The multiplies are in no pair, so their handler words stay in the code.)
+  // (A pair replaces the handler word of its first instruction: the multiplies here are
+  // second ones.)
   EXPECT_EQ(run("tee_mul", {2}), 28u);  // (2+5)*3 + 7
   EXPECT_EQ(CountOp(inst, "tee_mul", IOp::kI32MulA), 1);
   EXPECT_EQ(run("tee_shift_xor", {2}), 58u);  // ((2+5)<<3) ^ 2
@@ -280,9 +281,9 @@ TEST_F(InterpCompile, AccumulatorCarriesAValueSetIntoALocal) {
   EXPECT_EQ(CountOp(inst, "set_mul", IOp::kI32MulA), 1);
   EXPECT_EQ(run("loop_top", {3}), 108u);  // (3+1)*3*3*3
   EXPECT_EQ(CountOp(inst, "loop_top", IOp::kI32MulA), 0);
-  EXPECT_EQ(run("add_load", {1000, 8}), 3300u);
+  EXPECT_EQ(run("add_load", {1000, 8}), 550u);
   EXPECT_EQ(CountOp(inst, "add_load", IOp::kI32AddA), 1);
-  EXPECT_EQ(run("sub_load", {1000, 8}), 2700u);
+  EXPECT_EQ(run("sub_load", {1000, 8}), 450u);
   EXPECT_EQ(CountOp(inst, "sub_load", IOp::kI32SubA), 0);
 }
 
@@ -373,12 +374,12 @@ TEST_F(InterpCompile, PairsRunBothInstructions) {
       local.get 0 local.set 3 local.get 1 local.set 0 local.get 2 local.set 1
       local.get 3 local.set 2
       local.get 0 local.get 1 local.get 2)
-    ;; I32Add, I32Add (then a multiply of the two sums)
+    ;; I32Add, then I32Add, I32Mul (a multiply of the two sums; pairs from the end)
     (func (export "add_add") (param i32 i32 i32 i32) (result i32)
       local.get 0 local.get 1 i32.add local.get 2 local.get 3 i32.add i32.mul)
-    ;; I32Add, I32AddA (then a multiply, which pairs with neither)
+    ;; I32Add, I32AddA (then a shr_s, which is in no pair)
     (func (export "add_add_acc") (param i32 i32 i32) (result i32)
-      local.get 0 local.get 1 i32.add local.get 2 i32.add i32.const 3 i32.mul)
+      local.get 0 local.get 1 i32.add local.get 2 i32.add i32.const 1 i32.shr_s)
     ;; ALU pairs: I32Rotl, I32Rotl; I32Xor, I32Sub; I32And, I32ShlA (paired from the end)
     (func (export "alu") (param i32 i32 i32) (result i32)
       local.get 0 i32.const 6 i32.rotl local.get 0 i32.const 11 i32.rotl i32.xor
@@ -418,6 +419,13 @@ TEST_F(InterpCompile, PairsRunBothInstructions) {
     (func $sum (export "sum") (param i32) (result i32)
       local.get 0 i32.eqz if i32.const 0 return end
       local.get 0 local.get 0 i32.const -1 i32.add call $sum i32.add)
+    ;; I32Mul, I32SubA (then a shr_s, which is in no pair)
+    (func (export "mul_sub") (param i32 i32 i32) (result i32)
+      local.get 0 local.get 1 i32.mul local.get 2 i32.sub i32.const 1 i32.shr_s)
+    ;; I32Load, I32Load
+    (data (i32.const 1024) "\01\02\03\04\10\20\30\40")
+    (func (export "load_load") (param i32) (result i32)
+      local.get 0 i32.load local.get 0 i32.load offset=4 i32.xor)
     ;; I32Sub, Return
     (func (export "diff") (param i32 i32) (result i32) local.get 0 local.get 1 i32.sub)
     ;; a loop whose head is the second instruction of a pair: entered through the pair,
@@ -442,7 +450,7 @@ TEST_F(InterpCompile, PairsRunBothInstructions) {
   EXPECT_EQ(c[1].i32(), 3u);
   EXPECT_EQ(c[2].i32(), 1u);
   EXPECT_EQ(run("add_add", {Value::I32(1), Value::I32(2), Value::I32(3), Value::I32(4)})[0].i32(), 21u);
-  EXPECT_EQ(run("add_add_acc", {Value::I32(0xFFFFFFFF), Value::I32(2), Value::I32(40)})[0].i32(), 123u);
+  EXPECT_EQ(run("add_add_acc", {Value::I32(0xFFFFFFFF), Value::I32(2), Value::I32(40)})[0].i32(), 20u);
   {
     uint32_t a = 0x12345678, b = 5, c = 0x80000001;
     uint32_t want = ((std::rotl(a, 6) ^ std::rotl(a, 11)) & (b - c)) << 3;
@@ -472,12 +480,16 @@ TEST_F(InterpCompile, PairsRunBothInstructions) {
   EXPECT_EQ(run("head_in_pair", {Value::I32(5), Value::I32(7)})[0].i32(), 5u + 7 + 5 * 7);
 
   EXPECT_EQ(run("sum", {Value::I32(100)})[0].i32(), 5050u);
+  // 0x10001 * 0x10001 wraps to 0x20001
+  EXPECT_EQ(run("mul_sub", {Value::I32(0x10001), Value::I32(0x10001), Value::I32(2)})[0].i32(),
+            0xFFFFu);
+  EXPECT_EQ(run("load_load", {Value::I32(1024)})[0].i32(), 0x44332211u);
   EXPECT_EQ(run("diff", {Value::I32(3), Value::I32(5)})[0].i32(), static_cast<uint32_t>(-2));
 
   // Each of those ran as the pair it names (all were called above, so translated).
   auto has = [&](const char* name, IOp pair) { return CountOp(inst, name, pair) > 0; };
   EXPECT_TRUE(has("copies", IOp::kCopy_Copy));
-  EXPECT_TRUE(has("add_add", IOp::kI32Add_I32Add));
+  EXPECT_TRUE(has("add_add", IOp::kI32Add_I32MulA));  // the multiply swaps its operands
   EXPECT_TRUE(has("add_add_acc", IOp::kI32Add_I32AddA));
   EXPECT_TRUE(has("store_load", IOp::kI32Add_I32StoreV));
   EXPECT_TRUE(has("store_load", IOp::kI32Or_I32StoreV));
@@ -494,6 +506,8 @@ TEST_F(InterpCompile, PairsRunBothInstructions) {
   EXPECT_TRUE(has("sum", IOp::kI32Add_Call));
   EXPECT_TRUE(has("sum", IOp::kI32Add_Return));
   EXPECT_TRUE(has("diff", IOp::kI32Sub_Return));
+  EXPECT_TRUE(has("mul_sub", IOp::kI32Mul_I32SubA));
+  EXPECT_TRUE(has("load_load", IOp::kI32Load_I32Load));
 }
 
 // `i32.const 0; local.set x` emits nothing while x is still zero from the entry (nothing
