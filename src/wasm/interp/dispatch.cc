@@ -13,8 +13,9 @@
 #include "wasm/interp/numeric.h"
 #include "wasm/runtime/store_impl.h"
 
-// Frame set-up copies a handful of slots per call: keep those loops inline instead of
-// letting GCC turn them into memset/memcpy calls.
+// Frame set-up copies a handful of slots per call: keep those loops inline and scalar,
+// instead of letting GCC turn them into memset/memcpy calls or into vector code whose
+// alias checks and set-up cost more than the few slots copied.
 #pragma GCC optimize("no-tree-loop-distribute-patterns", "no-tree-vectorize")
 
 namespace weft::wasm::interp {
@@ -47,8 +48,9 @@ void FillBacktrace(Trap& t, const ExecState& st, FuncInst* func, const CodeWord*
 }
 
 // GCC spills some of the dispatch state in this large function (which values depends on
-// the build's profile); pinning the four that every handler uses to callee-saved
-// registers keeps them out of memory in every build.
+// the build's profile); pinning the four that every handler uses, and the frame stack
+// pointer that every call and return uses, to callee-saved registers keeps them out of
+// memory in every build.
 // (`register` alone is not C++17: elsewhere both words go.)
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 #define WEFT_PINNED register
@@ -405,6 +407,8 @@ L_Return:
     const Frame& f = *--fsp;
     pc = f.ret_pc;
     fp = f.fp;
+    // (mem_size needs no reload: memory.grow in this Run updates it, and SWITCH_TO
+    // reloads it when the instance changes.)
     SWITCH_TO(f.func);
     if (cf->native) goto enter_native;
     NEXT();

@@ -2,6 +2,7 @@
 // result would differ if a lazy local read or a folded local.set were mis-ordered.
 #include <algorithm>
 #include <bit>
+#include <utility>
 
 #include "runtime_wat.h"
 #include "wasm/runtime/store_impl.h"
@@ -78,6 +79,25 @@ constexpr char kModule[] = R"(
 )
 )";
 
+// Calls export `name` with i32 arguments; its i32 results (none if it trapped).
+std::vector<uint32_t> CallI32(Store& store, Instance* inst, const char* name,
+                              std::vector<uint32_t> args) {
+  std::vector<Value> in;
+  for (uint32_t a : args) in.push_back(Value::I32(a));
+  auto r = Invoke(store, inst->GetFunc(name), in);
+  EXPECT_TRUE(r.ok()) << name << ": " << (r.ok() ? "" : r.error().ToString());
+  std::vector<uint32_t> out;
+  if (r.ok())
+    for (Value v : *r) out.push_back(v.i32());
+  return out;
+}
+// Its first result, or `failed` if it trapped.
+uint32_t CallI32First(Store& store, Instance* inst, const char* name,
+                      std::vector<uint32_t> args, uint32_t failed = 0) {
+  std::vector<uint32_t> out = CallI32(store, inst, name, std::move(args));
+  return out.empty() ? failed : out[0];
+}
+
 class InterpCompile : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -85,14 +105,7 @@ class InterpCompile : public ::testing::Test {
     ASSERT_NE(inst_, nullptr);
   }
   std::vector<uint32_t> Run(const char* name, std::vector<uint32_t> args) {
-    std::vector<Value> in;
-    for (uint32_t a : args) in.push_back(Value::I32(a));
-    auto r = Invoke(store_, inst_->GetFunc(name), in);
-    EXPECT_TRUE(r.ok()) << name << ": " << (r.ok() ? "" : r.error().ToString());
-    std::vector<uint32_t> out;
-    if (r.ok())
-      for (Value v : *r) out.push_back(v.i32());
-    return out;
+    return CallI32(store_, inst_, name, std::move(args));
   }
   Store store_;
   Instance* inst_ = nullptr;
@@ -265,11 +278,7 @@ TEST_F(InterpCompile, AccumulatorCarriesAValueSetIntoALocal) {
       local.get 0 local.get 1 i32.load i32.sub i32.const 1 i32.shr_s)))");
   ASSERT_NE(inst, nullptr);
   auto run = [&](const char* name, std::vector<uint32_t> args) {
-    std::vector<Value> in;
-    for (uint32_t a : args) in.push_back(Value::I32(a));
-    auto r = Invoke(store, inst->GetFunc(name), in);
-    EXPECT_TRUE(r.ok()) << name;
-    return r.ok() ? (*r)[0].i32() : 0u;
+    return CallI32First(store, inst, name, std::move(args));
   };
   // (A pair replaces the handler word of its first instruction: the multiplies here are
   // second ones.)
@@ -555,10 +564,7 @@ TEST_F(InterpCompile, ZeroingAnUnwrittenLocalIsDropped) {
       i32.const 0 local.set 0 local.get 0)))");
   ASSERT_NE(inst, nullptr);
   auto run = [&](const char* name, uint32_t arg) {
-    Value v = Value::I32(arg);
-    auto r = Invoke(store, inst->GetFunc(name), {&v, 1});
-    EXPECT_TRUE(r.ok()) << name;
-    return r.ok() ? (*r)[0].i32() : 0xDEADu;
+    return CallI32First(store, inst, name, {arg}, 0xDEADu);
   };
   EXPECT_EQ(run("fresh", 5), 5u);
   EXPECT_EQ(run("fresh", 6), 6u);
